@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install the R pieces vsdstats needs from Debian/Ubuntu packages (CRAN is not
+# needed).  Idempotent: only missing packages are installed.  When not root or
+# not on Debian/Ubuntu, print the exact commands and exit non-zero.
+set -euo pipefail
+
+DEB_PACKAGES=(
+  r-base-core r-base-dev
+  r-cran-lme4 r-cran-glmmtmb r-cran-nloptr
+  r-cran-ggplot2 r-cran-ggalluvial r-cran-scales r-cran-jsonlite
+)
+# R library names that must load once the packages are in.
+R_LIBS_NEEDED=(lme4 glmmTMB nloptr ggplot2 ggalluvial scales jsonlite)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  is_debian=false
+  if [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
+    is_debian=true
+  fi
+  if [ "$(id -u)" -eq 0 ] && $is_debian && command -v apt-get >/dev/null; then
+    echo "install_r.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "install_r.sh: missing R packages: ${missing[*]}" >&2
+    echo "Run these commands as root on Debian/Ubuntu, then retry:" >&2
+    echo "  apt-get update" >&2
+    echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    echo "(elsewhere install R >= 4.2 and the R packages: ${R_LIBS_NEEDED[*]})" >&2
+    exit 1
+  fi
+fi
+
+libs=$(IFS=,; echo "${R_LIBS_NEEDED[*]}")
+Rscript --vanilla -e "
+  need <- strsplit('$libs', ',')[[1]]
+  bad <- need[!vapply(need, requireNamespace, logical(1), quietly = TRUE)]
+  if (length(bad)) { message('install_r.sh: R cannot load: ', paste(bad, collapse = ', ')); quit(status = 1) }
+  cat('install_r.sh: ', R.version.string, ' with ', paste(need, collapse = ', '), '\n', sep = '')
+"

@@ -1,0 +1,3 @@
+from vsdstats.cli import main
+
+main()

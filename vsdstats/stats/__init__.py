@@ -1,0 +1,27 @@
+"""Statistics for tidy coded tables: each function takes a tidy DataFrame (or a
+contingency table) and returns tidy results.  Docstrings give formulas and references.
+"""
+
+from vsdstats.stats.agreement import agreement
+from vsdstats.stats.chisq import ChisqResult, cell_tests, chisq_independence
+from vsdstats.stats.crosstab import crosstab
+from vsdstats.stats.glmm import MixedLogitResult, mixed_logit
+from vsdstats.stats.logodds import log_odds_dirichlet, weighted_log_odds
+from vsdstats.stats.means import group_means_ci, monthly
+from vsdstats.stats.pmi import delta_pmi, pmi
+
+__all__ = [
+    "ChisqResult",
+    "MixedLogitResult",
+    "agreement",
+    "cell_tests",
+    "chisq_independence",
+    "crosstab",
+    "delta_pmi",
+    "group_means_ci",
+    "log_odds_dirichlet",
+    "mixed_logit",
+    "monthly",
+    "pmi",
+    "weighted_log_odds",
+]
