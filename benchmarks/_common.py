@@ -29,7 +29,8 @@ class Report:
             else ""
         )
         extra = f" ({self.detail})" if self.detail else ""
-        return f"[{status}] {self.name}: ours {self.ours_s:.3f}s{base}{ratio}; target {self.target}{extra}"
+        head = f"[{status}] {self.name}: ours {self.ours_s:.3f}s"
+        return f"{head}{base}{ratio}; target {self.target}{extra}"
 
 
 def best_time(fn: Callable[[], object], repeat: int = 3) -> float:

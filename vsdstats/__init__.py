@@ -1,4 +1,5 @@
-"""vsdstats: VSD coding and statistics for social-media talk about LLM chatbots and mental health."""
+"""vsdstats: VSD coding and statistics for social-media talk about LLM chatbots and mental
+health."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -1,0 +1,167 @@
+"""The VSD codebook: a versioned TOML file of dimensions and their categories.
+
+``load_codebook()`` reads the default codebook shipped with vsdstats or a user's
+copy, validates it and reports problems as ``CodebookError`` naming the file and
+the offending key (e.g. ``dimensions.sentiment.categories[2].definition``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: Dimensions every codebook must define (the columns of a coded unit).
+REQUIRED_DIMENSIONS = ("sentiment", "condition", "perspective", "value", "llm_product")
+CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class CodebookError(ValueError):
+    """A codebook file is unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Category(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    label: str = Field(min_length=1)
+    definition: str = Field(min_length=1)
+    examples: list[str] = Field(min_length=1)
+    terms: list[str] = Field(default_factory=list)
+
+    @field_validator("examples", "terms")
+    @classmethod
+    def _no_blank(cls, v: list[str]) -> list[str]:
+        if any(not s.strip() for s in v):
+            raise ValueError("entries must not be blank")
+        return v
+
+
+class Dimension(_Strict):
+    description: str = Field(min_length=1)
+    categories: list[Category] = Field(min_length=2)
+
+
+class Relevance(_Strict):
+    definition: str = Field(min_length=1)
+    exclusions: list[str] = Field(default_factory=list)
+
+
+class CodebookMeta(_Strict):
+    name: str = Field(min_length=1)
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$")
+    description: str = ""
+
+
+class Codebook(_Strict):
+    """A validated codebook.  ``dimensions`` maps a dimension name to its categories."""
+
+    codebook: CodebookMeta
+    relevance: Relevance
+    dimensions: dict[str, Dimension]
+    source: str = Field(default="<memory>", exclude=True)
+    sha256: str = Field(default="", exclude=True)
+
+    @property
+    def version(self) -> str:
+        return self.codebook.version
+
+    @property
+    def name(self) -> str:
+        return self.codebook.name
+
+    def codes(self, dimension: str) -> list[str]:
+        """Category codes of one dimension, in codebook order."""
+        try:
+            return [c.code for c in self.dimensions[dimension].categories]
+        except KeyError:
+            raise KeyError(
+                f"codebook {self.source} has no dimension {dimension!r}; "
+                f"it has {sorted(self.dimensions)}"
+            ) from None
+
+    @cached_property
+    def _code_sets(self) -> dict[str, frozenset[str]]:
+        return {d: frozenset(self.codes(d)) for d in self.dimensions}
+
+    def check_label(self, dimension: str, label: str) -> str:
+        """Return ``label`` if it is a category of ``dimension``, else raise ValueError."""
+        if dimension not in self._code_sets:
+            self.codes(dimension)
+        if label not in self._code_sets[dimension]:
+            raise ValueError(
+                f"{dimension}: {label!r} is not a category of codebook {self.name} "
+                f"{self.version} (allowed: {', '.join(self.codes(dimension))})"
+            )
+        return label
+
+    def category(self, dimension: str, code: str) -> Category:
+        for c in self.dimensions[dimension].categories:
+            if c.code == code:
+                return c
+        raise KeyError(f"{dimension}: no category {code!r}")
+
+
+def default_codebook_path() -> Path:
+    """Path of the codebook shipped with vsdstats."""
+    return Path(str(resources.files("vsdstats") / "data" / "codebook.toml"))
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_codebook(data: dict[str, Any], source: str = "<memory>", sha256: str = "") -> Codebook:
+    """Validate an already-parsed codebook mapping."""
+    try:
+        cb = Codebook.model_validate({**data, "source": source, "sha256": sha256})
+    except ValidationError as exc:
+        problems = "; ".join(f"key `{_loc(e['loc'])}`: {e['msg']}" for e in exc.errors())
+        raise CodebookError(f"{source}: invalid codebook: {problems}") from None
+    missing = [d for d in REQUIRED_DIMENSIONS if d not in cb.dimensions]
+    if missing:
+        raise CodebookError(
+            f"{source}: invalid codebook: key `dimensions` lacks required dimension(s) "
+            f"{', '.join(missing)}"
+        )
+    for name, dim in cb.dimensions.items():
+        seen: dict[str, int] = {}
+        for i, cat in enumerate(dim.categories):
+            if cat.code in seen:
+                raise CodebookError(
+                    f"{source}: invalid codebook: key `dimensions.{name}.categories[{i}].code`: "
+                    f"duplicate code {cat.code!r} (first at categories[{seen[cat.code]}])"
+                )
+            seen[cat.code] = i
+    return cb
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Load and validate a codebook TOML file (default: the shipped codebook)."""
+    p = Path(path) if path is not None else default_codebook_path()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise CodebookError(f"{p}: cannot read codebook: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CodebookError(f"{p}: codebook is not UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CodebookError(f"{p}: TOML syntax error: {exc}") from None
+    return parse_codebook(data, source=str(p), sha256=hashlib.sha256(raw).hexdigest())

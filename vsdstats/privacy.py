@@ -1,0 +1,32 @@
+"""Pseudonymization of authors: a keyed hash (HMAC-SHA256) with a per-study secret.
+
+The secret never appears in outputs; the same handle on the same platform maps to
+the same pseudonym within a study and to unrelated pseudonyms across studies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+PSEUDONYM_PATTERN = r"^a_[0-9a-f]{24}$"
+_PSEUDONYM_RE = re.compile(PSEUDONYM_PATTERN)
+
+
+def pseudonymize(handle: str, secret: bytes, platform: str = "") -> str:
+    """Keyed pseudonym ``a_`` + 24 hex digits of HMAC-SHA256(secret, platform + NUL + handle).
+
+    Handles are compared case-insensitively (lower-cased, leading '@' removed) since
+    every platform here treats them so.
+    """
+    if len(secret) < 16:
+        raise ValueError("pseudonymization secret must be at least 16 bytes")
+    norm = handle.strip().lstrip("@").lower()
+    mac = hmac.new(secret, f"{platform}\0{norm}".encode(), hashlib.sha256)
+    return "a_" + mac.hexdigest()[:24]
+
+
+def is_pseudonym(value: str) -> bool:
+    """True when ``value`` has the shape of a pseudonym made by :func:`pseudonymize`."""
+    return bool(_PSEUDONYM_RE.match(value))
