@@ -139,6 +139,23 @@ def codebook_export(dest: str, force: bool) -> None:
     click.echo(f"wrote {d}")
 
 
+# ----------------------------------------------------------------- simulate
+@main.command()
+@click.option("--n", "n", type=int, default=40_000, show_default=True, help="number of coded units")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="output table")
+def simulate(n: int, seed: int, out: str) -> None:
+    """Write the SYNTHETIC replication corpus calibrated to the study's published
+    label frequencies, plus <stem>.planted.json with every planted effect."""
+    from vsdstats.simulate import write_corpus
+
+    try:
+        table, truth = write_corpus(out, n=n, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {table} ({n} synthetic units) and {truth}")
+
+
 # -------------------------------------------------------------------- stats
 @main.group()
 def stats() -> None:
@@ -263,8 +280,7 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
 @out_option
 def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
     """Mean score with n and t-based 95% CI per group."""
-    from vsdstats.stats import group_means_ci
-    from vsdstats.stats.means import sentiment_score
+    from vsdstats.stats import group_means_ci, sentiment_score
 
     df = _read(input_path)
     _need(df, input_path, by, score)

@@ -19,7 +19,8 @@ Post table (one row per post):
 
 Coded-unit table (one row per post and reported use; a post yields 0..n units):
     post_id, unit_index, llm_product, sentiment, condition, perspective, value,
-    quote (verbatim supporting quote), coder (``llm``, ``baseline`` or ``human:<id>``),
+    quote (verbatim supporting quote), coder (``llm``, ``baseline``, ``simulated`` or
+    ``human:<id>``),
     model (model name, missing for humans), codebook_version
 """
 
@@ -115,7 +116,7 @@ class CodedUnit(BaseModel):
     perspective: str
     value: str
     quote: str
-    coder: str = Field(pattern=r"^(llm|baseline|human(:.+)?)$")
+    coder: str = Field(pattern=r"^(llm|baseline|simulated|human(:.+)?)$")
     model: str | None = None
     codebook_version: str
 

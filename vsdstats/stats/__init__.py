@@ -2,15 +2,16 @@
 contingency table) and returns tidy results.  Docstrings give formulas and references.
 """
 
-from vsdstats.stats.agreement import agreement
+from vsdstats.stats.agreement import AgreementResult, agreement
 from vsdstats.stats.chisq import ChisqResult, cell_tests, chisq_independence
 from vsdstats.stats.crosstab import crosstab
 from vsdstats.stats.glmm import MixedLogitResult, mixed_logit
 from vsdstats.stats.logodds import log_odds_dirichlet, weighted_log_odds
-from vsdstats.stats.means import group_means_ci, monthly
+from vsdstats.stats.means import group_means_ci, monthly, sentiment_score
 from vsdstats.stats.pmi import delta_pmi, pmi
 
 __all__ = [
+    "AgreementResult",
     "ChisqResult",
     "MixedLogitResult",
     "agreement",
@@ -23,5 +24,6 @@ __all__ = [
     "mixed_logit",
     "monthly",
     "pmi",
+    "sentiment_score",
     "weighted_log_odds",
 ]

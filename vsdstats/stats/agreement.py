@@ -1,7 +1,638 @@
-"""Agreement between human (gold) and LLM coding."""
+"""Agreement between human (gold) and LLM coding.
+
+:func:`agreement` compares one coding (``coded``, e.g. an LLM) against a reference coding
+(``gold``, e.g. a human coder) for one or more nominal fields and returns
+:class:`AgreementResult` with tidy tables:
+
+* ``summary`` -- one row per field: percent agreement, Cohen's kappa with its asymptotic
+  standard error and confidence interval, Krippendorff's alpha (nominal), and counts of
+  items coded on one side only.
+* ``per_category`` -- precision, recall and F1 of ``coded`` against ``gold`` per category,
+  plus macro, micro and support-weighted averages.
+* ``confusion`` -- long confusion table (every gold x coded category pair, zeros included).
+
+References
+----------
+Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+Psychological Measurement*, 20(1), 37-46.
+
+Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Large sample standard errors of kappa
+and weighted kappa. *Psychological Bulletin*, 72(5), 323-327.
+
+Krippendorff, K. (2004). *Content Analysis: An Introduction to Its Methodology* (2nd ed.).
+Sage. Chapter 11.
+
+Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
+Communication Departmental Papers 43, University of Pennsylvania.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import Any, Literal
 
-def agreement(gold, coded):
-    raise NotImplementedError
+import numpy as np
+import pandas as pd
+
+__all__ = ["DEFAULT_FIELDS", "MISSING_CATEGORY", "AgreementResult", "agreement"]
+
+#: Coded fields compared by default when two DataFrames are given (those present in both).
+DEFAULT_FIELDS: tuple[str, ...] = (
+    "sentiment",
+    "condition",
+    "perspective",
+    "value",
+    "llm_product",
+    "relevant",
+)
+
+#: Category used for a missing ``coded`` label when ``missing="category"``.
+MISSING_CATEGORY = "(missing)"
+
+#: Labels of the average rows in ``per_category``.
+AVERAGE_ROWS = ("(macro)", "(micro)", "(weighted)")
+
+#: Field name used when two Series / array-likes without a name are compared.
+DEFAULT_FIELD = "label"
+
+SUMMARY_COLUMNS = [
+    "field",
+    "n",
+    "n_categories",
+    "percent_agreement",
+    "cohen_kappa",
+    "kappa_se",
+    "kappa_ci_low",
+    "kappa_ci_high",
+    "krippendorff_alpha",
+    "n_gold_only",
+    "n_coded_only",
+    "note",
+]
+PER_CATEGORY_COLUMNS = [
+    "field",
+    "category",
+    "support",
+    "predicted",
+    "tp",
+    "precision",
+    "recall",
+    "f1",
+]
+CONFUSION_COLUMNS = ["field", "gold", "coded", "n"]
+
+
+@dataclass
+class AgreementResult:
+    """Result of :func:`agreement`.
+
+    Attributes
+    ----------
+    summary
+        One row per field (see :func:`agreement` for the columns).
+    per_category
+        Tidy per-category precision / recall / F1 with ``(macro)``, ``(micro)`` and
+        ``(weighted)`` average rows per field.
+    confusion
+        Long confusion table: field, gold, coded, n (all category pairs, zeros included).
+    categories
+        Category order used for each field.
+    unmatched
+        DataFrame input only: the keys present in one frame only (columns ``on`` and
+        ``side`` = ``"gold_only"`` / ``"coded_only"``); empty otherwise.
+    """
+
+    summary: pd.DataFrame
+    per_category: pd.DataFrame
+    confusion: pd.DataFrame
+    categories: dict[str, list[Any]] = field(default_factory=dict)
+    unmatched: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conf_level: float = 0.95
+
+    def tidy(self) -> pd.DataFrame:
+        """Return :attr:`summary` (one row per field)."""
+        return self.summary
+
+    def confusion_table(self, field: str | None = None) -> pd.DataFrame:
+        """Wide confusion matrix for ``field``: rows = gold (index), columns = coded.
+
+        ``field`` may be omitted when only one field was compared.
+        """
+        if field is None:
+            if len(self.categories) != 1:
+                raise ValueError(
+                    f"several fields were compared ({list(self.categories)}); name one"
+                )
+            field = next(iter(self.categories))
+        if field not in self.categories:
+            raise KeyError(f"field {field!r} was not compared; fields: {list(self.categories)}")
+        cats = self.categories[field]
+        sub = self.confusion[self.confusion["field"] == field]
+        k = len(cats)
+        mat = sub["n"].to_numpy().reshape(k, k) if k else np.zeros((0, 0), dtype=np.int64)
+        return pd.DataFrame(
+            mat,
+            index=pd.Index(cats, name="gold", dtype=object),
+            columns=pd.Index(cats, name="coded", dtype=object),
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Coefficients (pure numpy; public only through agreement())
+# ---------------------------------------------------------------------------------------
+
+
+def _cohen_kappa(table: np.ndarray, conf_level: float = 0.95) -> dict[str, float]:
+    """Cohen's kappa and its Fleiss-Cohen-Everitt (1969) asymptotic SE from a k x k table.
+
+    With cell proportions p_ij (rows = gold, columns = coded), marginals p_i. and p_.j,
+    p_o = sum_i p_ii and p_e = sum_i p_i. p_.i (Cohen 1960)::
+
+        kappa = (p_o - p_e) / (1 - p_e)
+
+    Large-sample variance, *not* assuming kappa = 0 (Fleiss, Cohen & Everitt 1969, eq. 13;
+    the ASE of SAS PROC FREQ and ``statsmodels.stats.inter_rater.cohens_kappa``)::
+
+        A = sum_i p_ii [1 - (p_i. + p_.i)(1 - kappa)]^2
+        B = (1 - kappa)^2 sum_{i != j} p_ij (p_.i + p_j.)^2
+        C = [kappa - p_e (1 - kappa)]^2
+        Var(kappa) = (A + B - C) / (n (1 - p_e)^2)
+
+    The Wald interval is kappa +/- z_{1 - (1 - conf_level)/2} SE (not truncated to [-1, 1]).
+    Under perfect agreement Var = 0 exactly and SE = 0 is returned.
+    kappa is undefined (NaN) when n = 0 or p_e = 1, i.e. both codings use one and the same
+    single category (0/0); sklearn's ``cohen_kappa_score`` also returns NaN then.
+    """
+    table = np.asarray(table, dtype=np.int64)
+    n = int(table.sum())
+    out = {"kappa": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+    if n == 0:
+        return out
+    rows = table.sum(axis=1)
+    cols = table.sum(axis=0)
+    # exact integer arithmetic: kappa = (n tr - sum r_i c_i) / (n^2 - sum r_i c_i)
+    agree = int(np.trace(table))
+    rc = sum(int(a) * int(b) for a, b in zip(rows, cols, strict=True))
+    if rc == n * n:  # p_e == 1: only one category used by both sides
+        return out
+    p = table / n
+    pr = rows / n
+    pc = cols / n
+    pe = rc / (n * n)
+    kappa = (n * agree - rc) / (n * n - rc)
+    term_a = float((np.diag(p) * (1.0 - (pr + pc) * (1.0 - kappa)) ** 2).sum())
+    w = (pc[:, None] + pr[None, :]) ** 2  # (p_.i + p_j.)^2 for cell (i, j)
+    np.fill_diagonal(w, 0.0)
+    term_b = (1.0 - kappa) ** 2 * float((p * w).sum())
+    term_c = (kappa - pe * (1.0 - kappa)) ** 2
+    var = (term_a + term_b - term_c) / (n * (1.0 - pe) ** 2)
+    # perfect agreement: A = 1, B = 0, C = 1, so Var = 0 exactly (avoid rounding noise);
+    # otherwise clip a rounding-negative variance at 0
+    se = 0.0 if agree == n else float(np.sqrt(max(var, 0.0)))
+    z = NormalDist().inv_cdf(1.0 - (1.0 - conf_level) / 2.0)
+    out.update(kappa=kappa, se=se, ci_low=kappa - z * se, ci_high=kappa + z * se)
+    return out
+
+
+def _coincidence_matrix(codes: np.ndarray, k: int) -> np.ndarray:
+    """Krippendorff's coincidence matrix from integer codes (coders x units, -1 = missing).
+
+    For unit u with m_u >= 2 values and n_uc values of category c (Krippendorff 2011)::
+
+        o_ck = sum_u (n_uc n_uk - [c == k] n_uc) / (m_u - 1)
+
+    Units with fewer than two values are not pairable and contribute nothing.
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ValueError("codes must be a 2-D array (coders x units)")
+    n_units = codes.shape[1]
+    if n_units == 0 or k == 0:
+        return np.zeros((k, k))
+    unit_idx = np.broadcast_to(np.arange(n_units), codes.shape)
+    ok = codes >= 0
+    counts = np.zeros((n_units, k))
+    np.add.at(counts, (unit_idx[ok], codes[ok]), 1.0)
+    m = counts.sum(axis=1)
+    pairable = m >= 2
+    counts = counts[pairable]
+    inv = 1.0 / (m[pairable] - 1.0)
+    weighted = counts * inv[:, None]
+    return weighted.T @ counts - np.diag(weighted.sum(axis=0))
+
+
+def _krippendorff_alpha_nominal(codes: np.ndarray, k: int) -> float:
+    """Krippendorff's alpha, nominal metric, from integer codes (coders x units, -1 = missing).
+
+    With the coincidence matrix o_ck, n_c = sum_k o_ck and n = sum_c n_c (pairable values
+    only; Krippendorff 2011)::
+
+        alpha = 1 - D_o / D_e = 1 - (n - 1) sum_{c != k} o_ck / sum_{c != k} n_c n_k
+
+    Returns NaN when alpha is undefined: fewer than two pairable values, or all pairable
+    values in one category (D_o = D_e = 0; "no variation", Krippendorff 2011). The
+    ``krippendorff`` package returns NaN (or raises, if the value domain has one value)
+    in that case too.
+    """
+    o = _coincidence_matrix(codes, k)
+    n_c = o.sum(axis=1)
+    n = float(n_c.sum())
+    if n < 2:
+        return np.nan
+    disagree = float(o.sum() - np.trace(o))
+    expected = float(n * n - (n_c**2).sum())  # sum_{c != k} n_c n_k
+    if expected <= 0:
+        return np.nan
+    return 1.0 - (n - 1.0) * disagree / expected
+
+
+def _per_category(table: np.ndarray, cats: list[Any], fld: str) -> pd.DataFrame:
+    """Per-category precision/recall/F1 of coded (columns) vs gold (rows), plus averages.
+
+    precision_c = tp_c / predicted_c, recall_c = tp_c / support_c,
+    F1_c = 2 tp_c / (support_c + predicted_c). A 0/0 ratio is set to 0.0, as sklearn's
+    ``precision_recall_fscore_support(..., zero_division=0)``. Averages: ``(macro)`` =
+    unweighted mean over all categories (including ones with zero support);
+    ``(micro)`` = pooled counts (= accuracy for single-label data); ``(weighted)`` = mean
+    weighted by support (0.0 if total support is 0).
+    """
+    table = np.asarray(table, dtype=np.int64)
+    support = table.sum(axis=1)
+    predicted = table.sum(axis=0)
+    tp = np.diag(table).copy()
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        num = np.asarray(num, dtype=float)
+        den = np.asarray(den, dtype=float)
+        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+    precision = ratio(tp, predicted)
+    recall = ratio(tp, support)
+    f1 = ratio(2 * tp, support + predicted)
+    n = int(table.sum())
+    ttp = int(tp.sum())
+    micro = float(ratio(np.array([ttp]), np.array([n]))[0])
+    k = len(cats)
+    if k:
+        macro = (precision.mean(), recall.mean(), f1.mean())
+    else:
+        macro = (0.0, 0.0, 0.0)
+    if n > 0:
+        wts = support / n
+        weighted = ((precision * wts).sum(), (recall * wts).sum(), (f1 * wts).sum())
+    else:
+        weighted = (0.0, 0.0, 0.0)
+    rows = pd.DataFrame(
+        {
+            "field": fld,
+            "category": pd.Series(list(cats), dtype=object),
+            "support": support,
+            "predicted": predicted,
+            "tp": tp,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        }
+    )
+    avg = pd.DataFrame(
+        {
+            "field": fld,
+            "category": pd.Series(list(AVERAGE_ROWS), dtype=object),
+            "support": n,
+            "predicted": n,
+            "tp": ttp,
+            "precision": [macro[0], micro, weighted[0]],
+            "recall": [macro[1], micro, weighted[1]],
+            "f1": [macro[2], micro, weighted[2]],
+        }
+    )
+    return pd.concat([rows, avg], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Input handling
+# ---------------------------------------------------------------------------------------
+
+
+def _sorted_labels(values: set[Any]) -> list[Any]:
+    """Sort labels naturally if comparable, else by (type name, str)."""
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _as_series(x: Any, name: str) -> pd.Series:
+    if isinstance(x, pd.Series):
+        return x
+    if isinstance(x, pd.DataFrame):
+        raise TypeError(f"{name} is a DataFrame but the other input is not")
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (got shape {arr.shape})")
+    return pd.Series(arr, dtype=object)
+
+
+def _align_series(gold: Any, coded: Any) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """Align two label vectors: Series by index, anything else by position."""
+    both_series = isinstance(gold, pd.Series) and isinstance(coded, pd.Series)
+    g = _as_series(gold, "gold")
+    c = _as_series(coded, "coded")
+    fld = DEFAULT_FIELD
+    for s in (g, c):
+        if isinstance(s.name, str) and s.name:
+            fld = s.name
+            break
+    if both_series:
+        for s, nm in ((g, "gold"), (c, "coded")):
+            if not s.index.is_unique:
+                raise ValueError(f"{nm} has a duplicated index; cannot align items")
+        if g.index.equals(c.index):
+            idx = g.index
+        else:
+            idx = g.index.union(c.index, sort=False)
+        in_g = idx.isin(g.index)
+        in_c = idx.isin(c.index)
+        gv = g.reindex(idx).astype(object)
+        cv = c.reindex(idx).astype(object)
+        unmatched = pd.DataFrame(
+            {
+                "index": list(idx[in_g & ~in_c]) + list(idx[in_c & ~in_g]),
+                "side": ["gold_only"] * int((in_g & ~in_c).sum())
+                + ["coded_only"] * int((in_c & ~in_g).sum()),
+            }
+        )
+    else:
+        if len(g) != len(c):
+            raise ValueError(
+                f"gold and coded have different lengths ({len(g)} vs {len(c)}); pass "
+                "indexed Series or DataFrames to align items by id"
+            )
+        gv = pd.Series(g.to_numpy(dtype=object), dtype=object)
+        cv = pd.Series(c.to_numpy(dtype=object), dtype=object)
+        empty = pd.Series(dtype=object)
+        unmatched = pd.DataFrame({"index": empty, "side": empty.copy()})
+    joined = pd.DataFrame({("gold", fld): gv.to_numpy(), ("coded", fld): cv.to_numpy()})
+    return joined, fld, unmatched
+
+
+def _align_frames(
+    gold: pd.DataFrame, coded: pd.DataFrame, on: str, fields: Sequence[str] | str | None
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """Outer-join two tidy frames on ``on``; return labels, fields and unmatched keys."""
+    for df, nm in ((gold, "gold"), (coded, "coded")):
+        if on not in df.columns:
+            raise KeyError(f"join column {on!r} not found in the {nm} DataFrame")
+        keys = df[on]
+        if keys.isna().any():
+            raise ValueError(f"{nm} DataFrame has missing values in join column {on!r}")
+        dup = keys[keys.duplicated()]
+        if len(dup):
+            raise ValueError(
+                f"{nm} DataFrame has duplicated {on!r} values (one row per item expected), "
+                f"e.g. {dup.iloc[0]!r}"
+            )
+    if fields is None:
+        flds = [f for f in DEFAULT_FIELDS if f in gold.columns and f in coded.columns]
+        if not flds:
+            raise ValueError(
+                f"the two DataFrames share none of the default fields {list(DEFAULT_FIELDS)}; "
+                "pass fields="
+            )
+    else:
+        flds = [fields] if isinstance(fields, str) else list(fields)
+        if not flds:
+            raise ValueError("fields is empty")
+        for f in flds:
+            if f == on:
+                raise ValueError(f"field {f!r} is the join column")
+            for df, nm in ((gold, "gold"), (coded, "coded")):
+                if f not in df.columns:
+                    raise KeyError(f"field {f!r} not found in the {nm} DataFrame")
+    g_keys = pd.Index(gold[on])
+    c_keys = pd.Index(coded[on])
+    keys = g_keys.union(c_keys, sort=False)
+    g = gold.set_index(on)[flds].reindex(keys).astype(object)
+    c = coded.set_index(on)[flds].reindex(keys).astype(object)
+    g.columns = pd.MultiIndex.from_product([["gold"], flds])
+    c.columns = pd.MultiIndex.from_product([["coded"], flds])
+    joined = pd.concat([g, c], axis=1).reset_index(drop=True)
+    in_g = keys.isin(g_keys)
+    in_c = keys.isin(c_keys)
+    gold_only = list(keys[in_g & ~in_c])
+    coded_only = list(keys[in_c & ~in_g])
+    unmatched = pd.DataFrame(
+        {
+            on: pd.Series(gold_only + coded_only, dtype=object),
+            "side": pd.Series(
+                ["gold_only"] * len(gold_only) + ["coded_only"] * len(coded_only), dtype=object
+            ),
+        }
+    )
+    return joined, flds, unmatched
+
+
+def _field_labels(
+    labels: Sequence[Any] | Mapping[str, Sequence[Any]] | None, fld: str
+) -> list[Any] | None:
+    if labels is None:
+        return None
+    if isinstance(labels, Mapping):
+        if fld not in labels:
+            return None
+        labs = labels[fld]
+    else:
+        labs = labels
+    if isinstance(labs, str):
+        raise TypeError("labels must be a sequence of labels, not a string")
+    out = [v for v in labs if not _isna(v)]
+    if len(set(out)) != len(out):
+        raise ValueError(f"labels for field {fld!r} contain duplicates: {out!r}")
+    return out
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------
+
+
+def agreement(
+    gold: Any,
+    coded: Any,
+    on: str = "post_id",
+    fields: Sequence[str] | str | None = None,
+    labels: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
+    missing: Literal["exclude", "category"] = "exclude",
+    conf_level: float = 0.95,
+) -> AgreementResult:
+    """Agreement of ``coded`` labels (e.g. an LLM) with ``gold`` labels (human coders).
+
+    Parameters
+    ----------
+    gold, coded
+        Either two label vectors (pandas Series or array-likes; one label per item, NA =
+        missing rating) or two tidy DataFrames with one row per item. Two Series are
+        aligned on their index (items in one index only are counted as one-sided); other
+        array-likes are aligned by position and must have equal length. The field name is
+        the Series' name, else ``"label"``.
+    on
+        Join column for DataFrame input (an outer join; keys must be unique and non-NA).
+    fields
+        Fields to compare (DataFrame input). Default: those of ``DEFAULT_FIELDS``
+        (sentiment, condition, perspective, value, llm_product, relevant) in both frames.
+    labels
+        Category set and order (e.g. from the codebook): one sequence for all fields or a
+        mapping field -> sequence. A label outside it raises ``ValueError``. Default: the
+        sorted union of the gold and coded labels of the compared items (labels that occur
+        only on unpaired items are left out, so that, e.g., macro averages equal sklearn's
+        on the compared items).
+    missing
+        ``"exclude"`` (default): only items labelled on both sides are compared.
+        ``"category"``: a gold-labelled item without a coded label is compared as the
+        coded category ``"(missing)"`` (so it is in ``n`` and counts as a disagreement).
+    conf_level
+        Confidence level of the kappa interval.
+
+    Returns
+    -------
+    AgreementResult
+        ``summary`` columns: field; n (items compared); n_categories (size of the category
+        set, incl. ``"(missing)"`` when used); percent_agreement (100 p_o);
+        cohen_kappa (Cohen 1960); kappa_se, kappa_ci_low, kappa_ci_high (Fleiss, Cohen &
+        Everitt 1969 large-sample SE, non-null variance, Wald interval); krippendorff_alpha
+        (nominal, two coders, from the coincidence matrix of pairable values -- with two
+        coders, items coded on one side only are unpairable, so alpha uses the same items
+        as kappa; Krippendorff 2011); n_gold_only / n_coded_only (items with a label on
+        that side only for this field: rows missing from the other frame or NA there; in
+        ``missing="category"`` mode the gold-only items are also included in n); note
+        (why a coefficient is NaN, else "").
+
+    Notes
+    -----
+    Undefined coefficients are NaN, never an error: with no compared items everything is
+    NaN; when both codings use only one and the same category, p_e = 1 and kappa = 0/0
+    (sklearn gives NaN too), and Krippendorff's alpha has D_o = D_e = 0 and is likewise
+    reported as NaN (the ``krippendorff`` package returns NaN or raises). Percent agreement
+    is still reported (100).
+    """
+    if missing not in ("exclude", "category"):
+        raise ValueError(f"missing must be 'exclude' or 'category', got {missing!r}")
+    if not 0.0 < conf_level < 1.0:
+        raise ValueError(f"conf_level must be in (0, 1), got {conf_level!r}")
+    g_df = isinstance(gold, pd.DataFrame)
+    c_df = isinstance(coded, pd.DataFrame)
+    if g_df != c_df:
+        raise TypeError("gold and coded must both be DataFrames or both be label vectors")
+    if g_df:
+        joined, flds, unmatched = _align_frames(gold, coded, on, fields)
+    else:
+        joined, fld, unmatched = _align_series(gold, coded)
+        flds = [fld]
+
+    summaries: list[dict[str, Any]] = []
+    per_cat: list[pd.DataFrame] = []
+    confusion: list[pd.DataFrame] = []
+    categories: dict[str, list[Any]] = {}
+    for fld in flds:
+        gv = joined[("gold", fld)]
+        cv = joined[("coded", fld)]
+        g_ok = ~gv.isna().to_numpy()
+        c_ok = ~cv.isna().to_numpy()
+        n_gold_only = int((g_ok & ~c_ok).sum())
+        n_coded_only = int((c_ok & ~g_ok).sum())
+
+        fixed = _field_labels(labels, fld)
+        seen_g = set(gv[g_ok])
+        seen_c = set(cv[c_ok])
+        # default category set: labels of the items that enter the comparison
+        cmp_g = g_ok if missing == "category" else g_ok & c_ok
+        used = set(gv[cmp_g]) | set(cv[g_ok & c_ok])
+        if fixed is not None:
+            allowed = set(fixed)
+            for side, seen in (("gold", seen_g), ("coded", seen_c)):
+                bad = seen - allowed
+                if bad:
+                    lab = _sorted_labels(bad)[0]
+                    raise ValueError(
+                        f"field {fld!r}: {side} label {lab!r} is not in labels {fixed!r}"
+                    )
+            cats = list(fixed)
+        else:
+            cats = _sorted_labels(used)
+        use_missing_cat = missing == "category" and n_gold_only > 0
+        if use_missing_cat and MISSING_CATEGORY not in cats:
+            cats.append(MISSING_CATEGORY)
+        categories[fld] = cats
+        k = len(cats)
+        index = {lab: i for i, lab in enumerate(cats)}
+
+        g_codes = np.full(len(gv), -1, dtype=np.int64)
+        c_codes = np.full(len(cv), -1, dtype=np.int64)
+        # labels only on unpaired items may be outside cats: code them -1 (not compared)
+        g_codes[g_ok] = [index.get(v, -1) for v in gv[g_ok]]
+        c_codes[c_ok] = [index.get(v, -1) for v in cv[c_ok]]
+        if use_missing_cat:
+            c_codes[g_ok & ~c_ok] = index[MISSING_CATEGORY]
+        both = (g_codes >= 0) & (c_codes >= 0)
+        n = int(both.sum())
+        table = np.bincount(g_codes[both] * k + c_codes[both], minlength=k * k).reshape(k, k)
+
+        kap = _cohen_kappa(table, conf_level)
+        alpha = _krippendorff_alpha_nominal(np.vstack([g_codes, c_codes]), k)
+        if n == 0:
+            note = "no items labelled on both sides"
+        elif np.isnan(kap["kappa"]):
+            note = "only one category used by both codings: kappa and alpha undefined (0/0)"
+        else:
+            note = ""
+        summaries.append(
+            {
+                "field": fld,
+                "n": n,
+                "n_categories": k,
+                "percent_agreement": 100.0 * np.trace(table) / n if n else np.nan,
+                "cohen_kappa": kap["kappa"],
+                "kappa_se": kap["se"],
+                "kappa_ci_low": kap["ci_low"],
+                "kappa_ci_high": kap["ci_high"],
+                "krippendorff_alpha": alpha,
+                "n_gold_only": n_gold_only,
+                "n_coded_only": n_coded_only,
+                "note": note,
+            }
+        )
+        per_cat.append(_per_category(table, cats, fld))
+        gi, ci = np.divmod(np.arange(k * k), k)
+        confusion.append(
+            pd.DataFrame(
+                {
+                    "field": fld,
+                    "gold": pd.Series([cats[i] for i in gi], dtype=object),
+                    "coded": pd.Series([cats[j] for j in ci], dtype=object),
+                    "n": table.ravel().astype(np.int64),
+                }
+            )
+        )
+
+    summary = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
+    summary = summary.astype({"n": "int64", "n_categories": "int64"})
+    per_category = pd.concat(per_cat, ignore_index=True)[PER_CATEGORY_COLUMNS]
+    per_category = per_category.astype({"support": "int64", "predicted": "int64", "tp": "int64"})
+    conf = pd.concat(confusion, ignore_index=True)[CONFUSION_COLUMNS]
+    return AgreementResult(
+        summary=summary,
+        per_category=per_category,
+        confusion=conf,
+        categories=categories,
+        unmatched=unmatched,
+        conf_level=conf_level,
+    )

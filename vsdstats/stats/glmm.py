@@ -1,14 +1,434 @@
-"""Binomial generalized linear mixed models through R (glmmTMB / lme4) or statsmodels."""
+"""Binomial generalized linear mixed models (mixed logit) through R or statsmodels.
+
+Model, for post i with response y_i in {0, 1} and grouping factors g (e.g. platform,
+author) with random intercepts::
+
+    logit P(y_i = 1) = x_i' beta + sum_g u_{g, j(i)},    u_{g, j} ~ N(0, sigma_g^2)
+
+written as an lme4-style formula, e.g. ``negative ~ condition + (1|platform) + (1|author)``.
+Fixed effects are estimated by maximum likelihood with the Laplace approximation
+(glmmTMB: Brooks et al. 2017; lme4::glmer: Bates et al. 2015).  Standard errors, z,
+p and confidence intervals are Wald; odds ratios are ``exp(estimate)``.
+
+References
+----------
+Bates, D., Maechler, M., Bolker, B., Walker, S. (2015). Fitting linear mixed-effects
+models using lme4. Journal of Statistical Software 67(1), 1-48.
+Brooks, M. E. et al. (2017). glmmTMB balances speed and flexibility among packages for
+zero-inflated generalized linear mixed modeling. The R Journal 9(2), 378-400.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ENGINES = ("glmmTMB", "lme4", "statsmodels")
+
+_FIXED_COLUMNS = [
+    "term",
+    "estimate",
+    "std_error",
+    "z",
+    "p",
+    "odds_ratio",
+    "or_ci_low",
+    "or_ci_high",
+    "ci_low",
+    "ci_high",
+]
+
+
+class ApproximateResultWarning(UserWarning):
+    """The result comes from an approximate method (statsmodels variational Bayes)."""
 
 
 @dataclass
 class MixedLogitResult:
-    pass
+    """Fit of a binomial (logit) GLMM; see :func:`mixed_logit`.
+
+    ``fixed``: term, estimate, std_error, z, p, odds_ratio, or_ci_low, or_ci_high,
+    ci_low, ci_high (Wald, log-odds scale for estimate/ci_*).  ``random``: group,
+    term, variance, sd of each random effect.
+    """
+
+    fixed: pd.DataFrame
+    random: pd.DataFrame
+    n_obs: int
+    n_groups: dict[str, int]
+    engine: str
+    formula: str
+    converged: bool
+    warnings: list[str] = field(default_factory=list)
+    loglik: float = float("nan")
+    aic: float = float("nan")
+    approximate: bool = False
+    conf: float = 0.95
+
+    @property
+    def params(self) -> pd.Series:
+        """Fixed-effect estimates indexed by term."""
+        return self.fixed.set_index("term")["estimate"]
+
+    def __str__(self) -> str:
+        head = (
+            f"Mixed logit ({self.engine}{', approximate' if self.approximate else ''}): "
+            f"{self.formula}\n n = {self.n_obs}, groups = {self.n_groups}, "
+            f"logLik = {self.loglik:.3f}, AIC = {self.aic:.3f}, converged = {self.converged}"
+        )
+        return f"{head}\n{self.fixed.to_string(index=False)}\n{self.random.to_string(index=False)}"
 
 
-def mixed_logit(formula, data, engine="glmmTMB"):
-    raise NotImplementedError
+# ---------------------------------------------------------------------------
+# Formula handling
+# ---------------------------------------------------------------------------
+
+_IDENT = re.compile(r"`([^`]+)`|([A-Za-z.][A-Za-z0-9._]*)(\s*\()?")
+
+
+@dataclass(frozen=True)
+class _Formula:
+    response: str
+    fixed_rhs: str
+    random: tuple[tuple[str, str], ...]  # (lhs, group) per "(lhs | group)" term
+    variables: tuple[str, ...]  # every data column named, response first
+
+
+def _variables(text: str) -> list[str]:
+    out = []
+    for m in _IDENT.finditer(text):
+        if m.group(1) is not None:
+            out.append(m.group(1))
+        elif m.group(3) is None and m.group(2) not in ("TRUE", "FALSE", "NA", "T", "F"):
+            out.append(m.group(2))
+    return out
+
+
+def _parse_formula(formula: str) -> _Formula:
+    if formula.count("~") != 1:
+        raise ValueError(f"formula must have exactly one '~': {formula!r}")
+    lhs, rhs = (x.strip() for x in formula.split("~"))
+    resp = _variables(lhs)
+    if len(resp) != 1 or not re.fullmatch(r"`[^`]+`|[A-Za-z.][A-Za-z0-9._]*", lhs):
+        raise ValueError(f"the response must be a single 0/1 column name, got {lhs!r}")
+    random: list[tuple[str, str]] = []
+    fixed_parts: list[str] = []
+    i, start = 0, 0
+    while i < len(rhs):  # cut out balanced "( ... | ... )" terms
+        if rhs[i] == "(":
+            depth, j = 0, i
+            while j < len(rhs):
+                depth += {"(": 1, ")": -1}.get(rhs[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            inner = rhs[i + 1 : j]
+            prev = rhs[:i].rstrip()
+            is_call = bool(prev) and (prev[-1].isalnum() or prev[-1] in "._")
+            if "|" in inner and not is_call:
+                bar = "||" if "||" in inner else "|"
+                left, group = (x.strip() for x in inner.split(bar, 1))
+                random.append((left, group))
+                fixed_parts.append(rhs[start:i])
+                start = j + 1
+            i = j + 1
+        else:
+            i += 1
+    fixed_parts.append(rhs[start:])
+    fixed = "".join(fixed_parts)
+    fixed = re.sub(r"\+\s*(?=\+|$)", "", re.sub(r"\s+", " ", fixed)).strip()
+    fixed = re.sub(r"^\+\s*", "", fixed).strip() or "1"
+    if not random:
+        raise ValueError(
+            f"formula has no random-effect term like (1|group): {formula!r}; "
+            "use an ordinary logistic regression instead"
+        )
+    names = [resp[0], *_variables(fixed)]
+    for left, group in random:
+        names += _variables(left) + _variables(group)
+    variables = tuple(dict.fromkeys(names))
+    return _Formula(resp[0], fixed, tuple(random), variables)
+
+
+# ---------------------------------------------------------------------------
+# Data preparation
+# ---------------------------------------------------------------------------
+
+
+def _prepare(data: pd.DataFrame, f: _Formula) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [v for v in f.variables if v not in data.columns]
+    if missing:
+        raise ValueError(
+            f"column(s) named in the formula not found in data: {', '.join(map(repr, missing))}"
+        )
+    d = data.loc[:, list(f.variables)]
+    na = d.isna()
+    drop = na.any(axis=1).to_numpy()
+    if drop.any():
+        per_col = ", ".join(f"{c}: {int(k)}" for c, k in na.sum().items() if k)
+        warnings.warn(
+            f"dropped {int(drop.sum())} of {len(d)} rows with missing values ({per_col})",
+            UserWarning,
+            stacklevel=3,
+        )
+        d = d.loc[~drop]
+    if len(d) == 0:
+        raise ValueError("no complete rows left to fit")
+    y = d[f.response]
+    if pd.api.types.is_bool_dtype(y.dtype):
+        y01 = y.astype(np.int32)
+    else:
+        values = pd.unique(y)
+        ok = pd.api.types.is_numeric_dtype(y.dtype) and set(values.tolist()) <= {0, 1}
+        if not ok:
+            shown = sorted(map(repr, values.tolist()))
+            more = f" ... ({len(shown)} distinct)" if len(shown) > 10 else ""
+            raise ValueError(
+                f"response {f.response!r} must be binary (0/1 or bool); found values "
+                f"{', '.join(shown[:10])}{more}"
+            )
+        y01 = y.astype(np.int32)
+    if y01.nunique() < 2:
+        raise ValueError(f"response {f.response!r} takes only the value {int(y01.iloc[0])}")
+    d = d.copy()
+    d[f.response] = y01.to_numpy()
+    for c in d.columns:
+        if c == f.response:
+            continue
+        s = d[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # Reference level = first category; drop levels absent from the fitted rows.
+            d[c] = s.cat.remove_unused_categories().cat.as_unordered()
+        elif pd.api.types.is_string_dtype(s.dtype) or s.dtype.kind == "O":
+            vals = s.astype(str)
+            d[c] = pd.Categorical(vals, categories=sorted(pd.unique(vals)))
+    return d.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# Assembling tidy output
+# ---------------------------------------------------------------------------
+
+
+def _fixed_table(terms: list[str], est: np.ndarray, se: np.ndarray, conf: float) -> pd.DataFrame:
+    est = np.asarray(est, dtype=float)
+    se = np.asarray(se, dtype=float)
+    q = stats.norm.ppf(0.5 + conf / 2)
+    lo, hi = est - q * se, est + q * se
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = pd.DataFrame(
+            {
+                "term": terms,
+                "estimate": est,
+                "std_error": se,
+                "z": est / se,
+                "p": 2 * stats.norm.sf(np.abs(est / se)),
+                "odds_ratio": np.exp(est),
+                "or_ci_low": np.exp(lo),
+                "or_ci_high": np.exp(hi),
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+    return out[_FIXED_COLUMNS]
+
+
+# ---------------------------------------------------------------------------
+# R engines
+# ---------------------------------------------------------------------------
+
+_R_FIT = {
+    "glmmTMB": """
+fit <- glmmTMB::glmmTMB(stats::as.formula(fml), data = d,
+                        family = stats::binomial(link = "logit"))
+""",
+    "lme4": """
+fit <- lme4::glmer(stats::as.formula(fml), data = d,
+                   family = stats::binomial(link = "logit"),
+                   control = lme4::glmerControl(optimizer = "nloptwrap"))
+""",
+}
+
+_R_EXTRACT = {
+    "glmmTMB": """
+vc <- glmmTMB::VarCorr(fit)$cond
+re <- do.call(rbind, lapply(names(vc), function(g) {
+  v <- diag(as.matrix(vc[[g]]))
+  data.frame(group = g, term = names(v), variance = unname(v), stringsAsFactors = FALSE)
+}))
+V <- as.matrix(stats::vcov(fit)$cond)
+list(beta = glmmTMB::fixef(fit)$cond, se = sqrt(diag(V)),
+     re_group = re$group, re_term = re$term, re_var = re$variance,
+     ngroups = vapply(fit$modelInfo$reTrms$cond$flist, nlevels, 1L),
+     nobs = as.integer(stats::nobs(fit)), loglik = as.numeric(stats::logLik(fit)),
+     aic = stats::AIC(fit),
+     converged = isTRUE(fit$fit$convergence == 0) && isTRUE(fit$sdr$pdHess))
+""",
+    "lme4": """
+re <- as.data.frame(lme4::VarCorr(fit))
+re <- re[is.na(re$var2), ]
+V <- as.matrix(stats::vcov(fit))
+cm <- fit@optinfo$conv$lme4$messages
+cm <- cm[!grepl("singular", cm)]
+list(beta = lme4::fixef(fit), se = sqrt(diag(V)),
+     re_group = as.character(re$grp), re_term = as.character(re$var1), re_var = re$vcov,
+     ngroups = lme4::ngrps(fit),
+     nobs = as.integer(stats::nobs(fit)), loglik = as.numeric(stats::logLik(fit)),
+     aic = stats::AIC(fit),
+     converged = isTRUE(fit@optinfo$conv$opt == 0) && length(cm) == 0)
+""",
+}
+
+_R_PACKAGE = {"glmmTMB": "glmmTMB", "lme4": "lme4"}
+
+
+def _fit_r(f: _Formula, formula: str, d: pd.DataFrame, engine: str, conf: float):
+    from vsdstats.rbridge import RUnavailableError, check_r, r_eval
+
+    check_r()
+    pkg = _R_PACKAGE[engine]
+    if not r_eval(f"requireNamespace('{pkg}', quietly = TRUE)", emit=False).value[0]:
+        raise RUnavailableError(
+            f"the R package {pkg} is not installed; run `bash R/install_r.sh` or "
+            f"install.packages('{pkg}') in R"
+        )
+    res = r_eval(_R_FIT[engine] + _R_EXTRACT[engine], stacklevel=4, d=d, fml=formula)
+    v = res.value
+    get = dict(zip(v.names, v, strict=True))
+    terms = [str(t) for t in get["beta"].names]
+    fixed = _fixed_table(terms, np.array(get["beta"]), np.array(get["se"]), conf)
+    var = np.array(get["re_var"], dtype=float)
+    random = pd.DataFrame(
+        {
+            "group": [str(x) for x in get["re_group"]],
+            "term": [str(x) for x in get["re_term"]],
+            "variance": var,
+            "sd": np.sqrt(var),
+        }
+    )
+    ng = get["ngroups"]
+    n_groups = {str(k): int(x) for k, x in zip(ng.names, ng, strict=True)}
+    converged = bool(get["converged"][0])
+    return MixedLogitResult(
+        fixed=fixed,
+        random=random,
+        n_obs=int(get["nobs"][0]),
+        n_groups=n_groups,
+        engine=engine,
+        formula=formula,
+        converged=converged,
+        warnings=res.conditions,
+        loglik=float(get["loglik"][0]),
+        aic=float(get["aic"][0]),
+        approximate=False,
+        conf=conf,
+    )
+
+
+# ---------------------------------------------------------------------------
+# statsmodels engine (variational Bayes, approximate)
+# ---------------------------------------------------------------------------
+
+_SM_TERM = re.compile(r"^(?:C\()?(.+?)(?:\))?\[T\.(.*)\]$")
+
+
+def _r_style_term(name: str) -> str:
+    if name == "Intercept":
+        return "(Intercept)"
+    m = _SM_TERM.match(name)
+    return f"{m.group(1)}{m.group(2)}" if m else name
+
+
+def _fit_statsmodels(f: _Formula, formula: str, d: pd.DataFrame, conf: float):
+    from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
+
+    vc = {}
+    for left, group in f.random:
+        if left.replace(" ", "") not in ("1",) or not re.fullmatch(r"[A-Za-z.][\w.]*", group):
+            raise NotImplementedError(
+                f"engine='statsmodels' supports only random intercepts (1|group); got "
+                f"({left}|{group})"
+            )
+        vc[group] = f"0 + C({group})"
+    model = BinomialBayesMixedGLM.from_formula(f"{f.response} ~ {f.fixed_rhs}", vc, d)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = model.fit_vb()
+    notes = [str(w.message) for w in caught]
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=4)
+    converged = not any("converge" in n.lower() for n in notes)
+    terms = [_r_style_term(n) for n in model.exog_names[: model.k_fep]]
+    fixed = _fixed_table(terms, res.fe_mean, res.fe_sd, conf)
+    var = np.exp(2 * np.asarray(res.vcp_mean, dtype=float))
+    random = pd.DataFrame(
+        {"group": list(model.vcp_names), "term": "(Intercept)", "variance": var, "sd": np.sqrt(var)}
+    )
+    msg = (
+        "engine='statsmodels' fits by variational Bayes (BinomialBayesMixedGLM.fit_vb): "
+        "the result is approximate; posterior means are close to the ML estimates but "
+        "standard errors (and so p-values and CIs) are too small. Use glmmTMB or lme4 "
+        "for inference."
+    )
+    warnings.warn(msg, ApproximateResultWarning, stacklevel=3)
+    return MixedLogitResult(
+        fixed=fixed,
+        random=random,
+        n_obs=len(d),
+        n_groups={g: int(d[g].nunique()) for g in vc},
+        engine="statsmodels",
+        formula=formula,
+        converged=converged,
+        warnings=[*notes, msg],
+        approximate=True,
+        conf=conf,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------
+
+
+def mixed_logit(
+    formula: str, data: pd.DataFrame, engine: str = "glmmTMB", conf: float = 0.95
+) -> MixedLogitResult:
+    """Fit a binomial GLMM with logit link (mixed logistic regression).
+
+    ``formula`` is lme4 syntax, e.g. ``negative ~ condition + (1|platform) + (1|author)``;
+    the response is a 0/1 (int or bool) column.  Only columns named in the formula are
+    used (and sent to R); rows with a missing value in any of them are dropped with a
+    warning.  String/categorical predictors become factors whose reference level is
+    the first level (pandas Categorical order, else sorted unique values).
+
+    Engines:
+
+    - ``"glmmTMB"`` (default): ``glmmTMB(formula, family = binomial)``, Laplace ML
+      (Brooks et al. 2017); fast and converges reliably on large crossed designs.
+    - ``"lme4"``: ``glmer(formula, family = binomial,
+      control = glmerControl(optimizer = "nloptwrap"))`` (Bates et al. 2015); the default
+      bobyqa/Nelder-Mead optimizers are far slower on tens of thousands of authors.
+    - ``"statsmodels"``: ``BinomialBayesMixedGLM.fit_vb`` (random intercepts only, no R
+      needed).  Variational Bayes: means are close, standard errors too small, so the
+      result has ``approximate=True`` and an ``ApproximateResultWarning`` is issued.
+
+    R warnings and messages (non-convergence, singular fit, ...) are re-emitted as
+    ``vsdstats.rbridge.RWarning`` and kept in ``result.warnings``.  ``conf`` sets the
+    level of the Wald intervals ``estimate +/- z_{(1+conf)/2} * std_error``.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if not 0 < conf < 1:
+        raise ValueError(f"conf must be between 0 and 1, got {conf!r}")
+    f = _parse_formula(formula)
+    d = _prepare(data, f)
+    if engine == "statsmodels":
+        return _fit_statsmodels(f, formula, d, conf)
+    return _fit_r(f, formula, d, engine, conf)
