@@ -332,5 +332,16 @@ def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -
         click.echo(res.per_category.to_string(index=False))
 
 
+def _register() -> None:
+    from vsdstats.commands.ingest import filter_cmd, ingest
+    from vsdstats.commands.paper import paper
+    from vsdstats.commands.plugins import new_plugin, plugins
+
+    for cmd in (ingest, filter_cmd, plugins, new_plugin, paper):
+        main.add_command(cmd)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

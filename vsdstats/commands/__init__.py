@@ -1,0 +1,1 @@
+"""Subcommands of ``vsdstats`` that live in their own modules; cli.py registers them."""
