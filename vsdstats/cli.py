@@ -333,7 +333,8 @@ def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -
 
 
 def _register() -> None:
-    from vsdstats.commands.ingest import filter_cmd, ingest
+    from vsdstats.commands.filter import filter_cmd
+    from vsdstats.commands.ingest import ingest
     from vsdstats.commands.paper import paper
     from vsdstats.commands.plugins import new_plugin, plugins
 

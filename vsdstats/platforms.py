@@ -137,9 +137,15 @@ def _manager() -> pluggy.PluginManager:
     return pm
 
 
-def connectors() -> dict[str, Registered]:
-    """All installed connectors by platform name (entry points re-read on each call)."""
+def connectors(extra_plugins: tuple[object, ...] = ()) -> dict[str, Registered]:
+    """All installed connectors by platform name (entry points re-read on each call).
+
+    ``extra_plugins`` are plugin objects (modules or instances with a
+    ``register_platforms`` hookimpl) added without an entry point, e.g. in tests.
+    """
     pm = _manager()
+    for i, plug in enumerate(extra_plugins):
+        pm.register(plug, name=f"{getattr(plug, '__name__', type(plug).__name__)}=={i}")
     out: dict[str, Registered] = {}
     for plugin in pm.get_plugins():
         name = pm.get_name(plugin) or "?"
