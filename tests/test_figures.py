@@ -1,0 +1,320 @@
+"""R/figures.R: every figure from a hand-off folder, from Rscript and through rpy2, and
+input validation against schema.json (errors name the file and the column)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.needs_r  # skips without R on a dev machine, fails under CI
+
+SCRIPT = Path(__file__).resolve().parents[1] / "R" / "figures.R"
+DPI = 180
+
+#: The hand-off contract, as R/figures.R expects it (file -> ordered {column: R type}).
+CONTRACT: dict[str, dict[str, str]] = {
+    "labels.csv": {"dimension": "character", "code": "character", "label": "character",
+                   "order": "integer"},
+    "residuals.csv": {"test": "character", "row_var": "character", "col_var": "character",
+                      "row": "character", "col": "character", "observed": "integer",
+                      "expected": "double", "adjusted_residual": "double", "p_adj": "double",
+                      "significant": "logical"},
+    "pmi.csv": {"value": "character", "perspective": "character", "n": "integer",
+                "pmi": "double", "npmi": "double"},
+    "delta_pmi.csv": {"condition": "character", "value": "character",
+                      "perspective": "character", "n_in": "integer", "n_out": "integer",
+                      "delta_pmi": "double"},
+    "means.csv": {"by": "character", "group": "character", "n": "integer", "mean": "double",
+                  "ci_low": "double", "ci_high": "double"},
+    "monthly.csv": {"month": "Date", "n": "integer", "mean": "double", "ci_low": "double",
+                    "ci_high": "double"},
+    "releases.csv": {"date": "Date", "label": "character"},
+    "fingerprint.csv": {"llm_product": "character", "condition": "character",
+                        "n": "integer", "share": "double", "adjusted_residual": "double"},
+    "alluvial.csv": {"condition": "character", "sentiment": "character",
+                     "perspective": "character", "value": "character", "n": "integer"},
+    "logodds.csv": {"condition": "character", "dimension": "character",
+                    "feature": "character", "n": "integer", "log_odds_weighted": "double",
+                    "rank": "integer"},
+    "glmm.csv": {"outcome": "character", "term": "character", "estimate": "double",
+                 "std_error": "double", "odds_ratio": "double", "or_ci_low": "double",
+                 "or_ci_high": "double", "p": "double", "engine": "character"},
+}  # fmt: skip
+
+#: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()).
+FIGURES: dict[str, tuple[float, float]] = {
+    "fig3_residuals_condition_sentiment": (6.5, 6),
+    "fig3_residuals_condition_perspective": (10.5, 7),
+    "fig3_residuals_condition_value": (10.5, 7),
+    "fig4_delta_pmi": (10, 7.5),
+    "fig4_delta_pmi_by_condition": (11, 10.5),
+    "fig5_mean_sentiment": (9, 7),
+    "fig6_monthly": (11, 6.5),
+    "fig7_fingerprint": (10, 7.5),
+    "fig8_alluvial": (12, 8.5),
+    "fig9_logodds": (13, 10),
+    "fig10_forest": (10, 6.5),
+}
+
+
+def _synthetic_handoff(out: Path) -> Path:
+    """A tiny hand-written hand-off folder following the contract (used only when
+    vsdstats.paper.build_handoff is not available)."""
+    T, F = "TRUE", "FALSE"
+    rows: dict[str, list[tuple]] = {
+        "labels.csv": [
+            ("sentiment", "positive", "Positive", 1), ("sentiment", "negative", "Negative", 2),
+            ("condition", "adhd", "ADHD", 1), ("condition", "bipolar", "Bipolar", 2),
+            ("perspective", "ethics", "Ethics", 1),
+            ("perspective", "dependency", "Dependency", 2),
+            ("value", "privacy", "Privacy", 1), ("value", "trust", "Trust", 2),
+            ("llm_product", "chatgpt", "ChatGPT/GPT", 1), ("llm_product", "claude", "Claude", 2),
+            ("platform", "reddit", "Reddit", 1),
+        ],
+        "residuals.csv": [
+            (t, "condition", c, r, k, 30, 25.0, z, p, s)
+            for t, c, ks in [
+                ("condition_sentiment", "sentiment", ("positive", "negative")),
+                ("condition_perspective", "perspective", ("ethics", "dependency")),
+                ("condition_value", "value", ("privacy", "trust")),
+            ]
+            for r, k, z, p, s in [
+                ("adhd", ks[0], 3.1, 0.004, T), ("adhd", ks[1], -3.1, 0.004, T),
+                ("bipolar", ks[0], -0.5, 1.0, F), ("bipolar", ks[1], 0.5, 1.0, F),
+            ]
+        ],
+        "pmi.csv": [
+            ("privacy", "ethics", 40, 0.8, 0.3), ("privacy", "dependency", 5, -0.9, -0.2),
+            ("trust", "ethics", 10, -0.4, -0.1), ("trust", "dependency", 45, 0.5, 0.2),
+        ],
+        "delta_pmi.csv": [
+            (c, v, p, 20, 25, d)
+            for c, sign in [("adhd", 1), ("bipolar", -1)]
+            for v, p, d in [("privacy", "ethics", 0.4), ("trust", "dependency", -0.3)]
+            for d in [sign * d]
+        ]
+        + [("adhd", "privacy", "dependency", 0, 5, "NA")],
+        "means.csv": [
+            ("condition", "adhd", 60, 0.3, 0.1, 0.5),
+            ("condition", "bipolar", 40, -0.2, -0.5, 0.1),
+            ("llm_product", "chatgpt", 90, 0.1, 0.0, 0.2),
+            ("llm_product", "claude", 1, 1.0, "NA", "NA"),
+        ],
+        "monthly.csv": [
+            ("2024-01-01", 40, 0.1, -0.1, 0.3), ("2024-02-01", 0, "NA", "NA", "NA"),
+            ("2024-03-01", 60, 0.2, 0.0, 0.4),
+        ],
+        "releases.csv": [("2024-02-15", "Model X")],
+        "fingerprint.csv": [
+            ("chatgpt", "adhd", 55, 0.61, 1.2), ("chatgpt", "bipolar", 35, 0.39, -1.2),
+            ("claude", "adhd", 5, 0.5, -1.2), ("claude", "bipolar", 5, 0.5, 1.2),
+        ],
+        "alluvial.csv": [
+            ("adhd", "positive", "ethics", "privacy", 30),
+            ("adhd", "negative", "dependency", "trust", 20),
+            ("bipolar", "negative", "ethics", "other (lumped)", 25),
+        ],
+        "logodds.csv": [
+            (c, dim, f, 20, lo, rk)
+            for c in ("adhd", "bipolar")
+            for dim, feats in [
+                ("perspective", ("ethics", "dependency")), ("value", ("privacy", "trust"))
+            ]
+            for rk, f, lo in [(1, feats[0], 2.5), (2, feats[1], -1.0)]
+        ],
+        "glmm.csv": [
+            (o, t, 0.2, 0.1, 1.22, 1.0, 1.49, 0.05, "glmmTMB")
+            for o in ("negative", "positive")
+            for t in ("(Intercept)", "conditionbipolar")
+        ],
+    }  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in rows.items():
+        pd.DataFrame(data, columns=list(CONTRACT[name])).to_csv(out / name, index=False)
+    (out / "schema.json").write_text(json.dumps(CONTRACT, indent=2))
+    return out
+
+
+@pytest.fixture(scope="module")
+def handoff(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("handoff")
+    try:
+        from vsdstats.paper import build_handoff
+    except ImportError:
+        return _synthetic_handoff(out)
+    from vsdstats.simulate import simulate_corpus
+
+    return Path(build_handoff(simulate_corpus(n=2000, seed=7), out))
+
+
+@pytest.fixture(scope="module")
+def rscript() -> str:
+    exe = shutil.which("Rscript")
+    assert exe is not None, "R is available (needs_r) but Rscript is not on PATH"
+    return exe
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def _check_figures(out: Path, paths: list[str]) -> None:
+    expected = {out / f"{n}.{ext}" for n in FIGURES for ext in ("pdf", "png")}
+    assert {Path(p).resolve() for p in paths} == {p.resolve() for p in expected}
+    for name, (w, h) in FIGURES.items():
+        pdf, png = out / f"{name}.pdf", out / f"{name}.png"
+        assert pdf.read_bytes()[:5] == b"%PDF-", name
+        assert pdf.stat().st_size > 3000, f"{name}.pdf is nearly empty"
+        assert png.stat().st_size > 15000, f"{name}.png is nearly empty"
+        assert _png_size(png) == (round(w * DPI), round(h * DPI)), name
+
+
+def test_handoff_schema_is_the_contract(handoff):
+    schema = json.loads((handoff / "schema.json").read_text(encoding="utf-8"))
+    for name, cols in CONTRACT.items():
+        assert list(schema[name].items()) == list(cols.items()), name
+        header = (handoff / name).read_text(encoding="utf-8").splitlines()[0]
+        assert header.split(",") == list(cols), name
+
+
+def test_rscript_writes_every_figure(handoff, rscript, tmp_path):
+    out = tmp_path / "figs"
+    proc = subprocess.run(
+        [rscript, str(SCRIPT), str(handoff), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LANG": "C.UTF-8"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    _check_figures(out, proc.stdout.split())
+
+
+def test_rscript_default_out_dir(rscript, tmp_path):
+    """Without OUT_DIR the figures go to figures/ beside the hand-off folder."""
+    src = _synthetic_handoff(tmp_path / "paper" / "handoff")
+    proc = subprocess.run(
+        [rscript, str(SCRIPT), str(src) + "/"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    _check_figures(tmp_path / "paper" / "figures", proc.stdout.split())
+
+
+def test_rpy2_vsd_figures(handoff, r, tmp_path):
+    r.source(str(SCRIPT))
+    out = tmp_path / "rpy2"
+    paths = [str(p) for p in r["vsd_figures"](str(handoff), str(out))]
+    _check_figures(out, paths)
+    # one figure function on its own returns a ggplot object that can be restyled
+    h = r["vsd_read_handoff"](str(handoff))
+    p = r["vsd_fig5_mean_sentiment"](h)
+    assert "ggplot" in list(r["class"](p))
+
+
+def _edit_csv(path: Path, fn) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fn(df).to_csv(path, index=False)
+
+
+def _edit_schema(folder: Path, fn) -> None:
+    path = folder / "schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    fn(schema)
+    path.write_text(json.dumps(schema))
+
+
+def _set(df: pd.DataFrame, col: str, value: str) -> pd.DataFrame:
+    df.loc[df.index[0], col] = value
+    return df
+
+
+def _retype(file: str, col: str, rtype: str):
+    def fn(schema: dict) -> None:
+        schema[file][col] = rtype
+
+    return fn
+
+
+def _drop_from_schema(file: str, col: str):
+    def fn(schema: dict) -> None:
+        del schema[file][col]
+
+    return fn
+
+
+#: (file, column, how the hand-off is broken)
+BROKEN = {
+    "non-integer count": (
+        "means.csv", "n", lambda d: _edit_csv(d / "means.csv", lambda x: _set(x, "n", "1.5"))
+    ),
+    "text in a double column": (
+        "pmi.csv", "npmi", lambda d: _edit_csv(d / "pmi.csv", lambda x: _set(x, "npmi", "high"))
+    ),
+    "bad logical": (
+        "residuals.csv", "significant",
+        lambda d: _edit_csv(d / "residuals.csv", lambda x: _set(x, "significant", "yes")),
+    ),
+    "bad date": (
+        "releases.csv", "date",
+        lambda d: _edit_csv(d / "releases.csv", lambda x: _set(x, "date", "2024-13-01")),
+    ),
+    "column missing from the file": (
+        "fingerprint.csv", "share",
+        lambda d: _edit_csv(d / "fingerprint.csv", lambda x: x.drop(columns="share")),
+    ),
+    "column missing everywhere": (
+        "logodds.csv", "rank",
+        lambda d: (
+            _edit_csv(d / "logodds.csv", lambda x: x.drop(columns="rank")),
+            _edit_schema(d, _drop_from_schema("logodds.csv", "rank")),
+        ),
+    ),
+    "wrong type in schema.json": (
+        "monthly.csv", "month",
+        lambda d: _edit_schema(d, _retype("monthly.csv", "month", "character")),
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def r_figures(r):
+    r.source(str(SCRIPT))
+    return r
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_invalid_handoff_names_file_and_column(case, handoff, r_figures, tmp_path):
+    from rpy2.rinterface_lib.embedded import RRuntimeError
+
+    file, col, breakit = BROKEN[case]
+    bad = tmp_path / "handoff"
+    shutil.copytree(handoff, bad)
+    breakit(bad)
+    with pytest.raises(RRuntimeError) as info:
+        r_figures["vsd_figures"](str(bad), str(tmp_path / "out"))
+    msg = str(info.value)
+    assert file in msg and f"'{col}'" in msg, msg
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_rscript_invalid_handoff_exits_nonzero(handoff, rscript, tmp_path):
+    bad = tmp_path / "handoff"
+    shutil.copytree(handoff, bad)
+    _edit_csv(bad / "means.csv", lambda x: _set(x, "n", "many"))
+    proc = subprocess.run(
+        [rscript, str(SCRIPT), str(bad), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "means.csv" in proc.stderr and "'n'" in proc.stderr and "'many'" in proc.stderr

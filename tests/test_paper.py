@@ -1,0 +1,305 @@
+"""`vsdstats paper`: tables, hand-off files, figures, determinism, suppression, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from vsdstats.cli import main
+from vsdstats.codebook import load_codebook
+from vsdstats.paper import PaperError, run_paper
+from vsdstats.paper.figures import FIGURES
+from vsdstats.paper.handoff import SCHEMA
+from vsdstats.paper.inputs import load_units
+from vsdstats.paper.render import format_p, latex_escape
+from vsdstats.paper.suppress import suppress_mask
+from vsdstats.simulate import simulate_corpus
+
+TABLES = ["table1_corpus", "table2_chisq", "table5_means", "table9_logodds", "table10_glmm"]
+PSEUDONYM = re.compile(r"a_[0-9a-f]{24}")
+N, K = 4000, 10
+
+pytestmark = pytest.mark.needs_r
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("paper")
+    one = run_paper(out=base / "one", n=N, seed=7, min_cell=K, log=lambda m: None)
+    two = run_paper(out=base / "two", n=N, seed=7, min_cell=K, figures=False, log=lambda m: None)
+    assert one.figure_error is None
+    return one.out, two.out
+
+
+def _files(root: Path, sub: str) -> list[str]:
+    return sorted(p.name for p in (root / sub).iterdir())
+
+
+def test_every_table_in_three_formats(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    for name in TABLES:
+        for ext in ("csv", "tex", "md"):
+            p = one / "tables" / f"{name}.{ext}"
+            assert p.is_file() and p.stat().st_size > 100, p
+    assert not (one / "tables" / "table11_agreement.csv").exists()  # only with --gold
+    tex = (one / "manuscript.tex").read_text()
+    for name in TABLES:
+        assert f"\\input{{tables/{name}.tex}}" in tex
+    for name in FIGURES:
+        assert f"figures/{name}.pdf" in tex
+
+
+def test_tables_and_handoff_byte_identical(runs: tuple[Path, Path]) -> None:
+    one, two = runs
+    assert _files(one, "tables") == _files(two, "tables")
+    assert _files(one, "handoff") == _files(two, "handoff")
+    for sub in ("tables", "handoff"):
+        for name in _files(one, sub):
+            assert (one / sub / name).read_bytes() == (two / sub / name).read_bytes(), name
+    assert (one / "manuscript.tex").read_bytes() == (two / "manuscript.tex").read_bytes()
+    assert "timings" not in (one / "README.md").read_text().split("## R warnings")[0].lower() or (
+        "timings.txt" in (one / "README.md").read_text()
+    )
+    assert re.search(r"GLMMs.*\d+\.\d+ s", (one / "timings.txt").read_text())
+
+
+def test_latex_has_booktabs_caption_label(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    for name in TABLES:
+        tex = (one / "tables" / f"{name}.tex").read_text()
+        for cmd in (
+            "\\toprule",
+            "\\midrule",
+            "\\bottomrule",
+            "\\caption{",
+            f"\\label{{tab:{name}}}",
+        ):
+            assert cmd in tex, (name, cmd)
+        ncol = len(pd.read_csv(one / "tables" / f"{name}.csv", nrows=0).columns)
+        rows = [x for x in tex.split("\\midrule")[1].splitlines() if x.endswith("\\\\")]
+        assert rows, name
+        for row in rows:
+            assert len(re.findall(r"(?<!\\)&", row)) == ncol - 1, (name, row)
+            assert not re.search(r"(?<!\\)[_%#]", row), (name, row)
+    assert latex_escape("a_b & 5% #1 <10") == r"a\_b \& 5\% \#1 \textless{}10"
+    assert "SYNTHETIC" in (one / "tables" / "table1_corpus.tex").read_text()
+
+
+def test_p_values_never_printed_as_zero(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    for name, col in (("table2_chisq", "p"), ("table10_glmm", "p")):
+        ps = pd.read_csv(one / "tables" / f"{name}.csv", dtype=str)[col]
+        for p in ps:
+            assert p.strip() not in ("0", "0.0", "0.000", "0e+00"), (name, p)
+            assert p.startswith("<") or float(p) > 0, (name, p)
+    # exact reference for exp(-1200) from decimal arithmetic (no underflow there)
+    assert format_p(0.0, log_p=-1200.0) == format(Decimal(-1200).exp(), ".2e")
+    assert format_p(0.0, log_p=None) == "< 1e-300"
+    assert latex_escape("1.42e-522") == "$1.42\\times10^{-522}$"
+
+
+def test_small_counts_suppressed_and_not_recoverable(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    t1 = pd.read_csv(one / "tables" / "table1_corpus.csv", dtype=str)
+    assert (t1["Units"] == f"<{K}").any()  # e.g. intellectual disability at n = 4000
+    for section, rows in t1[t1["Section"] != "Total"].groupby("Section"):
+        for col in ("Units", "Posts"):
+            hidden = ~rows[col].str.fullmatch(r"\d+")
+            assert hidden.sum() != 1, (section, col)  # one hidden cell = total minus the rest
+            shown = rows.loc[~hidden, col].astype(int)
+            assert ((shown == 0) | (shown >= K)).all(), (section, col)
+    t5 = pd.read_csv(one / "tables" / "table5_means.csv", dtype=str)
+    merged = t5.merge(t1, left_on="Group", right_on="Category")
+    # the same counts are hidden wherever they reappear
+    assert (merged["N"].str.fullmatch(r"\d+") == merged["Units"].str.fullmatch(r"\d+")).all()
+    lo = pd.read_csv(one / "tables" / "table9_logodds.csv", dtype=str)
+    assert lo["N"].map(lambda s: not s.isdigit() or int(s) == 0 or int(s) >= K).all()
+    # the hand-off files keep full counts
+    full = pd.read_csv(one / "handoff" / "means.csv")
+    assert (full["n"] < K).any()
+
+
+def test_suppress_mask_rules() -> None:
+    mask, total = suppress_mask([50, 3, 0, 12, 40], 10)
+    assert mask.tolist() == [False, True, False, True, False] and not total
+    mask, total = suppress_mask([50, 3, 4, 40], 10)
+    assert mask.tolist() == [False, True, True, False]
+    mask, total = suppress_mask([0, 3, 0], 10)
+    assert mask.tolist() == [False, True, False] and total
+
+
+def test_no_pseudonym_in_published_output(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    texts = [p.read_text() for p in (one / "tables").iterdir()]
+    texts += [(one / "README.md").read_text(), (one / "manuscript.tex").read_text()]
+    for t in texts:
+        assert not PSEUDONYM.search(t)
+
+
+def test_handoff_follows_schema(runs: tuple[Path, Path], r) -> None:
+    one, _ = runs
+    schema = json.loads((one / "handoff" / "schema.json").read_text())
+    assert schema == SCHEMA
+    for name, cols in schema.items():
+        raw = (one / "handoff" / name).read_bytes()
+        assert b"\r\n" not in raw
+        assert raw.decode("utf-8").split("\n")[0] == ",".join(cols)
+    # R reads every file with colClasses from schema.json, types intact
+    ok = r(
+        f"""
+        local({{
+          h <- "{(one / "handoff").as_posix()}"
+          s <- jsonlite::fromJSON(file.path(h, "schema.json"))
+          all(vapply(names(s), function(f) {{
+            cls <- unlist(s[[f]])
+            d <- read.csv(file.path(h, f), colClasses = cls, na.strings = "NA")
+            got <- vapply(d, function(x) class(x)[1], "")
+            want <- ifelse(cls == "double", "numeric", cls)
+            identical(unname(got), unname(want)) && identical(names(d), names(cls))
+          }}, logical(1)))
+        }})
+        """
+    )
+    assert bool(ok[0])
+    res = pd.read_csv(one / "handoff" / "residuals.csv")
+    assert set(res["significant"].unique()) <= {True, False}
+    assert set(res["test"]) == {"condition_sentiment", "condition_perspective", "condition_value"}
+
+
+def test_figures_written_by_r(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    assert Path("R/figures.R").is_file() or (Path(__file__).parents[1] / "R/figures.R").is_file()
+    for name in FIGURES:
+        pdf = one / "figures" / f"{name}.pdf"
+        png = one / "figures" / f"{name}.png"
+        assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 3000, name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000, name
+
+
+def test_readme_compares_glmm_with_chisq(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    readme = (one / "README.md").read_text()
+    assert "treated every post as independent" in readme
+    assert "--min-cell" in readme and "SYNTHETIC" in readme
+    for name in TABLES + list(FIGURES):
+        assert f"`{name}`" in readme
+    glmm = pd.read_csv(one / "handoff" / "glmm.csv")
+    res = pd.read_csv(one / "handoff" / "residuals.csv")
+    cs = res[(res["test"] == "condition_sentiment") & (res["col"] == "positive")]
+    fx = glmm[glmm["outcome"] == "positive"].set_index("term")
+    expect = [
+        c.row
+        for c in cs.itertuples()
+        if c.significant
+        and f"condition{c.row}" in fx.index
+        and fx.loc[f"condition{c.row}", "or_ci_low"]
+        <= 1
+        <= fx.loc[f"condition{c.row}", "or_ci_high"]
+    ]
+    line = next(x for x in readme.splitlines() if x.startswith("Significant chi-square residual"))
+    for cond in expect:
+        assert f"{cond} (positive)" in line
+
+
+def test_user_input_file_and_gold(tmp_path: Path) -> None:
+    df = simulate_corpus(n=1500, seed=3)
+    units = tmp_path / "units.csv"
+    df.assign(created_at=df["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
+        units, index=False
+    )
+    gold = df[["post_id", "unit_index", "sentiment"]].copy()
+    gold.loc[gold.index[:150], "sentiment"] = "neutral"
+    gold_p = tmp_path / "gold.csv"
+    gold.to_csv(gold_p, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "paper",
+            "--input",
+            str(units),
+            "--gold",
+            str(gold_p),
+            "--out",
+            str(out),
+            "--min-cell",
+            "5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    t11 = pd.read_csv(out / "tables" / "table11_agreement.csv")
+    assert t11.loc[0, "Field"] == "sentiment" and t11.loc[0, "N"] == 1500
+    assert 0.5 < t11.loc[0, "Cohen's kappa"] < 1.0
+    t1 = pd.read_csv(out / "tables" / "table1_corpus.csv", dtype=str)
+    assert t1.iloc[-1]["Units"] == "1500"
+    assert "--input" in (out / "README.md").read_text()
+    assert "statistics" in (out / "timings.txt").read_text()
+
+
+def test_study_folder_joins_posts(tmp_path: Path) -> None:
+    df = simulate_corpus(n=300, seed=4)
+    df.drop(columns=["platform", "author", "created_at"]).to_csv(
+        tmp_path / "coded_units.csv", index=False
+    )
+    posts = df.drop_duplicates("post_id")[["post_id", "platform", "author", "created_at"]]
+    posts.assign(created_at=posts["created_at"].astype(str)).to_csv(
+        tmp_path / "posts.csv", index=False
+    )
+    units, source = load_units(tmp_path, load_codebook())
+    assert "posts.csv" in source and len(units) == 300
+    assert (units["author"].to_numpy() == df["author"].to_numpy()).all()
+    (tmp_path / "posts.csv").write_text("post_id,platform,author,created_at\n")
+    with pytest.raises(PaperError, match=r"post_id not in posts\.csv"):
+        load_units(tmp_path, load_codebook())
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.drop(columns=["sentiment"]), "missing required column(s) sentiment"),
+        (lambda d: d.assign(condition="hysteria"), "column 'condition' row 0: value 'hysteria'"),
+        (lambda d: d.assign(author="@someone"), "column 'author' row 0 is not a pseudonym"),
+        (lambda d: d.assign(created_at="yesterday"), "column 'created_at' row 0"),
+    ],
+)
+def test_bad_input_clear_error(tmp_path: Path, mutate, message: str) -> None:
+    bad = tmp_path / "bad.csv"
+    mutate(simulate_corpus(n=200, seed=1)).to_csv(bad, index=False)
+    result = CliRunner().invoke(main, ["paper", "--input", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert str(bad) in result.output and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_r_exit_2_without_traceback(tmp_path: Path, monkeypatch) -> None:
+    from vsdstats import rbridge
+
+    def no_r():
+        raise rbridge.RUnavailableError("R is not installed (no Rscript on PATH).")
+
+    monkeypatch.setattr(rbridge, "check_r", no_r)
+    result = CliRunner().invoke(main, ["paper", "--n", "500", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "bash R/install_r.sh" in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_missing_figures_script_is_reported(tmp_path: Path, monkeypatch) -> None:
+    from vsdstats.paper import config, figures
+
+    monkeypatch.setattr(config, "project_candidates", lambda: [tmp_path])
+    with pytest.raises(PaperError, match=r"R/figures\.R missing"):
+        figures.run_figures(tmp_path, tmp_path / "figs")
+
+
+def test_help_documents_min_cell() -> None:
+    result = CliRunner().invoke(main, ["paper", "--help"])
+    assert result.exit_code == 0
+    assert "--min-cell" in result.output and "<K" in result.output

@@ -1,0 +1,129 @@
+"""The replication corpus: calibration, determinism and recovery of the planted effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vsdstats.simulate import (
+    CONDITION_COUNTS,
+    LLM_COUNTS,
+    SIMULATED_COLUMNS,
+    perspective_base_counts,
+    scaled_counts,
+    simulate_corpus,
+)
+from vsdstats.stats import (
+    chisq_independence,
+    crosstab,
+    delta_pmi,
+    mixed_logit,
+    pmi,
+    weighted_log_odds,
+)
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    return simulate_corpus(n=6000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def full() -> pd.DataFrame:
+    return simulate_corpus(n=40_000, seed=2026)
+
+
+@pytest.mark.parametrize("n", [100, 4001, 6000])
+def test_margins_equal_scaled_counts(n: int) -> None:
+    df = simulate_corpus(n=n, seed=3)
+    assert list(df.columns) == SIMULATED_COLUMNS
+    assert len(df) == n
+    cond = df["condition"].value_counts().to_dict()
+    llm = df["llm_product"].value_counts().to_dict()
+    assert cond == {k: v for k, v in scaled_counts(CONDITION_COUNTS, n).items() if v}
+    assert llm == {k: v for k, v in scaled_counts(LLM_COUNTS, n).items() if v}
+
+
+def test_perspective_shares_near_mapped_base_counts(full: pd.DataFrame) -> None:
+    base = perspective_base_counts()
+    total = sum(base.values())
+    share = full["perspective"].value_counts(normalize=True)
+    for code, k in base.items():
+        # planted condition/sentiment boosts move shares a little, never by > 3 points
+        assert abs(share.get(code, 0.0) - k / total) < 0.03, code
+    assert share.idxmax() == "instrumental_support"
+
+
+def test_deterministic_and_seed_dependent() -> None:
+    a = simulate_corpus(n=2000, seed=5)
+    b = simulate_corpus(n=2000, seed=5)
+    c = simulate_corpus(n=2000, seed=6)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a[["sentiment", "perspective", "value"]].equals(
+        c[["sentiment", "perspective", "value"]]
+    )
+
+
+def test_authors_are_pseudonyms_and_times_utc(small: pd.DataFrame) -> None:
+    assert small["author"].str.fullmatch(r"a_[0-9a-f]{24}").all()
+    assert str(small["created_at"].dt.tz) == "UTC"
+    assert small.groupby("post_id")["author"].nunique().max() == 1
+
+
+def test_chisq_recovers_planted_sentiment_effects(small: pd.DataFrame) -> None:
+    res = chisq_independence(crosstab(small, "condition", "sentiment"), simulate=False)
+    assert res.log_pvalue < np.log(1e-10)
+    z = res.adjusted_residuals
+    for cond in ("adhd", "autism"):
+        assert z.loc[cond, "positive"] > 2.0, cond
+        assert z.loc[cond, "negative"] < -2.0, cond
+    for cond in ("schizophrenia", "bipolar"):
+        assert z.loc[cond, "negative"] > 2.0, cond
+        assert z.loc[cond, "positive"] < -2.0, cond
+
+
+def test_logodds_ranks_instrumental_and_appraisal_support(full: pd.DataFrame) -> None:
+    counts = full.groupby(["condition", "perspective"]).size().reset_index(name="n")
+    lo = weighted_log_odds(counts, "condition", "perspective", "n")
+
+    def ranking(cond: str) -> list[str]:
+        sub = lo[lo["condition"] == cond].sort_values("log_odds_weighted", ascending=False)
+        return sub["perspective"].tolist()
+
+    assert ranking("adhd")[0] == "instrumental_support"
+    assert "appraisal_support" in ranking("adhd")[:3]
+    assert "appraisal_support" in ranking("autism")[:2]
+    assert "instrumental_support" in ranking("autism")[:3]
+    assert ranking("schizophrenia").index("instrumental_support") > 3
+
+
+def test_pmi_pairs_privacy_with_ethics(small: pd.DataFrame) -> None:
+    p = pmi(small, "value", "perspective")
+    priv = p[p["value"] == "privacy"].set_index("perspective")
+    assert priv["pmi"].idxmax() == "ethics"
+    assert priv.loc["ethics", "pmi"] > 1.5  # planted boost exp(2) on privacy | ethics
+    assert priv.loc["ethics", "npmi"] > 0.2
+    d = delta_pmi(small, "value", "perspective", "condition")
+    row = d[(d["value"] == "privacy") & (d["perspective"] == "ethics")]
+    # the association is planted for every condition alike, so delta-PMI is near 0
+    assert row["delta_pmi"].dropna().abs().median() < 1.0
+
+
+@pytest.mark.needs_r
+def test_mixed_logit_recovers_condition_and_author_effects(small: pd.DataFrame) -> None:
+    d = pd.DataFrame(
+        {
+            "negative": (small["sentiment"] == "negative").astype(int),
+            "condition": pd.Categorical(small["condition"], categories=list(CONDITION_COUNTS)),
+            "platform": small["platform"],
+            "author": small["author"],
+        }
+    )
+    fit = mixed_logit("negative ~ condition + (1|platform) + (1|author)", d)
+    fx = fit.fixed.set_index("term")
+    assert fx.loc["conditionschizophrenia", "odds_ratio"] > 1.5
+    assert fx.loc["conditionschizophrenia", "or_ci_low"] > 1.0
+    assert fx.loc["conditionadhd", "or_ci_high"] < 1.0
+    author_var = fit.random.set_index("group").loc["author", "variance"]
+    assert author_var > 0.1  # planted author SD 0.7 -> variance 0.49

@@ -1,0 +1,279 @@
+"""The study's statistics, computed once from the validated units (see analysis/study.toml)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vsdstats.codebook import Codebook
+from vsdstats.stats import (
+    ChisqResult,
+    MixedLogitResult,
+    cell_tests,
+    chisq_independence,
+    crosstab,
+    delta_pmi,
+    group_means_ci,
+    mixed_logit,
+    monthly,
+    pmi,
+    sentiment_score,
+    weighted_log_odds,
+)
+
+LUMPED = "other (lumped)"
+
+
+@dataclass
+class Analyses:
+    """Every result the tables, hand-off files and README are made from."""
+
+    n_units: int
+    n_posts: int
+    month_range: tuple[str, str]
+    chisq: dict[str, ChisqResult]
+    chisq_vars: dict[str, tuple[str, str]]
+    cells: dict[str, pd.DataFrame]
+    means: pd.DataFrame
+    monthly: pd.DataFrame
+    logodds: pd.DataFrame
+    pmi: pd.DataFrame
+    delta_pmi: pd.DataFrame
+    fingerprint: pd.DataFrame
+    alluvial: pd.DataFrame
+    glmm: dict[str, MixedLogitResult] = field(default_factory=dict)
+    glmm_reference: str = ""
+    notes: list[str] = field(default_factory=list)  # Python/R warnings worth reporting
+
+
+def ordered(df: pd.DataFrame, codebook: Codebook, col: str) -> pd.Categorical:
+    """A column as a Categorical in codebook order (platforms: sorted codes)."""
+    cats = codebook.codes(col) if col in codebook.dimensions else sorted(df[col].unique())
+    return pd.Categorical(df[col], categories=cats)
+
+
+def order_key(codebook: Codebook, col: str):
+    """Sort key (for ``sort_values(key=...)``): codebook position; other columns (platform)
+    alphabetical; unknown codes such as the lumped level sort last."""
+    if col not in codebook.dimensions:
+        return lambda s: s.astype(str).rank(method="dense").astype(np.int64)
+    pos = {c: i for i, c in enumerate(codebook.codes(col))}
+    return lambda s: s.map(lambda v: pos.get(v, len(pos))).astype(np.int64)
+
+
+def _record(caught: list[warnings.WarningMessage], where: str, notes: list[str]) -> None:
+    for w in caught:
+        notes.append(f"{where}: {w.message}")
+
+
+def run_chisq(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], seed: int | None, notes: list[str]
+) -> tuple[dict, dict, dict]:
+    cfg = study["chisq"]
+    res, cells, varnames = {}, {}, {}
+    for t in cfg["tests"]:
+        name, row, col = t["name"], t["row"], t["col"]
+        tab = crosstab(
+            pd.DataFrame({row: ordered(df, codebook, row), col: ordered(df, codebook, col)}),
+            row,
+            col,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = chisq_independence(tab, simulate=None, seed=seed, B=int(cfg.get("B", 2000)))
+        _record(caught, f"chi-square {name}", notes)
+        res[name] = r
+        cells[name] = cell_tests(r, method=cfg.get("adjust", "holm"), alpha=cfg.get("alpha", 0.05))
+        varnames[name] = (row, col)
+    return res, cells, varnames
+
+
+def run_means(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
+    conf = float(study["means"].get("conf", 0.95))
+    parts = []
+    score = sentiment_score(df["sentiment"])
+    for by in study["means"]["by"]:
+        m = group_means_ci(df.assign(score=score), by, "score", conf=conf)
+        m = m.sort_values(by, key=order_key(codebook, by), kind="stable")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "by": by,
+                    "group": m[by].astype(str),
+                    "n": m["n"],
+                    "mean": m["mean"],
+                    "ci_low": m["ci_low"],
+                    "ci_high": m["ci_high"],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def run_monthly(df: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
+    conf = float(study["means"].get("conf", 0.95))
+    m = monthly(df.assign(score=sentiment_score(df["sentiment"])), "created_at", "score", conf=conf)
+    month = pd.to_datetime(m["month"]).dt.strftime("%Y-%m-%d")
+    return pd.DataFrame(
+        {
+            "month": month,
+            "n": m["n"].astype(np.int64),
+            "mean": m["mean"],
+            "ci_low": m["ci_low"],
+            "ci_high": m["ci_high"],
+        }
+    )
+
+
+def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
+    group = study["logodds"]["group"]
+    parts = []
+    for feat in study["logodds"]["features"]:
+        # the complete condition x feature grid (zeros included): tidylo adds its prior
+        # once per row present, so leaving out zero rows would favour rare features
+        counts = crosstab(df, group, feat).stack().rename("n").reset_index()
+        lo = weighted_log_odds(counts, group, feat, "n")
+        lo = lo.rename(columns={group: "condition", feat: "feature"})
+        lo.insert(1, "dimension", feat)
+        fkey = order_key(codebook, feat)
+        lo["_f"] = fkey(lo["feature"])
+        lo = lo.sort_values(
+            ["condition", "log_odds_weighted", "_f"], ascending=[True, False, True], kind="stable"
+        )
+        lo["rank"] = lo.groupby("condition").cumcount() + 1
+        parts.append(lo.drop(columns="_f"))
+    out = pd.concat(parts, ignore_index=True)
+    out["_c"] = order_key(codebook, "condition")(out["condition"])
+    out["_d"] = out["dimension"].map({f: i for i, f in enumerate(study["logodds"]["features"])})
+    out = out.sort_values(["_c", "_d", "rank"], kind="stable").drop(columns=["_c", "_d"])
+    out["n"] = out["n"].astype(np.int64)
+    return out[["condition", "dimension", "feature", "n", "log_odds_weighted", "rank"]].reset_index(
+        drop=True
+    )
+
+
+def run_pmi(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> tuple:
+    a, b, by = study["pmi"]["a"], study["pmi"]["b"], study["pmi"]["by"]
+    p = pmi(df[[a, b]], a, b)
+    p = p[[a, b, "n", "pmi", "npmi"]]
+    p = p.sort_values([a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
+    d = delta_pmi(df[[a, b, by]], a, b, by)
+    d = d[[by, a, b, "n_in", "n_out", "delta_pmi"]]
+    d = d.sort_values([by, a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
+    return p.reset_index(drop=True), d.reset_index(drop=True)
+
+
+def run_fingerprint(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], notes: list[str]
+) -> pd.DataFrame:
+    row, col = study["fingerprint"]["row"], study["fingerprint"]["col"]
+    tab = crosstab(
+        pd.DataFrame({row: ordered(df, codebook, row), col: ordered(df, codebook, col)}), row, col
+    )
+    tab = tab.loc[tab.sum(axis=1) > 0]
+    share = tab.div(tab.sum(axis=1), axis=0)
+    if tab.shape[0] >= 2 and (tab.sum(axis=0) > 0).sum() >= 2:
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            res = chisq_independence(tab, simulate=False)
+        adj = res.adjusted_residuals.reindex(index=tab.index, columns=tab.columns)
+    else:
+        notes.append("fingerprint: fewer than two LLM families or conditions; no residuals")
+        adj = pd.DataFrame(np.nan, index=tab.index, columns=tab.columns)
+    long = pd.DataFrame(
+        {
+            "llm_product": np.repeat(tab.index.astype(str), tab.shape[1]),
+            "condition": np.tile(tab.columns.astype(str), tab.shape[0]),
+            "n": tab.to_numpy().ravel().astype(np.int64),
+            "share": share.to_numpy().ravel(),
+            "adjusted_residual": adj.to_numpy().ravel(),
+        }
+    )
+    return long
+
+
+def run_alluvial(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
+    axes = study["alluvial"]["axes"]
+    keep_n = int(study["alluvial"].get("max_levels", 8)) - 1
+    d = df[axes].copy()
+    for ax in axes:
+        counts = d[ax].value_counts()
+        if len(counts) > keep_n + 1:
+            cand = pd.DataFrame({"code": counts.index, "n": counts.to_numpy()})
+            top = (
+                cand.assign(_k=order_key(codebook, ax)(cand["code"]))
+                .sort_values(["n", "_k"], ascending=[False, True], kind="stable")
+                .head(keep_n)["code"]
+            )
+            d[ax] = d[ax].where(d[ax].isin(set(top)), LUMPED)
+    flows = d.groupby(axes, sort=False).size().reset_index(name="n")
+    flows = flows.sort_values(axes, key=lambda s: order_key(codebook, s.name)(s), kind="stable")
+    flows["n"] = flows["n"].astype(np.int64)
+    return flows.reset_index(drop=True)
+
+
+def run_glmm(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], notes: list[str]
+) -> tuple[dict[str, MixedLogitResult], str]:
+    cfg = study["glmm"]
+    cond = ordered(df, codebook, "condition").remove_unused_categories()
+    data = pd.DataFrame(
+        {
+            "condition": cond,
+            "platform": df["platform"].astype(str),
+            "author": df["author"],
+            "negative": (df["sentiment"] == "negative").astype(np.int32),
+            "positive": (df["sentiment"] == "positive").astype(np.int32),
+            "neutral": (df["sentiment"] == "neutral").astype(np.int32),
+        }
+    )
+    out = {}
+    for outcome in cfg["outcomes"]:
+        formula = cfg["formula"].format(outcome=outcome)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out[outcome] = mixed_logit(formula, data, engine=cfg.get("engine", "glmmTMB"))
+            except ValueError as exc:
+                notes.append(f"GLMM {formula}: not fitted: {exc}")
+        _record(caught, f"GLMM {formula}", notes)
+        if outcome in out and not out[outcome].converged:
+            notes.append(f"GLMM {formula}: the optimizer reports NO convergence")
+    return out, str(cond.categories[0])
+
+
+def compute(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    study: dict[str, Any],
+    seed: int | None = None,
+    glmm: bool = True,
+) -> Analyses:
+    """All analyses of the study on validated units ``df``."""
+    notes: list[str] = []
+    chisq, cells, varnames = run_chisq(df, codebook, study, seed, notes)
+    p, d = run_pmi(df, codebook, study)
+    months = df["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    res = Analyses(
+        n_units=len(df),
+        n_posts=int(df["post_id"].nunique()),
+        month_range=(months.min(), months.max()),
+        chisq=chisq,
+        chisq_vars=varnames,
+        cells=cells,
+        means=run_means(df, codebook, study),
+        monthly=run_monthly(df, study),
+        logodds=run_logodds(df, codebook, study),
+        pmi=p,
+        delta_pmi=d,
+        fingerprint=run_fingerprint(df, codebook, study, notes),
+        alluvial=run_alluvial(df, codebook, study),
+        notes=notes,
+    )
+    if glmm:
+        res.glmm, res.glmm_reference = run_glmm(df, codebook, study, notes)
+    return res

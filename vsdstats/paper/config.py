@@ -1,0 +1,80 @@
+"""Locating the project's analysis definitions and R scripts, and reading them."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class PaperError(ValueError):
+    """The paper job cannot run: bad input, bad analysis file or a missing script."""
+
+
+def project_candidates() -> list[Path]:
+    """Where to look for analysis/ and R/: the package's checkout first, then the cwd."""
+    pkg_root = Path(__file__).resolve().parents[2]
+    cands = [pkg_root, Path.cwd().resolve()]
+    return list(dict.fromkeys(cands))
+
+
+def find_project_file(rel: str) -> Path:
+    """Path of ``rel`` (e.g. ``R/figures.R``) in the checkout, or PaperError naming where."""
+    tried = []
+    for root in project_candidates():
+        p = root / rel
+        if p.is_file():
+            return p
+        tried.append(str(p))
+    raise PaperError(f"{rel} missing: looked for {' and '.join(tried)}")
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PaperError(f"{path}: cannot read analysis file: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Release:
+    date: date
+    label: str
+
+
+def load_study(path: str | Path | None = None) -> dict[str, Any]:
+    """The analysis definitions (default: analysis/study.toml of the checkout)."""
+    p = Path(path) if path is not None else find_project_file("analysis/study.toml")
+    data = _load_toml(p)
+    for key in ("chisq", "means", "logodds", "pmi", "fingerprint", "alluvial", "glmm"):
+        if key not in data:
+            raise PaperError(f"{p}: missing section [{key}]")
+    data["_source"] = str(p)
+    return data
+
+
+def load_releases(path: str | Path | None = None) -> list[Release]:
+    """Model releases (default: analysis/releases.toml), sorted by date then label."""
+    p = Path(path) if path is not None else find_project_file("analysis/releases.toml")
+    data = _load_toml(p)
+    out = []
+    for i, item in enumerate(data.get("release", [])):
+        try:
+            d = item["date"]
+            d = d if isinstance(d, date) else date.fromisoformat(str(d))
+            label = str(item["label"]).strip()
+        except (KeyError, ValueError, TypeError) as exc:
+            raise PaperError(
+                f"{p}: release[{i}] needs date = YYYY-MM-DD and label ({exc})"
+            ) from None
+        if not label:
+            raise PaperError(f"{p}: release[{i}].label is empty")
+        out.append(Release(d, label))
+    return sorted(out, key=lambda r: (r.date, r.label))

@@ -1,0 +1,60 @@
+"""Running R/figures.R (written by the R side of the hand-off contract) through rpy2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vsdstats.paper.config import PaperError, find_project_file
+
+#: Figures R/figures.R writes, each as NAME.pdf and NAME.png.
+FIGURES = {
+    "fig3_residuals_condition_sentiment": "adjusted residuals, condition x sentiment",
+    "fig3_residuals_condition_perspective": "adjusted residuals, condition x perspective",
+    "fig3_residuals_condition_value": "adjusted residuals, condition x value",
+    "fig4_delta_pmi": "NPMI of value x perspective co-occurrence, all units",
+    "fig4_delta_pmi_by_condition": "delta-PMI of value x perspective, largest conditions",
+    "fig5_mean_sentiment": "mean sentiment with 95% CI by LLM family and condition",
+    "fig6_monthly": "monthly mean sentiment with model releases",
+    "fig7_fingerprint": "LLM family x condition fingerprint (shares, residuals)",
+    "fig8_alluvial": "condition -> sentiment -> perspective -> value flows",
+    "fig9_logodds": "weighted log-odds of perspectives and values per condition",
+    "fig10_forest": "GLMM odds ratios (forest plot)",
+}
+
+
+def figures_script() -> Path:
+    """R/figures.R of the checkout, or PaperError saying 'R/figures.R missing'."""
+    return find_project_file("R/figures.R")
+
+
+def run_figures(handoff: Path, out_dir: Path) -> tuple[list[Path], list[str]]:
+    """source(R/figures.R); vsd_figures(handoff, out); returns (paths, R warnings/messages)."""
+    from vsdstats.rbridge import RError, r_eval
+
+    script = figures_script()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    code = (
+        "source(script, local = TRUE, encoding = 'UTF-8')\n"
+        "if (!exists('vsd_figures', inherits = FALSE)) stop('R/figures.R defines no vsd_figures')\n"
+        "as.character(unlist(vsd_figures(handoff, out)))"
+    )
+    try:
+        res = r_eval(
+            code,
+            emit=False,
+            script=str(script),
+            handoff=str(handoff.resolve()),
+            out=str(out_dir.resolve()),
+        )
+    except RError as exc:
+        raise PaperError(f"{script}: {exc}") from None
+    paths = [Path(str(p)) for p in res.value] if res.value is not None else []
+    missing = [
+        f"{n}.{ext}"
+        for n in FIGURES
+        for ext in ("pdf", "png")
+        if not (out_dir / f"{n}.{ext}").is_file()
+    ]
+    if missing:
+        raise PaperError(f"{script} ran but did not write {', '.join(missing)} in {out_dir}")
+    return paths, res.conditions

@@ -1,0 +1,133 @@
+"""Reading the paper job's input: a coded table file or a study folder, validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from vsdstats.codebook import Codebook
+from vsdstats.models import CODE_FIELDS
+from vsdstats.paper.config import PaperError
+from vsdstats.privacy import PSEUDONYM_PATTERN
+from vsdstats.tables import TableError, read_table
+
+#: Columns the paper job needs on every coded unit.
+REQUIRED_COLUMNS = ("post_id", *CODE_FIELDS, "platform", "author", "created_at")
+_POST_COLUMNS = ("platform", "author", "created_at")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return read_table(path)
+    except TableError as exc:
+        raise PaperError(str(exc)) from None
+
+
+def _first_in(folder: Path, stem: str) -> Path | None:
+    for ext in (".parquet", ".csv"):
+        p = folder / f"{stem}{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+def read_study_folder(folder: Path) -> tuple[pd.DataFrame, str]:
+    """coded_units.{parquet,csv} joined with posts.{parquet,csv} on post_id."""
+    units_p = _first_in(folder, "coded_units")
+    posts_p = _first_in(folder, "posts")
+    if units_p is None:
+        raise PaperError(f"{folder}: no coded_units.parquet or coded_units.csv in the folder")
+    units = _read(units_p)
+    if posts_p is None:
+        return units, str(units_p)
+    posts = _read(posts_p)
+    need = ["post_id", *_POST_COLUMNS]
+    missing = [c for c in need if c not in posts.columns]
+    if missing:
+        raise PaperError(f"{posts_p}: missing required column(s) {', '.join(missing)}")
+    if "post_id" not in units.columns:
+        raise PaperError(f"{units_p}: missing required column(s) post_id")
+    posts = posts[need].assign(post_id=posts["post_id"].astype("string"))
+    dup = posts["post_id"].duplicated()
+    if dup.any():
+        raise PaperError(
+            f"{posts_p}: column 'post_id' is not unique (e.g. {posts['post_id'][dup].iloc[0]!r})"
+        )
+    units = units.drop(columns=[c for c in _POST_COLUMNS if c in units.columns])
+    units = units.assign(post_id=units["post_id"].astype("string"))
+    joined = units.merge(posts, on="post_id", how="left", validate="many_to_one")
+    lost = joined["platform"].isna() & ~units["post_id"].isin(posts["post_id"]).to_numpy()
+    if lost.any():
+        raise PaperError(
+            f"{units_p}: {int(lost.sum())} unit(s) have a post_id not in {posts_p.name} "
+            f"(e.g. {joined['post_id'][lost].iloc[0]!r})"
+        )
+    return joined, f"{units_p} + {posts_p}"
+
+
+def validate_units(df: pd.DataFrame, codebook: Codebook, source: str) -> pd.DataFrame:
+    """Check columns, labels and timestamps; return a clean copy (codes as str, UTC times)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise PaperError(
+            f"{source}: missing required column(s) {', '.join(missing)} "
+            f"(the paper job needs {', '.join(REQUIRED_COLUMNS)})"
+        )
+    if len(df) == 0:
+        raise PaperError(f"{source}: the table has no rows")
+    out = df.copy()
+    for c in ("post_id", *CODE_FIELDS, "platform"):
+        bad = out[c].isna().to_numpy()
+        if bad.any():
+            raise PaperError(f"{source}: column {c!r} is missing a value at row {bad.argmax()}")
+        out[c] = out[c].astype(str).str.strip()
+    for f in CODE_FIELDS:
+        allowed = set(codebook.codes(f))
+        bad = ~out[f].isin(allowed).to_numpy()
+        if bad.any():
+            i = int(bad.argmax())
+            raise PaperError(
+                f"{source}: column {f!r} row {i}: value {out[f].iloc[i]!r} is not a category "
+                f"of codebook {codebook.name} {codebook.version} "
+                f"(allowed: {', '.join(codebook.codes(f))})"
+            )
+    author = out["author"].astype("string")
+    bad = author.notna() & ~author.str.fullmatch(PSEUDONYM_PATTERN.strip("^$")).fillna(False)
+    if bad.to_numpy().any():
+        i = int(bad.to_numpy().argmax())
+        raise PaperError(
+            f"{source}: column 'author' row {i} is not a pseudonym (a_ + 24 hex digits); "
+            "pseudonymize authors at ingest, never publish handles"
+        )
+    out["author"] = author.astype(object).where(author.notna(), None)
+    created = out["created_at"]
+    if not isinstance(created.dtype, pd.DatetimeTZDtype):
+        parsed = pd.to_datetime(
+            created.astype("string"), format="ISO8601", utc=True, errors="coerce"
+        )
+        bad = (parsed.isna() & created.notna()).to_numpy()
+        if bad.any():
+            i = int(bad.argmax())
+            raise PaperError(
+                f"{source}: column 'created_at' row {i}: cannot parse {created.iloc[i]!r} "
+                "as an ISO 8601 timestamp"
+            )
+        created = parsed
+    out["created_at"] = created.dt.tz_convert("UTC")
+    if out["created_at"].isna().any():
+        i = int(out["created_at"].isna().to_numpy().argmax())
+        raise PaperError(f"{source}: column 'created_at' is missing a value at row {i}")
+    return out.reset_index(drop=True)
+
+
+def load_units(path: str | Path, codebook: Codebook) -> tuple[pd.DataFrame, str]:
+    """Coded units from a table file or a study folder, validated; returns (df, source)."""
+    p = Path(path)
+    if p.is_dir():
+        df, source = read_study_folder(p)
+    elif p.exists():
+        df, source = _read(p), str(p)
+    else:
+        raise PaperError(f"{p}: no such file or folder")
+    return validate_units(df, codebook, source), source

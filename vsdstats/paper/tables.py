@@ -1,0 +1,310 @@
+"""The published tables of paper/tables/ (display strings, small counts suppressed)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vsdstats.codebook import Codebook
+from vsdstats.paper.analyses import Analyses
+from vsdstats.paper.render import SYNTHETIC_NOTE, PublishedTable, format_p
+from vsdstats.paper.suppress import shown, suppress_mask
+
+DIM_TITLES = {
+    "platform": "Platform",
+    "condition": "Condition",
+    "llm_product": "LLM family",
+    "sentiment": "Sentiment",
+    "perspective": "Perspective",
+    "value": "Value",
+}
+
+
+def _label(codebook: Codebook, dim: str, code: str) -> str:
+    if dim in codebook.dimensions:
+        try:
+            return codebook.category(dim, code).label
+        except KeyError:
+            return code
+    return code
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return "NA" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _suppression_note(k: int) -> str:
+    return (
+        f"Counts from 1 to {k - 1} are shown as <{k}; where one such count could be "
+        "recovered from a published total, the next-smallest count of the same list is "
+        "shown as 'suppressed' too (complementary suppression). 0 stays 0."
+    )
+
+
+class CountMasks:
+    """Suppression decisions per dimension, shared by every table showing those counts."""
+
+    def __init__(self, df: pd.DataFrame, codebook: Codebook, k: int) -> None:
+        self.k = k
+        self.units: dict[str, pd.Series] = {}
+        self.posts: dict[str, pd.Series] = {}
+        self.hidden_units: dict[str, pd.Series] = {}
+        self.hidden_posts: dict[str, pd.Series] = {}
+        self.total_hidden = False
+        for dim in ("platform", "condition", "llm_product"):
+            cats = sorted(df[dim].unique()) if dim == "platform" else codebook.codes(dim)
+            u = df[dim].value_counts().reindex(cats, fill_value=0).astype(np.int64)
+            p = df.groupby(dim)["post_id"].nunique().reindex(cats, fill_value=0).astype(np.int64)
+            mu, hu = suppress_mask(u.to_numpy(), k)
+            mp, hp = suppress_mask(p.to_numpy(), k)
+            self.units[dim], self.posts[dim] = u, p
+            self.hidden_units[dim] = pd.Series(mu, index=cats)
+            self.hidden_posts[dim] = pd.Series(mp | mu, index=cats)
+            self.total_hidden |= hu or hp
+
+
+def table1_corpus(
+    df: pd.DataFrame, res: Analyses, codebook: Codebook, masks: CountMasks, synthetic: bool
+) -> PublishedTable:
+    k = masks.k
+    rows = []
+    for dim in ("platform", "condition", "llm_product"):
+        for code in masks.units[dim].index:
+            rows.append(
+                (
+                    DIM_TITLES[dim],
+                    _label(codebook, dim, code),
+                    shown(masks.units[dim][code], masks.hidden_units[dim][code], k),
+                    shown(masks.posts[dim][code], masks.hidden_posts[dim][code], k),
+                )
+            )
+    period = f"all units, {res.month_range[0]} to {res.month_range[1]}"
+    tot_u = shown(res.n_units, masks.total_hidden and res.n_units < k, k)
+    rows.append(("Total", period, tot_u, shown(res.n_posts, masks.total_hidden, k)))
+    frame = pd.DataFrame(rows, columns=["Section", "Category", "Units", "Posts"])
+    notes = [
+        "Units are coded reports of LLM use (a post yields one or more); a post counts once "
+        "per category it has a unit in, so posts per condition or LLM family can sum to more "
+        "than the total.",
+        _suppression_note(k),
+    ]
+    if synthetic:
+        notes.append(SYNTHETIC_NOTE)
+    return PublishedTable(
+        "table1_corpus",
+        f"Corpus: coded units and posts per platform, condition and LLM family "
+        f"({res.month_range[0]} to {res.month_range[1]}).",
+        frame,
+        notes,
+        text_columns=2,
+    )
+
+
+def table2_chisq(res: Analyses, synthetic: bool) -> PublishedTable:
+    rows = []
+    for name, r in res.chisq.items():
+        rv, cv = res.chisq_vars[name]
+        mc = "—" if r.simulated_pvalue is None else f"{r.simulated_pvalue:.4f} (B = {r.B})"
+        rows.append(
+            (
+                f"{DIM_TITLES.get(rv, rv)} × {DIM_TITLES.get(cv, cv).lower()}",
+                str(int(r.n)),
+                f"{r.statistic:.2f}",
+                str(r.dof),
+                format_p(r.pvalue, r.log_pvalue),
+                f"{r.cramers_v:.3f}",
+                _f(r.cramers_v_corrected, 3),
+                mc,
+            )
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Test",
+            "N",
+            "Chi-square",
+            "df",
+            "p",
+            "Cramér's V",
+            "Bias-corrected V",
+            "Monte-Carlo p",
+        ],
+    )
+    notes = [
+        "Pearson chi-square tests of independence without continuity correction; p below "
+        "double precision is computed on the log scale (never printed as 0). Bias-corrected "
+        "V after Bergsma (2013). Monte-Carlo p-values (seeded) are given where expected "
+        "counts fail Cochran's rule.",
+    ]
+    dropped = [
+        f"{n}: {', '.join(map(str, r.dropped['rows'] + r.dropped['columns']))}"
+        for n, r in res.chisq.items()
+        if r.dropped.get("rows") or r.dropped.get("columns")
+    ]
+    if dropped:
+        notes.append("Empty categories left out: " + "; ".join(dropped) + ".")
+    if synthetic:
+        notes.append(SYNTHETIC_NOTE)
+    return PublishedTable(
+        "table2_chisq",
+        "Chi-square tests of condition against sentiment, perspective and value.",
+        frame,
+        notes,
+    )
+
+
+def table5_means(
+    res: Analyses, codebook: Codebook, masks: CountMasks, synthetic: bool
+) -> PublishedTable:
+    k = masks.k
+    rows = []
+    for m in res.means.itertuples(index=False):
+        hidden = bool(masks.hidden_units[m.by].get(m.group, False))
+        small = m.n < k
+        rows.append(
+            (
+                DIM_TITLES[m.by],
+                _label(codebook, m.by, m.group),
+                shown(m.n, hidden, k),
+                "—" if small else f"{m.mean:.3f}",
+                "—"
+                if small or not math.isfinite(m.ci_low)
+                else f"[{m.ci_low:.3f}, {m.ci_high:.3f}]",
+            )
+        )
+    frame = pd.DataFrame(rows, columns=["By", "Group", "N", "Mean sentiment", "95% CI"])
+    notes = [
+        "Sentiment scored +1 positive, 0 neutral, -1 negative; t-based 95% intervals. "
+        f"Means of groups with fewer than {k} units are not shown.",
+        _suppression_note(k),
+    ]
+    if synthetic:
+        notes.append(SYNTHETIC_NOTE)
+    return PublishedTable(
+        "table5_means",
+        "Mean sentiment with 95% confidence intervals by LLM family and by condition.",
+        frame,
+        notes,
+        text_columns=2,
+    )
+
+
+def table9_logodds(
+    res: Analyses, codebook: Codebook, top: int, k: int, synthetic: bool
+) -> PublishedTable:
+    lo = res.logodds[res.logodds["rank"] <= top]
+    rows = [
+        (
+            _label(codebook, "condition", r.condition),
+            DIM_TITLES[r.dimension],
+            str(r.rank),
+            _label(codebook, r.dimension, r.feature),
+            shown(r.n, 1 <= r.n < k, k),
+            f"{r.log_odds_weighted:.2f}",
+        )
+        for r in lo.itertuples(index=False)
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["Condition", "Dimension", "Rank", "Feature", "N", "Weighted log-odds"]
+    )
+    notes = [
+        "Weighted log-odds (tidylo::bind_log_odds, informative empirical-Bayes prior) of "
+        "each feature within a condition against the whole corpus, on observed "
+        f"(condition, feature) counts; top {top} per condition and dimension.",
+        f"Counts from 1 to {k - 1} are shown as <{k}.",
+    ]
+    if synthetic:
+        notes.append(SYNTHETIC_NOTE)
+    return PublishedTable(
+        "table9_logodds",
+        f"Most distinctive perspectives and values per condition (top {top} by weighted log-odds).",
+        frame,
+        notes,
+        text_columns=4,
+    )
+
+
+def _term_label(term: str, codebook: Codebook, ref: str) -> str:
+    if term == "(Intercept)":
+        return f"Intercept ({_label(codebook, 'condition', ref)})"
+    if term.startswith("condition"):
+        return _label(codebook, "condition", term[len("condition") :])
+    return term
+
+
+def glmm_log_p(estimate: float, se: float) -> float:
+    """log of the two-sided Wald p-value, finite when p underflows."""
+    z = abs(estimate / se) if se > 0 else float("nan")
+    return math.log(2.0) + float(stats.norm.logsf(z)) if math.isfinite(z) else float("nan")
+
+
+def table10_glmm(res: Analyses, codebook: Codebook, synthetic: bool) -> PublishedTable:
+    rows = []
+    notes = []
+    for outcome, fit in res.glmm.items():
+        for r in fit.fixed.itertuples(index=False):
+            rows.append(
+                (
+                    outcome.capitalize(),
+                    _term_label(r.term, codebook, res.glmm_reference),
+                    _f(r.odds_ratio, 3),
+                    f"[{_f(r.or_ci_low, 3)}, {_f(r.or_ci_high, 3)}]",
+                    format_p(r.p, glmm_log_p(r.estimate, r.std_error)),
+                )
+            )
+        re_txt = ", ".join(
+            f"{g.group} SD {g.sd:.3f} ({fit.n_groups.get(g.group, 0)} groups)"
+            for g in fit.random.itertuples(index=False)
+        )
+        notes.append(
+            f"{outcome.capitalize()}: {fit.formula}; n = {fit.n_obs}; random "
+            f"intercepts: {re_txt}; engine {fit.engine}; converged: "
+            f"{'yes' if fit.converged else 'NO'}."
+        )
+    frame = pd.DataFrame(rows, columns=["Outcome", "Term", "Odds ratio", "95% CI", "p"])
+    ref = _label(codebook, "condition", res.glmm_reference)
+    notes.insert(
+        0,
+        "Binomial mixed-effects logistic regressions (Laplace ML, Wald intervals) "
+        "with random intercepts for platform and author; odds ratios of each "
+        f"condition against the reference condition {ref}. The original analysis "
+        "treated posts as independent.",
+    )
+    if synthetic:
+        notes.append(SYNTHETIC_NOTE)
+    return PublishedTable(
+        "table10_glmm",
+        "Odds ratios of negative and positive sentiment by "
+        "condition from mixed-effects logistic regressions.",
+        frame,
+        notes,
+        text_columns=2,
+    )
+
+
+def table11_agreement(summary: pd.DataFrame, key: str, gold_source: str) -> PublishedTable:
+    rows = [
+        (
+            r.field,
+            str(int(r.n)),
+            _f(r.percent_agreement, 1),
+            _f(r.cohen_kappa, 3),
+            f"[{_f(r.kappa_ci_low, 3)}, {_f(r.kappa_ci_high, 3)}]",
+            _f(r.krippendorff_alpha, 3),
+        )
+        for r in summary.itertuples(index=False)
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=["Field", "N", "% agreement", "Cohen's kappa", "95% CI", "Krippendorff's alpha"],
+    )
+    notes = [
+        f"Coded units compared with the gold codes of {gold_source} joined on {key}; "
+        "kappa intervals from the Fleiss-Cohen-Everitt large-sample SE."
+    ]
+    return PublishedTable(
+        "table11_agreement", "Agreement of the coding with the human gold standard.", frame, notes
+    )
