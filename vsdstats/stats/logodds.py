@@ -12,13 +12,16 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from vsdstats.stats.crosstab import _codes as crosstab_codes
+
 __all__ = ["log_odds_dirichlet", "weighted_log_odds"]
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes (NA is its own level, like dplyr's ``count``) and the number of levels."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.intp, copy=False), len(uniques)
+    """Integer codes (NA is its own level, like dplyr's ``count``) and the number of
+    code slots (crosstab's fast factorizer; the last slot is the NA level)."""
+    raw, lut, cats = crosstab_codes(values)
+    return lut[raw], len(cats) + 1
 
 
 def _check_columns(df: pd.DataFrame, *cols: str) -> None:
