@@ -243,7 +243,25 @@ def run_glmm(
         _record(caught, f"GLMM {formula}", notes)
         if outcome in out and not out[outcome].converged:
             notes.append(f"GLMM {formula}: the optimizer reports NO convergence")
+    for fit in out.values():
+        _round_glmm(fit)
     return out, str(cond.categories[0])
+
+
+GLMM_DIGITS = 6
+
+
+def _round_glmm(fit: MixedLogitResult) -> None:
+    """Round GLMM numbers to GLMM_DIGITS significant digits, in place.
+
+    Optimizer results move in the 9th digit with BLAS threading and R builds (R's own
+    reruns differ at about 1e-6), so the published numbers keep 6 significant digits
+    and tables stay byte-identical across machines.
+    """
+    for frame in (fit.fixed, fit.random):
+        for col in frame.columns:
+            if pd.api.types.is_float_dtype(frame[col]):
+                frame[col] = [float(f"{v:.{GLMM_DIGITS}g}") for v in frame[col]]
 
 
 def compute(
