@@ -186,12 +186,17 @@ def open_source(source: Source) -> tuple[str, BinaryIO]:
     path = Path(source)
     raw = path.open("rb")
     if path.suffix == ".zst":
+        import io
+
         import zstandard
 
         dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
-        return str(path), dctx.stream_reader(raw, read_size=1 << 20, closefd=True)
+        reader = dctx.stream_reader(raw, read_size=1 << 20, closefd=True)
+        # zstandard's reader cannot iterate lines; buffered, it can (iter_json_lines)
+        return str(path), io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
     if path.suffix == ".gz":
         import gzip
 
-        return str(path), gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        raw.close()  # GzipFile(fileobj=...) would never close it; opened by name, it does
+        return str(path), gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return str(path), raw

@@ -5,14 +5,16 @@ rejects instead of exceptions, timestamps to UTC, HTML to plain text.
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, BinaryIO
 
-from vsdstats.platforms import Reject
+from vsdstats.platforms import RawPost, Reject, Source, open_source
 
 JsonLine = tuple[int, Any]
 
@@ -36,7 +38,9 @@ def iter_json_lines(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]:
         try:
             yield i, json.loads(text)
         except json.JSONDecodeError as exc:
-            yield Reject(name, i, f"not JSON: {exc.msg} at column {exc.colno}")
+            yield Reject(name, i, f"not JSON: {exc.msg} (column {exc.colno})")
+        except (ValueError, RecursionError) as exc:  # e.g. int too long, nesting too deep
+            yield Reject(name, i, f"not JSON: {exc}")
     if not seen:
         yield Reject(name, 0, "empty file")
 
@@ -52,7 +56,29 @@ def load_json_document(stream: BinaryIO, name: str) -> Any | Reject:
         line = data[: exc.start].count(b"\n") + 1
         return Reject(name, line, f"undecodable bytes at byte {exc.start}")
     except json.JSONDecodeError as exc:
-        return Reject(name, exc.lineno, f"not JSON: {exc.msg} at column {exc.colno}")
+        return Reject(name, exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})")
+    except (ValueError, RecursionError) as exc:  # e.g. int too long, nesting too deep
+        return Reject(name, 1, f"not JSON: {exc}")
+
+
+def iter_json_values(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]:
+    """``(line, value)`` for a file holding one JSON document (line 1) or JSON lines.
+
+    The file is read as JSON lines only when it is not one document but its first
+    non-blank line is; otherwise the document's single Reject is yielded.
+    """
+    data = stream.read()
+    doc = load_json_document(io.BytesIO(data), name)
+    if not isinstance(doc, Reject):
+        yield 1, doc
+        return
+    first = next((ln for ln in data.splitlines() if ln.strip()), b"")
+    if first.strip() != data.strip() and not isinstance(
+        load_json_document(io.BytesIO(first), name), Reject
+    ):
+        yield from iter_json_lines(io.BytesIO(data), name)
+    else:
+        yield doc
 
 
 _EPOCH_RE = re.compile(r"^-?\d+(\.\d+)?$")
@@ -125,3 +151,56 @@ def html_to_text(markup: str) -> str:
 def unescape_markdown(text: str) -> str:
     """Reddit bodies carry HTML entities (``&amp;``, ``&gt;``); decode them."""
     return html.unescape(text)
+
+
+def read_json_records(
+    source: Source, convert: Callable[[Any], Iterable[RawPost | str]]
+) -> Iterator[RawPost | Reject]:
+    """Drive a JSON connector: every post ``convert(value)`` yields, and a Reject for
+    every reason string it yields, for each JSON value in ``source`` (one document or
+    JSON lines, see :func:`iter_json_values`).  Never raises on bad data.
+
+    ``source_file``/``source_line`` are filled in: a file holding one JSON value numbers
+    its records 1..n in document order; a JSON-lines file gives each record its line.
+    A value yielding nothing, a post id seen before in the file, an unreadable stream
+    or a converter error each become a Reject.
+    """
+    name, stream = open_source(source)
+    try:
+        data = stream.read()
+    except Exception as exc:  # decompressors raise their own error types
+        yield Reject(name, 0, f"cannot read file: {type(exc).__name__}: {exc}")
+        return
+    finally:
+        if isinstance(source, (str, Path)):
+            stream.close()
+    values = list(iter_json_values(io.BytesIO(data), name))
+    single = len(values) == 1
+    seen: dict[str, int] = {}
+    n = 0
+    for item in values:
+        if isinstance(item, Reject):
+            yield item
+            continue
+        line, value = item
+        produced = 0
+        try:
+            for out in convert(value):
+                produced += 1
+                n += 1
+                where = n if single else line
+                if isinstance(out, str):
+                    yield Reject(name, where, out)
+                elif not out.post_id:
+                    yield Reject(name, where, "empty post id")
+                elif out.post_id in seen:
+                    first = seen[out.post_id]
+                    yield Reject(name, where, f"duplicate post id (first at record {first})")
+                else:
+                    seen[out.post_id] = where
+                    out.source_file, out.source_line = name, where
+                    yield out
+        except Exception as exc:  # a converter bug must not lose the rest of the file
+            yield Reject(name, line, f"cannot convert: {type(exc).__name__}: {exc}")
+        if not produced:
+            yield Reject(name, line, "no records in this JSON value (empty page)")

@@ -1,0 +1,196 @@
+"""Mastodon REST API bodies: statuses, lists of statuses, contexts and v2 searches.
+
+Accepted JSON values: one status (``GET /api/v1/statuses/:id``), an array of statuses
+(home/public/hashtag timelines, account statuses), a context
+(``{ancestors, descendants}``) and a v2 search (``{accounts, statuses, hashtags}``:
+accounts and hashtags are not posts and each becomes a Reject saying so).
+
+A status's ``content`` is HTML and becomes plain text (line breaks kept, entities
+decoded, mention links left as ``@user`` text for ingest to mask); a non-empty
+``spoiler_text`` (content warning) is put before it, separated by a blank line.  A
+status whose ``reblog`` is set is a boost, not a new post: a Reject "reblog (not a new
+post)".  ``parent_id`` is ``in_reply_to_id``; ``thread_id`` is the root of the
+conversation when the file shows it (a context's first ancestor, or a chain of replies
+up to a status that replies to nothing), the status itself when it replies to nothing,
+and empty for a reply whose root is not in the file.  ``url`` contains ``@user``, so
+the account's ``acct``, ``username``, ``display_name`` and ``id`` and every mention's
+``acct``, ``username`` and ``id`` are listed in ``identities``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from vsdstats.platforms import Connector, RawPost, Record, Source
+from vsdstats.readers import html_to_text, parse_time, read_json_records
+
+PLATFORM = "mastodon"
+API = "mastodon-api"
+REBLOG = "reblog (not a new post)"
+_SHORTCODE = re.compile(r":[A-Za-z0-9_]+:")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
+Out = RawPost | str
+
+
+class MastodonConnector(Connector):
+    """Reads Mastodon API statuses; collects live through snscrape (optional extra)."""
+
+    name = PLATFORM
+    formats = (API,)
+    version = "0.1.0"
+    can_collect = True
+
+    def sniff(self, head: bytes) -> str | None:
+        if b'"ancestors"' in head or (
+            b'"content"' in head and (b'"spoiler_text"' in head or b'"in_reply_to_id"' in head)
+        ):
+            return API
+        return None
+
+    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
+        if format is not None and format not in self.formats:
+            raise ValueError(f"mastodon: unknown format {format!r}; known: {self.formats}")
+        return read_json_records(source, _value)
+
+    def collect(
+        self,
+        query: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Record]:
+        """Live statuses of an account (``user@instance``) or a status's thread (its URL)
+        through snscrape's Mastodon scraper; see :mod:`vsdstats_mastodon.live`."""
+        from vsdstats_mastodon.live import collect
+
+        return collect(query, since=since, until=until, limit=limit)
+
+
+def _value(value: Any) -> Iterator[Out]:
+    """Posts and reject reasons for one response body."""
+    if isinstance(value, list):
+        yield from _statuses(value)
+    elif not isinstance(value, dict):
+        yield f"not Mastodon API data: a JSON {type(value).__name__}"
+    elif isinstance(value.get("ancestors"), list) and isinstance(value.get("descendants"), list):
+        anc = value["ancestors"]
+        first = anc[0] if anc and isinstance(anc[0], dict) else {}
+        root = first.get("id") if first.get("in_reply_to_id") is None else None
+        # without ancestors the focal status (not in the body) is the root
+        yield from _statuses([*anc, *value["descendants"]], _str_id(root), not anc)
+    elif isinstance(value.get("statuses"), list) and "accounts" in value:
+        yield from _statuses(value["statuses"])
+        for key in sorted(k for k, v in value.items() if k != "statuses" and isinstance(v, list)):
+            for _ in value[key]:
+                yield f"search result: {key.rstrip('s')}, not a post"
+    elif isinstance(value.get("error"), str) and "id" not in value:
+        yield f"Mastodon API error: {value['error']}"
+    elif "content" in value and "id" in value:
+        yield from _statuses([value])
+    else:
+        keys = ", ".join(sorted(map(str, value))[:6])
+        yield f"not Mastodon API data (no status, context or search; keys: {keys})"
+
+
+def _str_id(v: Any) -> str | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    return str(v) if isinstance(v, (str, int)) and str(v) else None
+
+
+def _statuses(items: list[Any], root: str | None = None, focal: bool = False) -> Iterator[Out]:
+    """Each status of one body, its thread root resolved within the body: a chain that
+    leaves the body ends at ``root``, or at the status it leaves to if ``focal``."""
+    parents = {
+        _str_id(s.get("id")): _str_id(s.get("in_reply_to_id"))
+        for s in items
+        if isinstance(s, dict) and _str_id(s.get("id"))
+    }
+    for s in items:
+        if not isinstance(s, dict):
+            yield f"status is a JSON {type(s).__name__}, expected an object"
+        elif s.get("reblog") is not None:
+            yield REBLOG
+        else:
+            yield _safe(s, _thread_root(_str_id(s.get("id")), parents, root, focal))
+
+
+def _thread_root(
+    sid: str | None, parents: dict[str | None, str | None], root: str | None, focal: bool
+) -> str | None:
+    """The top of ``sid``'s reply chain within the body (see :func:`_statuses`)."""
+    seen: set[str] = set()
+    cur = sid
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        up = parents.get(cur)
+        if up is None:
+            return cur
+        if up not in parents:
+            return up if focal else root
+        cur = up
+    return root
+
+
+def _safe(s: dict[str, Any], thread: str | None) -> Out:
+    try:
+        return status_to_post(s, thread)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        return f"bad status: {detail}"
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a string, got {type(value).__name__}")
+    return value
+
+
+def name_variants(name: Any) -> set[str]:
+    """A display name as given and without custom-emoji shortcodes and invisible marks."""
+    if not isinstance(name, str) or not name.strip():
+        return set()
+    clean = _INVISIBLE.sub("", _SHORTCODE.sub("", name)).strip()
+    return {name, clean} - {""}
+
+
+def _account_ids(acc: Any) -> set[str]:
+    if not isinstance(acc, dict):
+        return set()
+    out = {str(acc[k]) for k in ("acct", "username", "id") if isinstance(acc.get(k), (str, int))}
+    return (out | name_variants(acc.get("display_name"))) - {""}
+
+
+def status_to_post(s: dict[str, Any], thread: str | None) -> RawPost:
+    """One status (not a reblog) as a RawPost; ``thread`` is its resolved root."""
+    sid = _str_id(s["id"])
+    if sid is None:
+        raise TypeError(f"id must be a string or integer, got {s['id']!r}")
+    text = html_to_text(_text(s["content"], "content"))
+    spoiler = s.get("spoiler_text")
+    if isinstance(spoiler, str) and spoiler.strip():
+        text = f"{spoiler.strip()}\n\n{text}" if text else spoiler.strip()
+    acc = s.get("account") if isinstance(s.get("account"), dict) else {}
+    ids = _account_ids(acc)
+    mentions = s.get("mentions")
+    for m in mentions if isinstance(mentions, list) else []:
+        ids |= _account_ids(m)
+    lang, url = s.get("language"), s.get("url") or s.get("uri")
+    acct = acc.get("acct")
+    return RawPost(
+        platform=PLATFORM,
+        post_id=sid,
+        created_at=parse_time(s.get("created_at"), field="created_at"),
+        text=text,
+        thread_id=thread,
+        parent_id=_str_id(s.get("in_reply_to_id")),
+        author_handle=acct if isinstance(acct, str) else None,
+        author_id=_str_id(acc.get("id")),
+        url=url if isinstance(url, str) else None,
+        lang=lang if isinstance(lang, str) and lang else None,
+        identities=ids,
+        kind="reply" if s.get("in_reply_to_id") is not None else "post",
+    )
