@@ -340,6 +340,13 @@ def _register() -> None:
 
     for cmd in (ingest, filter_cmd, plugins, new_plugin, paper):
         main.add_command(cmd)
+    from vsdstats.commands.validate import sample, validate
+
+    main.add_command(validate)
+    main.add_command(sample)
+    from vsdstats.commands.code import code_cmd
+
+    main.add_command(code_cmd)
 
 
 _register()

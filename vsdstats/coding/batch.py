@@ -1,0 +1,223 @@
+"""OpenAI Batch API mode for large corpora (half price, answers within 24 h).
+
+1. one JSONL line per distinct text: ``custom_id`` = text hash, ``body`` = exactly the
+   chat request instructor would send (built by instructor's own request handler for
+   the chosen mode from ``spec.messages(text)`` and the response model);
+2. upload (``purpose="batch"``), create the batch, and record its id in the study
+   database at once, so a rerun after a crash polls the same batch instead of paying
+   for a second one;
+3. poll every ``poll_interval`` seconds until the batch ends, download the output and
+   error files, and validate every answer with the same response model and context
+   (``spec.response_model.model_validate_json(content, context={"text": text})``);
+4. valid answers are stored like ordinary results; invalid or missing ones are handed
+   back to be re-queued as ordinary requests (which feed the validation error back to
+   the model).  Refusals end as ``failed`` with reason ``refused``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from vsdstats.coding.engine import PLACEHOLDER_POST_ID, EngineConfig, RunStats, instructor_mode
+from vsdstats.coding.store import RunKey, Store, TextResult
+
+BATCH_PRICE_FACTOR = 0.5
+TERMINAL = ("completed", "failed", "expired", "cancelled")
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch run stored, and what must be re-sent as ordinary requests."""
+
+    stats: RunStats = field(default_factory=RunStats)
+    requeue: list[tuple[str, str]] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+    batch_ids: list[str] = field(default_factory=list)
+
+
+def request_body(spec: Any, cfg: EngineConfig, text: str) -> dict[str, Any]:
+    """The chat-completions body instructor would send for ``text`` in ``cfg.mode``."""
+    from instructor.v2.core.providers import Provider
+    from instructor.v2.core.registry import mode_registry
+
+    handlers = mode_registry.get_handlers(Provider.OPENAI, instructor_mode(cfg.mode))
+    _, body = handlers.request_handler(
+        spec.response_model, {"model": cfg.model, "messages": spec.messages(text)}
+    )
+    return body
+
+
+def build_jsonl(spec: Any, cfg: EngineConfig, items: list[tuple[str, str]]) -> bytes:
+    """The batch input file: one request line per (text hash, text)."""
+    lines = []
+    for h, text in items:
+        line = {
+            "custom_id": h,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": request_body(spec, cfg, text),
+        }
+        lines.append(json.dumps(line, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _content(body: dict[str, Any], mode: str) -> tuple[str | None, str | None]:
+    """(JSON text, refusal) from a chat-completion body."""
+    msg = (body.get("choices") or [{}])[0].get("message") or {}
+    if msg.get("refusal"):
+        return None, str(msg["refusal"])
+    if mode == "tools" and msg.get("tool_calls"):
+        return msg["tool_calls"][0]["function"]["arguments"], None
+    content = msg.get("content") or ""
+    if mode == "md_json" and "```" in content:
+        content = content.split("```", 2)[1].removeprefix("json").strip()
+    return content, None
+
+
+class BatchRunner:
+    """Submits, polls and collects batches for one run key."""
+
+    def __init__(
+        self,
+        spec: Any,
+        cfg: EngineConfig,
+        store: Store,
+        key: RunKey,
+        *,
+        client: Any | None = None,
+        poll_interval: float = 30.0,
+        max_wait: float | None = None,
+        on_result: Callable[[TextResult], None] | None = None,
+        log: Callable[[str], None] = lambda s: None,
+    ) -> None:
+        import openai
+
+        self.spec, self.cfg, self.store, self.key = spec, cfg, store, key
+        self.client = client or openai.AsyncOpenAI(
+            api_key=cfg.api_key, base_url=cfg.base_url, max_retries=3, timeout=cfg.timeout
+        )
+        self.poll_interval = poll_interval
+        self.max_wait = max_wait
+        self.on_result = on_result
+        self.log = log
+
+    async def run(self, items: list[tuple[str, str]]) -> BatchOutcome:
+        """Code ``items`` through batches (resuming recorded ones); see the module doc."""
+        out = BatchOutcome()
+        texts = dict(items)
+        pending = {b: hs for b, hs in self.store.open_batches(self.key).items()}
+        in_open = {h for hs in pending.values() for h in hs}
+        new = [(h, t) for h, t in items if h not in in_open]
+        if new:
+            pending[await self.submit(new)] = [h for h, _ in new]
+        for bid, hashes in pending.items():
+            out.batch_ids.append(bid)
+            await self.collect(bid, {h: texts[h] for h in hashes if h in texts}, out)
+        return out
+
+    async def submit(self, items: list[tuple[str, str]]) -> str:
+        data = build_jsonl(self.spec, self.cfg, items)
+        f = await self.client.files.create(file=("batch.jsonl", data), purpose="batch")
+        b = await self.client.batches.create(
+            input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        self.store.add_batch(self.key, b.id, [h for h, _ in items])
+        self.log(f"batch {b.id}: {len(items)} requests submitted")
+        return b.id
+
+    async def wait(self, batch_id: str) -> Any:
+        t0 = time.monotonic()
+        while True:
+            b = await self.client.batches.retrieve(batch_id)
+            if b.status in TERMINAL:
+                return b
+            if self.max_wait is not None and time.monotonic() - t0 > self.max_wait:
+                raise TimeoutError(f"batch {batch_id} still {b.status}; rerun to keep polling")
+            await asyncio.sleep(self.poll_interval)
+
+    async def collect(self, batch_id: str, texts: dict[str, str], out: BatchOutcome) -> None:
+        b = await self.wait(batch_id)
+        seen: set[str] = set()
+        for fid in (b.output_file_id, b.error_file_id):
+            if not fid:
+                continue
+            raw = (await self.client.files.content(fid)).read()
+            for line in raw.decode("utf-8").splitlines():
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                h = row.get("custom_id")
+                if h not in texts or h in seen:
+                    continue
+                seen.add(h)
+                self._one(h, texts[h], row, out)
+        for h, text in texts.items():
+            if h not in seen:
+                out.requeue.append((h, text))
+                out.reasons[h] = f"no answer in batch {batch_id} ({b.status})"
+        self.store.close_batch(batch_id, b.status)
+
+    def _one(self, h: str, text: str, row: dict[str, Any], out: BatchOutcome) -> None:
+        resp = row.get("response") or {}
+        body = resp.get("body") or {}
+        if row.get("error") or resp.get("status_code") != 200:
+            err = row.get("error") or body.get("error") or {}
+            out.requeue.append((h, text))
+            out.reasons[h] = f"batch error: {err.get('code') or resp.get('status_code')}"
+            return
+        u = body.get("usage") or {}
+        cached = (u.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+        r = TextResult(
+            text_hash=h,
+            status="failed",
+            coder="llm",
+            attempts=1,
+            requests=1,
+            prompt_tokens=int(u.get("prompt_tokens") or 0),
+            completion_tokens=int(u.get("completion_tokens") or 0),
+            cached_tokens=int(cached),
+            started_at=time.time(),
+        )
+        if self.cfg.price is not None:
+            r.cost_usd = self.cfg.price.cost(
+                r.prompt_tokens, r.completion_tokens, r.cached_tokens, BATCH_PRICE_FACTOR
+            )
+        content, refusal = _content(body, self.cfg.mode)
+        if refusal is not None:
+            r.reason = "refused"
+        else:
+            try:
+                ex = self.spec.response_model.model_validate_json(
+                    content or "", context={"text": text}
+                )
+            except ValidationError as exc:
+                out.requeue.append((h, text))
+                out.reasons[h] = f"batch answer invalid: {' '.join(str(exc).split())[:300]}"
+                out.stats.add(r, count=False)  # tokens paid; the text is counted when re-sent
+                return
+            self._fill(r, ex)
+        r.finished_at = time.time()
+        self.store.put(self.key, r)
+        out.stats.add(r)
+        if self.on_result is not None:
+            self.on_result(r)
+
+    def _fill(self, r: TextResult, extraction: Any) -> None:
+        from vsdstats.coding.response import extraction_to_units
+
+        units = extraction_to_units(
+            extraction,
+            PLACEHOLDER_POST_ID,
+            coder="llm",
+            model=self.cfg.model,
+            codebook_version=self.spec.codebook_version,
+        )
+        r.units = [u.model_dump(exclude={"post_id"}) for u in units]
+        r.status = "coded" if extraction.relevant else "not_relevant"

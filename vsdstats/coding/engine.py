@@ -1,0 +1,403 @@
+"""The asyncio coding engine: instructor over the async OpenAI client.
+
+Distinct texts are sent with at most ``concurrency`` requests in flight, optional
+requests-per-minute and tokens-per-minute buckets, and retries with exponential
+backoff and full jitter on 429, 5xx, timeouts and dropped connections (honouring
+``Retry-After``, capped).  Validation retries (the validation error fed back to the
+model) are instructor's ``max_retries``; the openai client itself never retries
+(``max_retries=0``) so every retry is counted here.  Each finished text goes to a
+single writer task that commits it to the :class:`~vsdstats.coding.store.Store` in its
+own transaction.  The API key is held only by the client: it is never logged or stored,
+and failure reasons are scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vsdstats.coding.ratelimit import Pause, TokenBucket, backoff, retry_after
+from vsdstats.coding.store import RunKey, Store, TextResult
+
+if TYPE_CHECKING:
+    from vsdstats.codebook import Codebook
+
+#: USD per 1M tokens: (input, cached input, output).  Override with --price-in/--price-out.
+PRICES: dict[str, tuple[float, float, float]] = {
+    "gpt-4o-mini": (0.15, 0.075, 0.60),
+    "gpt-4o": (2.50, 1.25, 10.00),
+    "gpt-4.1": (2.00, 0.50, 8.00),
+    "gpt-4.1-mini": (0.40, 0.10, 1.60),
+    "gpt-4.1-nano": (0.10, 0.025, 0.40),
+    "gpt-5": (1.25, 0.125, 10.00),
+    "gpt-5-mini": (0.25, 0.025, 2.00),
+    "gpt-5-nano": (0.05, 0.005, 0.40),
+}
+MODES = ("json", "tools", "json_schema", "md_json")
+PLACEHOLDER_POST_ID = "__text__"
+_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6})[A-Za-z0-9_\-]+")
+_REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "vsdstats_requests", default=None
+)
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per 1M tokens."""
+
+    input: float
+    cached_input: float
+    output: float
+
+    def cost(self, prompt: int, completion: int, cached: int = 0, factor: float = 1.0) -> float:
+        fresh = max(prompt - cached, 0)
+        usd = fresh * self.input + cached * self.cached_input + completion * self.output
+        return usd / 1e6 * factor
+
+
+def price_for(
+    model: str, price_in: float | None = None, price_out: float | None = None
+) -> Price | None:
+    """The price of ``model`` (longest matching name in PRICES), with overrides; None if unknown."""
+    base = None
+    for name in sorted(PRICES, key=len, reverse=True):
+        if model == name or model.startswith(name + "-"):
+            base = PRICES[name]
+            break
+    if price_in is not None and price_out is not None:
+        return Price(price_in, base[1] if base else price_in, price_out)
+    if base is None:
+        return None
+    return Price(
+        price_in if price_in is not None else base[0],
+        base[1],
+        price_out if price_out is not None else base[2],
+    )
+
+
+@dataclass
+class EngineConfig:
+    """Settings of one coding run (the key is kept out of ``repr``)."""
+
+    model: str
+    api_key: str = field(default="not-needed", repr=False)
+    base_url: str | None = None
+    mode: str = "tools"
+    concurrency: int = 16
+    rpm: float | None = None
+    tpm: float | None = None
+    max_retries: int = 2  # validation retries (instructor)
+    http_retries: int = 6  # 429 / 5xx / timeout / connection retries (ours)
+    timeout: float = 60.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    retry_after_cap: float = 120.0
+    price: Price | None = None
+    price_factor: float = 1.0
+
+    def redact(self, s: str) -> str:
+        """``s`` with the API key (and anything shaped like an OpenAI key) masked."""
+        if self.api_key and len(self.api_key) >= 4 and self.api_key != "not-needed":
+            s = s.replace(self.api_key, "***")
+        return _KEYISH.sub(r"\1***", s)
+
+
+@dataclass
+class RunStats:
+    """Counters of one run (texts actually sent, not those found in the store)."""
+
+    texts: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    requests: int = 0
+    http_retries: int = 0
+    validation_retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = 0.0
+    elapsed_s: float = 0.0
+
+    def add(self, r: TextResult, *, count: bool = True) -> None:
+        """Add a result's counters (``count=False``: its requests and tokens only)."""
+        if count:
+            self.texts += 1
+            self.statuses[r.status] += 1
+        self.requests += r.requests
+        self.http_retries += r.http_retries
+        self.validation_retries += r.validation_retries
+        self.prompt_tokens += r.prompt_tokens
+        self.completion_tokens += r.completion_tokens
+        self.cached_tokens += r.cached_tokens
+        if self.cost_usd is not None:
+            self.cost_usd = None if r.cost_usd is None else self.cost_usd + r.cost_usd
+
+
+def make_client(cfg: EngineConfig) -> Any:
+    """instructor's AsyncInstructor over ``openai.AsyncOpenAI`` (no client-side retries)."""
+    import instructor
+    import openai
+
+    # instructor logs every failed attempt at ERROR; without this, Python's last-resort
+    # handler would print them all on stderr.  Applications that configure logging
+    # still receive them (the records propagate).
+    log = logging.getLogger("instructor")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+
+    client = openai.AsyncOpenAI(
+        api_key=cfg.api_key, base_url=cfg.base_url, max_retries=0, timeout=cfg.timeout
+    )
+    return instructor.from_openai(client, mode=instructor_mode(cfg.mode))
+
+
+def instructor_mode(name: str) -> Any:
+    import instructor
+
+    modes = {
+        "json": instructor.Mode.JSON,
+        "tools": instructor.Mode.TOOLS,
+        "json_schema": instructor.Mode.JSON_SCHEMA,
+        "md_json": instructor.Mode.MD_JSON,
+    }
+    return modes[name]
+
+
+def _count_request(*_: Any, **__: Any) -> None:
+    box = _REQUESTS.get()
+    if box is not None:
+        box[0] += 1
+
+
+@dataclass
+class _Failure:
+    kind: str  # transient | validation | refused | fatal
+    reason: str
+    wait: float | None = None
+    usage: Any = None
+
+
+def classify(exc: BaseException) -> _Failure:
+    """Sort an exception from instructor/openai into what the engine does next."""
+    import openai
+
+    usage = getattr(exc, "total_usage", None)
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    if _refused(exc):
+        return _Failure("refused", "refused", usage=usage)
+    for e in chain:
+        if isinstance(e, openai.APITimeoutError):
+            return _Failure("transient", "timeout", usage=usage)
+        if isinstance(e, openai.APIConnectionError):
+            return _Failure("transient", f"connection error: {_msg(e)}", usage=usage)
+        if isinstance(e, openai.APIStatusError):
+            code = e.status_code
+            wait = retry_after(e.response.headers) if e.response is not None else None
+            reason = f"http {code}: {_msg(e)}"
+            kind = "transient" if code in (408, 409, 429) or code >= 500 else "fatal"
+            return _Failure(kind, reason, wait=wait, usage=usage)
+        if isinstance(e, AssertionError) and "Unable to generate a response" in str(e):
+            return _Failure("refused", "refused", usage=usage)
+        if type(e).__name__ == "IncompleteOutputException":
+            return _Failure("fatal", "incomplete output (max tokens reached)", usage=usage)
+    n = getattr(exc, "n_attempts", None)
+    last = chain[1] if len(chain) > 1 else exc
+    head = f"validation failed after {n} attempt(s)" if n else "validation failed"
+    return _Failure("validation", f"{head}: {_msg(last)}", usage=usage)
+
+
+def _refused(exc: BaseException) -> bool:
+    comp = getattr(exc, "last_completion", None)
+    try:
+        return bool(comp.choices[0].message.refusal)  # type: ignore[union-attr]
+    except (AttributeError, IndexError, TypeError):
+        return False
+
+
+_PYDANTIC_URL = re.compile(r"\s*For further information visit \S+")
+
+
+def _msg(e: BaseException) -> str:
+    s = " ".join(_PYDANTIC_URL.sub("", str(e)).split())
+    return s[:600] + ("..." if len(s) > 600 else "")
+
+
+def _usage(u: Any) -> tuple[int, int, int]:
+    if u is None:
+        return 0, 0, 0
+    details = getattr(u, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", 0) or 0
+    return (
+        int(getattr(u, "prompt_tokens", 0) or 0),
+        int(getattr(u, "completion_tokens", 0) or 0),
+        int(cached),
+    )
+
+
+class Engine:
+    """Codes distinct texts concurrently and hands every result to the store writer."""
+
+    def __init__(
+        self,
+        spec: Any,
+        cfg: EngineConfig,
+        codebook: Codebook,
+        *,
+        client: Any | None = None,
+        on_result: Callable[[TextResult], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.cfg = cfg
+        self.codebook = codebook
+        self._own_client = client is None
+        self.client = client
+        self.on_result = on_result
+        self.pause = Pause()
+        self.rpm = TokenBucket(cfg.rpm) if cfg.rpm else None
+        self.tpm = TokenBucket(cfg.tpm) if cfg.tpm else None
+        self._schema_tokens = len(json.dumps(spec.response_model.model_json_schema())) // 4
+
+    # ------------------------------------------------------------ public
+    async def run(self, items: list[tuple[str, str]], store: Store, key: RunKey) -> RunStats:
+        """Code ``items`` (text hash, text); commit each result; return the run's counters."""
+        stats = RunStats()
+        t0 = time.perf_counter()
+        if self._own_client:  # bound to this event loop; closed at the end of the run
+            self.client = make_client(self.cfg)
+        self.client.on("completion:kwargs", _count_request)
+        todo: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        done: asyncio.Queue[TextResult | None] = asyncio.Queue()
+        for it in items:
+            todo.put_nowait(it)
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        n_workers = max(1, min(len(items), 2 * self.cfg.concurrency))
+        for _ in range(n_workers):
+            todo.put_nowait(None)
+
+        async def worker() -> None:
+            while (it := await todo.get()) is not None:
+                await done.put(await self.code_text(it[0], it[1], sem))
+
+        async def writer() -> None:
+            while (r := await done.get()) is not None:
+                store.put(key, r)  # committed before it is counted
+                stats.add(r)
+                if self.on_result is not None:
+                    self.on_result(r)
+
+        wtask = asyncio.create_task(writer())
+        try:
+            await asyncio.gather(*(worker() for _ in range(n_workers)))
+        finally:
+            await done.put(None)
+            await wtask
+            self.client.off("completion:kwargs", _count_request)
+            if self._own_client:
+                await self.client.client.close()
+        stats.elapsed_s = time.perf_counter() - t0
+        return stats
+
+    async def code_text(self, text_hash: str, text: str, sem: asyncio.Semaphore) -> TextResult:
+        """Code one text to a finished or failed result (never raises for API trouble)."""
+        box = [0]
+        _REQUESTS.set(box)  # each worker task has its own context copy
+        r = TextResult(text_hash=text_hash, status="failed", coder="llm", started_at=time.time())
+        tokens = [0, 0, 0]
+        fail: _Failure | None = None
+        for attempt in range(self.cfg.http_retries + 1):
+            r.attempts = attempt + 1
+            await self._admit(text)
+            before = box[0]
+            try:
+                async with sem:
+                    extraction, completion = await self.client.create_with_completion(
+                        model=self.cfg.model,
+                        response_model=self.spec.response_model,
+                        messages=self.spec.messages(text),
+                        max_retries=self.cfg.max_retries,
+                        context={"text": text},
+                    )
+            except Exception as exc:  # every failure is classified
+                fail = classify(exc)
+                self._account(tokens, fail.usage, box[0] - before, text)
+                if fail.kind != "transient":
+                    break
+                if attempt < self.cfg.http_retries:
+                    r.http_retries += 1
+                    await asyncio.sleep(self._delay(attempt, fail.wait))
+                continue
+            usage = getattr(extraction, "_total_usage", None) or completion.usage
+            self._account(tokens, usage, box[0] - before, text)
+            fail = None
+            self._finish_ok(r, extraction)
+            break
+        if fail is not None:
+            r.status, r.units = "failed", []
+            tail = f" (after {r.attempts} attempts)" if fail.kind == "transient" else ""
+            r.reason = self.cfg.redact(fail.reason + tail)
+        r.requests = box[0]
+        r.validation_retries = max(0, r.requests - r.attempts)
+        r.prompt_tokens, r.completion_tokens, r.cached_tokens = tokens
+        if self.cfg.price is not None:
+            r.cost_usd = self.cfg.price.cost(*tokens[:2], tokens[2], self.cfg.price_factor)
+        r.finished_at = time.time()
+        return r
+
+    # ------------------------------------------------------------ helpers
+    def _finish_ok(self, r: TextResult, extraction: Any) -> None:
+        from vsdstats.coding.response import extraction_to_units
+
+        units = extraction_to_units(
+            extraction,
+            PLACEHOLDER_POST_ID,
+            coder="llm",
+            model=self.cfg.model,
+            codebook_version=self.spec.codebook_version,
+        )
+        try:
+            for u in units:  # belt and braces: the response model checked these already
+                u.check(self.codebook)
+        except ValueError as exc:
+            r.status, r.reason = "failed", f"label outside the codebook: {_msg(exc)}"
+            return
+        r.units = [u.model_dump(exclude={"post_id"}) for u in units]
+        r.status = "coded" if extraction.relevant else "not_relevant"
+        r.reason = None
+
+    def _estimate(self, text: str) -> int:
+        return len(json.dumps(self.spec.messages(text))) // 4 + self._schema_tokens + 400
+
+    async def _admit(self, text: str) -> None:
+        await self.pause.wait()
+        if self.rpm is not None:
+            await self.rpm.acquire(1)
+        if self.tpm is not None:
+            await self.tpm.acquire(self._estimate(text))
+
+    def _account(self, tokens: list[int], usage: Any, n_requests: int, text: str) -> None:
+        p, c, cached = _usage(usage)
+        tokens[0] += p
+        tokens[1] += c
+        tokens[2] += cached
+        if self.rpm is not None and n_requests > 1:
+            self.rpm.debit(n_requests - 1)
+        if self.tpm is not None:
+            self.tpm.debit(p + c - self._estimate(text))
+
+    def _delay(self, attempt: int, wait: float | None) -> float:
+        if wait is not None:
+            wait = min(wait, self.cfg.retry_after_cap)
+            self.pause.extend(wait)  # every worker holds off, not just this one
+            return wait
+        return backoff(attempt, base=self.cfg.backoff_base, cap=self.cfg.backoff_cap)

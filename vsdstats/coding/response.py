@@ -1,0 +1,218 @@
+"""Pydantic response models for LLM coding, generated from the codebook.
+
+:func:`build_response_model` returns ``Extraction`` (``relevant: bool``, ``units:
+list[Unit]``) whose ``Unit`` has one ``Literal`` field per codebook dimension
+(llm_product, sentiment, condition, perspective, value; the field description lists
+``code: definition``) and a ``quote``.  Editing the codebook therefore changes the
+models and their JSON schema.  Both models forbid extra fields.
+
+Validation (messages are written for the model: instructor feeds them back on retry):
+
+- every label must be a code of its dimension;
+- ``quote`` must have at least :data:`MIN_QUOTE_WORDS` words and -- when the validation
+  context holds the post (``{"text": post_text}``) -- occur verbatim in the post after
+  :func:`vsdstats.coding.quotes.normalize` (case-sensitive).  Without a context the
+  verbatim check is skipped (e.g. when re-reading stored JSON), so always pass it when
+  validating model output;
+- ``relevant=False`` requires no units and ``relevant=True`` at least one.
+
+With instructor (>= 1.6; checked against 1.17) pass the post as
+``client.chat.completions.create(..., response_model=spec.response_model,
+context={"text": post_text})``; the older ``validation_context=`` keyword is accepted by
+instructor as a deprecated alias and reaches the same pydantic ``info.context``.  Note
+that instructor also renders the messages as Jinja templates when a context is given:
+:meth:`vsdstats.coding.prompt.PromptSpec.messages` escapes Jinja markers for that reason.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from vsdstats.codebook import Codebook, parse_codebook
+from vsdstats.coding.quotes import quote_in_text, word_count
+from vsdstats.models import CODE_FIELDS, CodedUnit
+
+__all__ = [
+    "MIN_QUOTE_WORDS",
+    "UNIT_FIELDS",
+    "ExtractionBase",
+    "UnitBase",
+    "build_response_model",
+    "extraction_to_units",
+]
+
+#: Minimum number of words in a quote (see :func:`vsdstats.coding.quotes.word_count`).
+MIN_QUOTE_WORDS = 5
+#: Order of the coded fields in ``Unit`` (quote last: labels refer to the quoted passage).
+UNIT_FIELDS = ("llm_product", "sentiment", "condition", "perspective", "value")
+
+
+def _post_text(info: ValidationInfo) -> str | None:
+    ctx = info.context
+    if isinstance(ctx, dict) and isinstance(ctx.get("text"), str):
+        return ctx["text"]
+    return None
+
+
+class UnitBase(BaseModel):
+    """Common behaviour of generated ``Unit`` models: quote checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("quote", check_fields=False)
+    @classmethod
+    def _check_quote(cls, quote: str, info: ValidationInfo) -> str:
+        n = word_count(quote)
+        if n < MIN_QUOTE_WORDS:
+            raise ValueError(
+                f"quote has {n} word(s) but needs at least {MIN_QUOTE_WORDS}: copy a longer "
+                "contiguous passage of the post, word for word, that shows this reported use"
+            )
+        text = _post_text(info)
+        if text is not None and not quote_in_text(quote, text):
+            hint = (
+                " It matches only when ignoring case: keep the post's capitalisation exactly."
+                if quote_in_text(quote, text, ignore_case=True)
+                else ""
+            )
+            raise ValueError(
+                f"quote is not a verbatim passage of the post: {quote[:200]!r}.{hint} Copy a "
+                f"contiguous passage of at least {MIN_QUOTE_WORDS} words exactly as written "
+                "in the post (no paraphrase, no spelling fixes, no translation, no joining of "
+                "separate passages, no '...')"
+            )
+        return quote
+
+
+class ExtractionBase(BaseModel):
+    """Common behaviour of generated ``Extraction`` models: relevant/units consistency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _check_units(self) -> ExtractionBase:
+        relevant: bool = self.relevant  # type: ignore[attr-defined]
+        units: list[Any] = self.units  # type: ignore[attr-defined]
+        if not relevant and units:
+            raise ValueError(
+                f"relevant is false but units has {len(units)} item(s): if the post states a "
+                "direct relation between LLM use and mental health, set relevant to true; "
+                "otherwise return units as an empty list []"
+            )
+        if relevant and not units:
+            raise ValueError(
+                "relevant is true but units is empty: add one unit per reported use of an LLM "
+                "for mental health, each with a verbatim quote of at least "
+                f"{MIN_QUOTE_WORDS} words, or set relevant to false if the post states no "
+                "direct relation between LLM use and mental health"
+            )
+        return self
+
+
+def _field_description(codebook: Codebook, dim: str) -> str:
+    d = codebook.dimensions[dim]
+    lines = [f"{d.description} One of:"]
+    lines += [f"{c.code}: {c.definition}" for c in d.categories]
+    return "\n".join(lines)
+
+
+def _build(codebook: Codebook) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for dim in UNIT_FIELDS:
+        codes = tuple(codebook.codes(dim))
+        fields[dim] = (Literal[codes], Field(description=_field_description(codebook, dim)))
+    fields["quote"] = (
+        str,
+        Field(
+            description=(
+                f"A contiguous passage of at least {MIN_QUOTE_WORDS} words copied verbatim "
+                "from the post that shows this reported use."
+            )
+        ),
+    )
+    unit = create_model(
+        "Unit",
+        __base__=UnitBase,
+        __doc__="One reported use of an LLM for mental health in the post.",
+        **fields,
+    )
+    return create_model(
+        "Extraction",
+        __base__=ExtractionBase,
+        __doc__=(
+            "Coding of one post: whether it is relevant and, if so, one unit per reported use."
+        ),
+        relevant=(
+            bool,
+            Field(
+                description=(
+                    "True only if the post states a direct relation between LLM use and "
+                    "mental health (causal, instrumental, experiential or evaluative)."
+                )
+            ),
+        ),
+        units=(
+            list[unit],  # type: ignore[valid-type]
+            Field(description="One item per reported use; empty when relevant is false."),
+        ),
+    )
+
+
+@lru_cache(maxsize=16)
+def _build_cached(key: str) -> type[BaseModel]:
+    data = json.loads(key)
+    return _build(parse_codebook(data["cb"], source=data["source"]))
+
+
+def build_response_model(codebook: Codebook) -> type[BaseModel]:
+    """The ``Extraction`` model for ``codebook`` (cached per codebook content)."""
+    key = json.dumps(
+        {"cb": codebook.model_dump(mode="json"), "source": codebook.source}, sort_keys=True
+    )
+    return _build_cached(key)
+
+
+def extraction_to_units(
+    extraction: BaseModel,
+    post_id: str,
+    *,
+    coder: str,
+    model: str | None,
+    codebook_version: str,
+    text: str | None = None,
+) -> list[CodedUnit]:
+    """``CodedUnit`` rows (unit_index 0, 1, ...) for a validated extraction.
+
+    With ``text`` the quotes are checked again against the post (ValueError naming the
+    post and unit if one is not verbatim) -- useful when the extraction was validated
+    without a context.
+    """
+    units = list(getattr(extraction, "units", []))
+    out = []
+    for i, u in enumerate(units):
+        if text is not None and not quote_in_text(u.quote, text):
+            raise ValueError(f"post {post_id}: units[{i}].quote is not verbatim in the post")
+        out.append(
+            CodedUnit(
+                post_id=post_id,
+                unit_index=i,
+                **{f: str(getattr(u, f)) for f in CODE_FIELDS},
+                quote=u.quote,
+                coder=coder,
+                model=model,
+                codebook_version=codebook_version,
+            )
+        )
+    return out

@@ -1,0 +1,303 @@
+"""The study database: ``STUDY/study.sqlite``, one row per coded text.
+
+Rows are keyed by ``(codebook_version, model, prompt_hash, text_hash)``, so a rerun
+with the same codebook, model and prompt finds finished texts and sends no request
+for them, while a new model or prompt version codes everything afresh beside the
+old results.  The database runs in WAL mode with ``synchronous=NORMAL``: every
+finished text is committed in its own small transaction, so a process killed at any
+moment (even ``kill -9``) loses at most the texts that were still in flight.  Only
+a power loss can drop the last few commits (``synchronous=FULL`` via ``durable=True``
+closes that too, at the price of one fsync per text).
+
+The API key is never passed to, and so never written by, this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FINISHED = ("coded", "not_relevant")
+STATUSES = ("coded", "not_relevant", "failed")
+
+_WS = re.compile(r"\s+")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    codebook_version TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('coded', 'not_relevant', 'failed')),
+    units_json TEXT NOT NULL DEFAULT '[]',
+    reason TEXT,
+    coder TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    http_retries INTEGER NOT NULL DEFAULT 0,
+    validation_retries INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL,
+    started_at REAL,
+    finished_at REAL,
+    PRIMARY KEY (codebook_version, model, prompt_hash, text_hash)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    codebook_version TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    text_hashes TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    settings TEXT NOT NULL,
+    summary TEXT
+);
+"""
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, casefolded, whitespace collapsed and stripped."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def text_key(text: str) -> str:
+    """sha256 (hex) of the normalized text: identical texts are coded once."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """What a stored result depends on, besides the text."""
+
+    codebook_version: str
+    model: str
+    prompt_hash: str
+
+
+@dataclass
+class TextResult:
+    """The outcome of coding one distinct text (units without ``post_id``)."""
+
+    text_hash: str
+    status: str
+    units: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    coder: str = "llm"
+    attempts: int = 0
+    requests: int = 0
+    http_retries: int = 0
+    validation_retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+
+class Store:
+    """SQLite store of text-level results; use from one thread (the writer)."""
+
+    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self.con.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ results
+    def put(self, key: RunKey, r: TextResult) -> None:
+        """Insert or replace one result in its own transaction (committed on return)."""
+        row = asdict(r)
+        row["units_json"] = json.dumps(row.pop("units"), ensure_ascii=False, sort_keys=True)
+        row.update(asdict(key))
+        cols = ", ".join(row)
+        marks = ", ".join(f":{c}" for c in row)
+        with self._tx():
+            self.con.execute(f"INSERT OR REPLACE INTO results ({cols}) VALUES ({marks})", row)
+
+    def done(self, key: RunKey, *, include_failed: bool = False) -> set[str]:
+        """Text hashes already finished under ``key`` (and failed ones if asked)."""
+        statuses = STATUSES if include_failed else FINISHED
+        q = (
+            "SELECT text_hash FROM results WHERE codebook_version=? AND model=? AND "
+            f"prompt_hash=? AND status IN ({', '.join('?' * len(statuses))})"
+        )
+        return {r[0] for r in self.con.execute(q, (*_k(key), *statuses))}
+
+    def results(self, key: RunKey, hashes: Iterable[str] | None = None) -> dict[str, TextResult]:
+        """Stored results under ``key`` (all, or those of ``hashes``)."""
+        cur = self.con.execute(
+            "SELECT * FROM results WHERE codebook_version=? AND model=? AND prompt_hash=?",
+            _k(key),
+        )
+        names = [d[0] for d in cur.description]
+        want = set(hashes) if hashes is not None else None
+        out: dict[str, TextResult] = {}
+        for row in cur:
+            d = dict(zip(names, row, strict=True))
+            if want is not None and d["text_hash"] not in want:
+                continue
+            for c in ("codebook_version", "model", "prompt_hash"):
+                d.pop(c)
+            d["units"] = json.loads(d.pop("units_json"))
+            out[d["text_hash"]] = TextResult(**d)
+        return out
+
+    # ------------------------------------------------------------ batches
+    def add_batch(self, key: RunKey, batch_id: str, hashes: list[str]) -> None:
+        with self._tx():
+            self.con.execute(
+                "INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, 'submitted', ?, NULL)",
+                (batch_id, *_k(key), json.dumps(hashes), time.time()),
+            )
+
+    def open_batches(self, key: RunKey) -> dict[str, list[str]]:
+        """Submitted batches not yet collected: batch id -> text hashes."""
+        cur = self.con.execute(
+            "SELECT batch_id, text_hashes FROM batches WHERE codebook_version=? AND model=? "
+            "AND prompt_hash=? AND status='submitted' ORDER BY created_at",
+            _k(key),
+        )
+        return {b: json.loads(h) for b, h in cur}
+
+    def close_batch(self, batch_id: str, status: str = "collected") -> None:
+        with self._tx():
+            self.con.execute(
+                "UPDATE batches SET status=?, finished_at=? WHERE batch_id=?",
+                (status, time.time(), batch_id),
+            )
+
+    # ------------------------------------------------------------ runs
+    def start_run(self, settings: dict[str, Any]) -> int:
+        with self._tx():
+            cur = self.con.execute(
+                "INSERT INTO runs (started_at, settings) VALUES (?, ?)",
+                (time.time(), json.dumps(settings, sort_keys=True)),
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        with self._tx():
+            self.con.execute(
+                "UPDATE runs SET finished_at=?, summary=? WHERE run_id=?",
+                (time.time(), json.dumps(summary, sort_keys=True), run_id),
+            )
+
+    # ------------------------------------------------------------ helpers
+    def _tx(self) -> _Tx:
+        return _Tx(self.con)
+
+
+class _Tx:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error)."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.con.execute("BEGIN IMMEDIATE")
+        return self.con
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _k(key: RunKey) -> tuple[str, str, str]:
+    return (key.codebook_version, key.model, key.prompt_hash)
+
+
+def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """Successive slices of ``items`` of at most ``size``."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# ---------------------------------------------------------------- outputs
+def post_tables(
+    posts: pd.DataFrame, results: dict[str, TextResult]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(coded_units, post_status) for ``posts`` (post_id, text_hash[, text]).
+
+    Text-level results are mapped to every post with that text.  A post whose text has
+    no result is ``failed`` ("not coded (run interrupted?)"); an empty text is
+    ``not_relevant`` without a request.
+    """
+    from vsdstats.models import CODED_UNIT_COLUMNS
+
+    units: list[dict[str, Any]] = []
+    status: list[dict[str, Any]] = []
+    texts = posts["text"] if "text" in posts.columns else None
+    for i, (pid, h) in enumerate(zip(posts["post_id"], posts["text_hash"], strict=True)):
+        r = results.get(h)
+        if r is None and texts is not None and not str(texts.iloc[i]).strip():
+            status.append(_status(pid, h, "not_relevant", 0, "empty text (not sent)"))
+            continue
+        if r is None:
+            status.append(_status(pid, h, "failed", 0, "not coded (run interrupted?)"))
+            continue
+        for u in r.units:
+            units.append({**u, "post_id": pid})
+        status.append(_status(pid, h, r.status, len(r.units), r.reason))
+    cols = CODED_UNIT_COLUMNS
+    udf = pd.DataFrame(units, columns=list(cols)).astype(cols)
+    sdf = pd.DataFrame(status, columns=["post_id", "text_hash", "status", "n_units", "reason"])
+    sdf = sdf.astype(
+        {"post_id": "string", "text_hash": "string", "status": "string", "n_units": "Int64"}
+    )
+    sdf["reason"] = sdf["reason"].astype("string")
+    return udf, sdf
+
+
+def _status(pid: str, h: str, status: str, n: int, reason: str | None) -> dict[str, Any]:
+    return {"post_id": pid, "text_hash": h, "status": status, "n_units": n, "reason": reason}
+
+
+def write_outputs(out: Path, units: pd.DataFrame, status: pd.DataFrame) -> list[Path]:
+    """``coded_units`` and ``post_status`` as .parquet and .csv, each replaced atomically."""
+    written = []
+    for name, df in (("coded_units", units), ("post_status", status)):
+        for ext in (".parquet", ".csv"):
+            path = out / f"{name}{ext}"
+            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+            if ext == ".parquet":
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False, lineterminator="\n")
+            os.replace(tmp, path)
+            written.append(path)
+    return written
