@@ -847,8 +847,19 @@ vsd_figures <- function(handoff_dir, out_dir = file.path(dirname(handoff_dir), "
   h <- vsd_read_handoff(handoff_dir)
   written <- character(0)
   for (f in vsd_figure_specs()) {
-    p <- tryCatch(f$fun(h), error = function(e) .vsd_stop(f$name, ": ", conditionMessage(e)))
-    written <- c(written, vsd_save(p, out_dir, f$name, f$width, f$height, dpi = dpi))
+    # a figure that cannot be drawn from these data (e.g. a degenerate table) becomes a
+    # placeholder saying why, with an R warning, so the other figures are still drawn
+    failed <- function(e) {
+      msg <- iconv(conditionMessage(e), to = "ASCII", sub = "")  # PDF fonts: ASCII only
+      warning(f$name, " could not be drawn: ", msg, call. = FALSE)
+      vsd_placeholder(f$name, paste("Could not be drawn from these data:", msg))
+    }
+    p <- tryCatch(f$fun(h), error = failed)
+    paths <- tryCatch(
+      vsd_save(p, out_dir, f$name, f$width, f$height, dpi = dpi),
+      error = function(e) vsd_save(failed(e), out_dir, f$name, f$width, f$height, dpi = dpi)
+    )
+    written <- c(written, paths)
   }
   invisible(written)
 }

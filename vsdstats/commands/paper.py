@@ -120,3 +120,6 @@ def paper(
     except (PaperError, CodebookError) as exc:
         click.echo(f"vsdstats paper: error: {exc}", err=True)
         sys.exit(2)
+    except (ValueError, KeyError) as exc:  # data the analyses cannot handle: say so, no traceback
+        click.echo(f"vsdstats paper: error: the analyses failed on this input: {exc}", err=True)
+        sys.exit(2)

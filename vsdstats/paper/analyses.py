@@ -84,8 +84,13 @@ def run_chisq(
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            r = chisq_independence(tab, simulate=None, seed=seed, B=int(cfg.get("B", 2000)))
-        _record(caught, f"chi-square {name}", notes)
+            try:
+                r = chisq_independence(tab, simulate=None, seed=seed, B=int(cfg.get("B", 2000)))
+            except ValueError as exc:  # e.g. a coder that used a single category
+                notes.append(f"chi-square {name}: not computed: {exc}")
+                continue
+            finally:
+                _record(caught, f"chi-square {name}", notes)
         res[name] = r
         cells[name] = cell_tests(r, method=cfg.get("adjust", "holm"), alpha=cfg.get("alpha", 0.05))
         varnames[name] = (row, col)

@@ -1,0 +1,86 @@
+"""The whole pipeline on a synthetic Reddit dump: ingest -> code (offline baseline) ->
+paper from the study folder.  Every post is accounted for at each step.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pandas as pd
+from click.testing import CliRunner
+
+from vsdstats.cli import main
+
+LLMS = ["ChatGPT", "Claude", "Gemini", "Replika", "Copilot"]
+CONDITIONS = ["my ADHD", "my anxiety", "depression", "being autistic", "bipolar disorder"]
+TONES = [
+    "It really helped me and I feel so much better now.",
+    "Honestly it made things worse and I felt awful afterwards.",
+    "I asked it a few questions about it yesterday evening.",
+]
+
+
+def _dump(path, n=600, seed=3):
+    rng = random.Random(seed)
+    with path.open("w") as f:
+        for i in range(n):
+            if i % 10 == 9:
+                text = "Just a post about the weather and my garden this week."
+            else:
+                text = (
+                    f"I have been using {rng.choice(LLMS)} to cope with "
+                    f"{rng.choice(CONDITIONS)} lately. {rng.choice(TONES)} "
+                    f"Thanks u/helper{i % 17} for the tip."
+                )
+            rec = {
+                "id": f"k{i:05d}",
+                "author": f"synthuser{i % 90}",
+                "body": text,
+                "created_utc": 1700000000 + i * 7200,
+                "link_id": f"t3_s{i % 30}",
+                "parent_id": f"t3_s{i % 30}",
+                "subreddit": "synthetic",
+                "permalink": f"/r/synthetic/comments/s{i % 30}/x/k{i:05d}/",
+            }
+            f.write(json.dumps(rec) + "\n")
+        f.write('{"id": "broken", "body": \n')  # a truncated line: rejected, not lost
+
+
+def test_ingest_code_paper(tmp_path, monkeypatch):
+    monkeypatch.setenv("VSDSTATS_SECRET", (b"k" * 32).hex())
+    dump = tmp_path / "RC_synthetic.jsonl"
+    _dump(dump)
+    study = tmp_path / "study"
+    run = CliRunner().invoke
+
+    r = run(main, ["ingest", "reddit", str(dump), "--out", str(study), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    report = json.loads((study / "ingest_report.json").read_text())
+    totals = report["runs"][-1]["totals"]
+    assert totals["read"] == 601 and totals["kept"] == 600 and totals["rejected"] == 1
+
+    code_args = ["--input", str(study), "--out", str(study), "--baseline", "--no-progress"]
+    r = run(main, ["code", *code_args])
+    assert r.exit_code == 0, r.output
+    status = pd.read_parquet(study / "post_status.parquet")
+    assert len(status) == 600  # every post ends in exactly one state
+    assert set(status["status"]) <= {"coded", "not_relevant", "failed"}
+    assert (status["status"] == "not_relevant").sum() >= 60  # the weather posts
+    units = pd.read_parquet(study / "coded_units.parquet")
+    assert len(units) >= (status["status"] == "coded").sum() > 0
+
+    out = tmp_path / "paper"
+    r = run(main, ["paper", "--input", str(study), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    t1 = pd.read_csv(out / "tables" / "table1_corpus.csv")
+    assert {"table1_corpus", "table2_chisq", "table10_glmm"} <= {
+        p.stem for p in (out / "tables").glob("*.tex")
+    }
+    assert len(t1) > 0
+    published = "".join(p.read_text() for p in (out / "tables").iterdir())
+    assert "synthuser" not in published and "helper1" not in published
+    assert not re.search(r"a_[0-9a-f]{24}", published)  # no pseudonyms in published tables
+    for ext in ("png", "pdf"):
+        assert (out / "figures" / f"fig5_mean_sentiment.{ext}").stat().st_size > 1000
