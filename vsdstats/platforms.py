@@ -79,13 +79,15 @@ class Connector:
 
     Subclasses set ``name`` (the platform slug used in post tables), ``formats`` (the
     export formats ``read`` understands) and implement ``read``; they may implement
-    ``sniff`` and ``collect`` (set ``can_collect = True``).
+    ``sniff`` and ``collect`` (set ``can_collect = True``), or instead of ``collect`` name
+    in ``live_module`` a module whose ``collect(query, since=, until=, limit=)`` does it.
     """
 
     name: str = ""
     formats: tuple[str, ...] = ()
     can_collect: bool = False
     version: str = ""
+    live_module: str = ""  # imported on the first call of ``collect``
 
     def sniff(self, head: bytes) -> str | None:
         """Name of the format whose file starts with ``head``, or None if not ours."""
@@ -102,8 +104,14 @@ class Connector:
         until: datetime | None = None,
         limit: int | None = None,
     ) -> Iterator[Record]:
-        """Live collection (where the platform allows it)."""
-        raise NotImplementedError(f"{self.name}: live collection is not supported")
+        """Live collection (where the platform allows it): by default handed to the
+        ``collect`` function of ``live_module``."""
+        if not self.live_module:
+            raise NotImplementedError(f"{self.name}: live collection is not supported")
+        from importlib import import_module
+
+        live = import_module(self.live_module)
+        return live.collect(query, since=since, until=until, limit=limit)
 
 
 class PlatformSpec:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timezone
 
@@ -11,27 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_bluesky import BlueskyConnector
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.platforms import Reject, connectors
 
-BS = BlueskyConnector()
+CONNECTOR = BS = BlueskyConnector()
 BASE = "fixtures/platforms/bluesky"
-
-
-def split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
-def read_bytes(data: bytes, name: str = "mem.json"):
-    stream = io.BytesIO(data)
-    stream.name = name
-    return split(list(BS.read(stream)))
-
-
-def sample(shared_dir, rel):
-    return split(list(BS.read(shared_dir / BASE / rel)))
+SAMPLES = BASE
 
 
 def no_did_in_ids(posts):
@@ -77,7 +60,7 @@ def did(uri):
     return uri.split("/")[2]
 
 
-def test_search_posts(shared_dir):
+def test_search_posts(shared_dir, sample):
     rel = "_extracted_bodies/f_search__body00.json"
     posts, rejects = sample(shared_dir, rel)
     src = raw(shared_dir, rel)["posts"]
@@ -100,7 +83,7 @@ def test_search_posts(shared_dir):
     no_did_in_ids(posts)
 
 
-def test_author_feed_reposts_are_counted_not_emitted(shared_dir):
+def test_author_feed_reposts_are_counted_not_emitted(shared_dir, sample):
     rel = "_extracted_bodies/f_autfeed__body00.json"
     posts, rejects = sample(shared_dir, rel)
     feed = raw(shared_dir, rel)["feed"]
@@ -121,7 +104,7 @@ def test_author_feed_reposts_are_counted_not_emitted(shared_dir):
     no_did_in_ids(posts)
 
 
-def test_get_posts_and_post_thread(shared_dir):
+def test_get_posts_and_post_thread(shared_dir, sample):
     for rel, path in (
         ("_extracted_bodies/f_getposts__body00.json", ("posts", 0)),
         ("_extracted_bodies/f_postthread__body00.json", ("thread", "post")),
@@ -134,7 +117,7 @@ def test_get_posts_and_post_thread(shared_dir):
         assert src["author"]["did"] in p.identities
 
 
-def test_thread_view_with_embed_media(shared_dir):
+def test_thread_view_with_embed_media(shared_dir, sample):
     rel = "thread_view_post_with_embed_media.json"
     (p,), rejects = sample(shared_dir, rel)
     src = raw(shared_dir, rel)["thread"]["post"]
@@ -145,7 +128,7 @@ def test_thread_view_with_embed_media(shared_dir):
     assert {author["did"], author["handle"], author["displayName"]} <= p.identities
 
 
-def test_records_with_and_without_time_zone(shared_dir):
+def test_records_with_and_without_time_zone(shared_dir, sample):
     (p,), rejects = sample(shared_dir, "post_record.json")
     src = raw(shared_dir, "post_record.json")
     assert rejects == []
@@ -159,7 +142,7 @@ def test_records_with_and_without_time_zone(shared_dir):
     assert q.created_at == datetime(2023, 7, 21, 1, 33, 51, 481951, tzinfo=timezone.utc)
 
 
-def test_thread_walk_not_found_blocked_and_parents():
+def test_thread_walk_not_found_blocked_and_parents(read_bytes):
     thread = {
         "thread": {
             "$type": "app.bsky.feed.defs#threadViewPost",
@@ -192,7 +175,7 @@ def test_thread_walk_not_found_blocked_and_parents():
     ]
 
 
-def test_mentions_facets_are_identities_and_bare_record_id():
+def test_mentions_facets_are_identities_and_bare_record_id(read_bytes):
     view = post_view("cidM", "hi @friend.example.social ok")
     view["record"]["facets"] = [
         {
@@ -210,7 +193,7 @@ def test_mentions_facets_are_identities_and_bare_record_id():
     assert b2.post_id == b.post_id  # stable
 
 
-def test_bad_posts_xrpc_errors_and_other_platforms(shared_dir):
+def test_bad_posts_xrpc_errors_and_other_platforms(shared_dir, read_bytes, other_platforms):
     bad_text = post_view("cid1", "x")
     bad_text["record"]["text"] = 42
     bad_reply = post_view("cid2", "x", reply={"root": {"uri": "at://z"}, "parent": ref("p")})
@@ -230,19 +213,17 @@ def test_bad_posts_xrpc_errors_and_other_platforms(shared_dir):
     assert read_bytes(json.dumps(err).encode())[1][0].reason == (
         "XRPC error InvalidRequest: Profile not found"
     )
-    base = shared_dir / "fixtures/platforms"
-    for rel in (
+    others = (
         "mastodon/_extracted_bodies/test_entity_context__body00.json",
         "youtube/comments_by_parent_paged_1.json",
         "tiktok_research_api/example_resp_q_videos.json",
         "twitter_x_api_v2/two_tweets.jsonl",
-    ):
-        posts, rejects = split(list(BS.read(base / rel)))
-        assert posts == [] and rejects, rel
+    )
+    for rel, rejects in other_platforms(shared_dir, others):
         assert all(r.reason.startswith("not Bluesky data") for r in rejects), rel
 
 
-def test_empty_input():
+def test_empty_input(read_bytes):
     assert read_bytes(b"\n\n") == ([], [Reject("mem.json", 0, "empty file")])
     assert read_bytes(b'{"posts": [], "cursor": null}')[1] == [
         Reject("mem.json", 1, "no records in this JSON value (empty page)")
@@ -274,7 +255,7 @@ _cid = st.from_regex(r"\Abafyrei[a-z2-7]{52}\Z")
     ),
     repost=st.booleans(),
 )
-def test_feed_roundtrip(cids, text, when, repost):
+def test_feed_roundtrip(read_bytes, cids, text, when, repost):
     stamp = when.isoformat().replace("+00:00", "Z")
     feed = [{"post": post_view(c, text, created=stamp)} for c in cids]
     if repost:
@@ -290,13 +271,13 @@ def test_feed_roundtrip(cids, text, when, repost):
 
 
 @given(st.binary(max_size=300))
-def test_fuzzed_bytes_yield_only_rejects(data):
+def test_fuzzed_bytes_yield_only_rejects(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(r.reason for r in rejects)
 
 
-def test_gzip_sample_and_corrupt_gzip(shared_dir, tmp_path):
+def test_gzip_sample_and_corrupt_gzip(shared_dir, tmp_path, split):
     import gzip
 
     rel = "_extracted_bodies/f_getposts__body00.json"

@@ -4,7 +4,6 @@ bodies in ../shared, on synthetic statuses, and its snscrape mapping on local ob
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 import types
@@ -17,27 +16,11 @@ from hypothesis import strategies as st
 from vsdstats_mastodon import MastodonConnector
 from vsdstats_mastodon.live import collect, scraper_for, toot_to_post
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.platforms import Reject, connectors
 
-MA = MastodonConnector()
+CONNECTOR = MA = MastodonConnector()
 BODIES = "fixtures/platforms/mastodon/_extracted_bodies"
-
-
-def split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
-def read_bytes(data: bytes, name: str = "mem.json"):
-    stream = io.BytesIO(data)
-    stream.name = name
-    return split(list(MA.read(stream)))
-
-
-def body(shared_dir, name):
-    return split(list(MA.read(shared_dir / BODIES / name)))
+SAMPLES = BODIES
 
 
 def status(sid, content, reply_to=None, reblog=None, spoiler="", acct="someone@example.org"):
@@ -71,9 +54,9 @@ def strip_tags(markup):
     return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
-def test_single_status_html_spoiler_and_identities(shared_dir):
+def test_single_status_html_spoiler_and_identities(shared_dir, sample):
     name = "test_entity_status__body00.json"
-    posts, rejects = body(shared_dir, name)
+    posts, rejects = sample(shared_dir, name)
     assert rejects == []
     (p,) = posts
     st_ = raw(shared_dir, name)
@@ -93,18 +76,18 @@ def test_single_status_html_spoiler_and_identities(shared_dir):
     assert (p.author_handle, p.author_id) == (acc["acct"], acc["id"])
 
 
-def test_second_status(shared_dir):
+def test_second_status(shared_dir, sample):
     name = "test_entity_status__body01.json"
-    (p,), rejects = body(shared_dir, name)
+    (p,), rejects = sample(shared_dir, name)
     st_ = raw(shared_dir, name)
     assert rejects == []
     assert (p.post_id, p.text) == (st_["id"], strip_tags(st_["content"]))
     assert p.created_at == datetime(2023, 5, 28, 11, 57, 0, 378000, tzinfo=timezone.utc)
 
 
-def test_context_threads_to_first_ancestor(shared_dir):
+def test_context_threads_to_first_ancestor(shared_dir, sample):
     name = "test_entity_context__body00.json"
-    posts, rejects = body(shared_dir, name)
+    posts, rejects = sample(shared_dir, name)
     ctx = raw(shared_dir, name)
     (anc,), (desc,) = ctx["ancestors"], ctx["descendants"]
     assert rejects == []
@@ -116,9 +99,9 @@ def test_context_threads_to_first_ancestor(shared_dir):
     assert [p.kind for p in posts] == ["post", "reply"]
 
 
-def test_search_v2_statuses_accounts_and_hashtags(shared_dir):
+def test_search_v2_statuses_accounts_and_hashtags(shared_dir, sample):
     name = "test_entity_searchv2__body02.json"
-    posts, rejects = body(shared_dir, name)
+    posts, rejects = sample(shared_dir, name)
     res = raw(shared_dir, name)
     assert [p.post_id for p in posts] == [x["id"] for x in res["statuses"]]
     assert sorted({r.reason for r in rejects}) == [
@@ -137,9 +120,9 @@ def test_search_v2_statuses_accounts_and_hashtags(shared_dir):
         assert {m["acct"], m["username"], m["id"]} <= first.identities
 
 
-def test_hashtag_timeline_list(shared_dir):
+def test_hashtag_timeline_list(shared_dir, sample):
     name = "test_hashtag_tl__body02.json"
-    (p,), rejects = body(shared_dir, name)
+    (p,), rejects = sample(shared_dir, name)
     (src,) = raw(shared_dir, name)
     assert rejects == []
     assert (p.post_id, p.text, p.lang) == (src["id"], strip_tags(src["content"]), "ja")
@@ -148,7 +131,7 @@ def test_hashtag_timeline_list(shared_dir):
     assert src["account"]["username"] in p.identities
 
 
-def test_reblogs_are_rejects_and_reply_chains_resolve():
+def test_reblogs_are_rejects_and_reply_chains_resolve(read_bytes):
     items = [
         status("1", "<p>root &amp; <br>more</p>"),
         status("2", "<p>reply</p>", reply_to="1"),
@@ -170,13 +153,13 @@ def test_reblogs_are_rejects_and_reply_chains_resolve():
     assert rejects == [Reject("mem.json", 4, "reblog (not a new post)")]
 
 
-def test_context_without_ancestors_threads_to_focal_status():
+def test_context_without_ancestors_threads_to_focal_status(read_bytes):
     ctx = {"ancestors": [], "descendants": [status("8", "<p>a</p>", reply_to="7")]}
     (p,), rejects = read_bytes(json.dumps(ctx).encode())
     assert (p.thread_id, p.parent_id, rejects) == ("7", "7", [])
 
 
-def test_bad_statuses_and_other_platforms(shared_dir):
+def test_bad_statuses_and_other_platforms(shared_dir, read_bytes, other_platforms):
     bad = [status("1", 5), {**status("2", "<p>x</p>"), "created_at": None}, "str", status(None, "")]
     posts, rejects = read_bytes(json.dumps(bad).encode())
     assert posts == []
@@ -186,19 +169,17 @@ def test_bad_statuses_and_other_platforms(shared_dir):
         "status is a JSON str, expected an object",
         "bad status: id must be a string or integer, got None",
     ]
-    base = shared_dir / "fixtures/platforms"
-    for rel in (
+    others = (
         "bluesky/_extracted_bodies/f_getposts__body00.json",
         "youtube/comment_thread_single.json",
         "tiktok_research_api/example_resp_comments.json",
         "reddit_pushshift/test_submissions.json",
-    ):
-        posts, rejects = split(list(MA.read(base / rel)))
-        assert posts == [] and rejects, rel
+    )
+    for rel, rejects in other_platforms(shared_dir, others):
         assert all(r.reason.startswith("not Mastodon API data") for r in rejects), rel
 
 
-def test_empty_file_and_empty_timeline():
+def test_empty_file_and_empty_timeline(read_bytes):
     assert read_bytes(b"") == ([], [Reject("mem.json", 0, "empty file")])
     assert read_bytes(b"[]") == (
         [],
@@ -228,7 +209,7 @@ _words = st.lists(
         timezones=st.just(timezone.utc),
     ),
 )
-def test_status_roundtrip(sid, words, when):
+def test_status_roundtrip(read_bytes, sid, words, when):
     text = " ".join(words)
     s = status(str(sid), f"<p>{html.escape(text)}</p>")
     s["created_at"] = when.isoformat().replace("+00:00", "Z")
@@ -238,7 +219,7 @@ def test_status_roundtrip(sid, words, when):
 
 
 @given(st.binary(max_size=300))
-def test_fuzzed_bytes_yield_only_rejects(data):
+def test_fuzzed_bytes_yield_only_rejects(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(r.reason for r in rejects)

@@ -29,13 +29,6 @@ BODIES = f"{PRAW}/_extracted_bodies"
 C = RedditConnector()
 
 
-def _split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
 def _raw_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
@@ -47,10 +40,10 @@ def test_entry_point_lists_reddit():
     assert reg.connector.can_collect is True
 
 
-def test_pushshift_comments(shared_dir):
+def test_pushshift_comments(shared_dir, split):
     path = shared_dir / PS / "test_comments.json"
     assert C.sniff(path.read_bytes()[:65536]) == PUSHSHIFT
-    posts, rejects = _split(list(C.read(path)))
+    posts, rejects = split(list(C.read(path)))
     assert (len(posts), len(rejects)) == (27, 0)
     raw = _raw_lines(path)
     assert [p.post_id for p in posts] == [f"t1_{d['id']}" for d in raw]
@@ -85,9 +78,9 @@ def test_pushshift_comments(shared_dir):
     )
 
 
-def test_pushshift_submissions(shared_dir):
+def test_pushshift_submissions(shared_dir, split):
     path = shared_dir / PS / "test_submissions.json"
-    posts, rejects = _split(list(C.read(path, format=PUSHSHIFT)))
+    posts, rejects = split(list(C.read(path, format=PUSHSHIFT)))
     assert (len(posts), len(rejects)) == (31, 0)
     raw = _raw_lines(path)
     assert [p.post_id for p in posts] == [f"t3_{d['id']}" for d in raw]
@@ -118,17 +111,17 @@ EXPECTED_BODIES = {
 
 
 @pytest.mark.parametrize("fname", sorted(EXPECTED_BODIES))
-def test_api_bodies_and_cassettes(shared_dir, fname):
+def test_api_bodies_and_cassettes(shared_dir, fname, split):
     n, kinds = EXPECTED_BODIES[fname]
     body = shared_dir / BODIES / fname
     assert C.sniff(body.read_bytes()[:65536]) == API
-    posts, rejects = _split(list(C.read(body)))
+    posts, rejects = split(list(C.read(body)))
     assert (len(posts), len(rejects)) == (n, 0)
     assert Counter(p.kind for p in posts) == kinds
     # the cassette wraps the same body after a token request (a reject, not silence)
     cassette = shared_dir / PRAW / fname.replace("__body01", "")
     assert C.sniff(cassette.read_bytes()[:65536]) == API
-    cposts, crejects = _split(list(C.read(cassette)))
+    cposts, crejects = split(list(C.read(cassette)))
     assert [p.post_id for p in cposts] == [p.post_id for p in posts]
     assert [r.reason for r in crejects] == [
         "cassette interaction 1 (POST https://www.reddit.com/api/v1/access_token): "
@@ -156,7 +149,7 @@ def _thing(kind: str, **data) -> dict:
     return {"kind": kind, "data": data}
 
 
-def test_api_synthetic_more_and_empty_replies():
+def test_api_synthetic_more_and_empty_replies(split):
     reply = _thing(
         "t1",
         id="c2",
@@ -193,7 +186,7 @@ def test_api_synthetic_more_and_empty_replies():
         {"kind": "Listing", "data": {"children": [top, _thing("t5", id="sr")]}},
     ]
     recs = list(C.read(io.BytesIO(json.dumps(doc).encode())))
-    posts, rejects = _split(recs)
+    posts, rejects = split(recs)
     assert [p.post_id for p in posts] == ["t3_s1", "t1_c1", "t1_c2"]
     assert posts[0].text == "T" and posts[0].identities == {"op", "t2_op"}
     assert posts[0].author_id == "t2_op"
@@ -203,7 +196,7 @@ def test_api_synthetic_more_and_empty_replies():
     assert [r.reason for r in rejects] == [MORE_REASON, "not a Reddit post or listing (kind 't5')"]
 
 
-def test_bad_dump_lines_become_rejects(tmp_path):
+def test_bad_dump_lines_become_rejects(tmp_path, split):
     lines = [
         json.dumps(
             {
@@ -227,7 +220,7 @@ def test_bad_dump_lines_become_rejects(tmp_path):
     data = "\n".join(lines).encode() + b"\n\xff\xfe{}\n"
     path = tmp_path / "RC_bad.ndjson"
     path.write_bytes(data)
-    posts, rejects = _split(list(C.read(path, format=PUSHSHIFT)))
+    posts, rejects = split(list(C.read(path, format=PUSHSHIFT)))
     assert [p.post_id for p in posts] == ["t1_a1"]
     assert [(r.line, r.reason) for r in rejects] == [
         (2, "not JSON: Invalid control character at (column 28)"),

@@ -35,13 +35,6 @@ PREAMBLE = (
 )
 
 
-def _split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
 def _csv(rows: list[list[str]], header: list[str] = HEADER, delimiter: str = ",") -> str:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
@@ -76,11 +69,11 @@ def test_entry_point_lists_social_listening():
     assert reg.connector.can_collect is False
 
 
-def test_csv_with_bom_preamble_quotes_and_newlines(tmp_path):
+def test_csv_with_bom_preamble_quotes_and_newlines(tmp_path, split):
     path = tmp_path / "export.csv"
     path.write_bytes(b"\xef\xbb\xbf" + (PREAMBLE + _csv(ROWS)).encode())
     assert C.sniff(path.read_bytes()) == CSV
-    posts, rejects = _split(list(C.read(path)))
+    posts, rejects = split(list(C.read(path)))
     assert [(p.platform, p.post_id) for p in posts] == [
         ("x", "1790000000000000001"),
         ("reddit", "t3_abc12"),
@@ -104,7 +97,7 @@ def test_csv_with_bom_preamble_quotes_and_newlines(tmp_path):
     ]
 
 
-def test_jsonl_and_api_field_names(tmp_path):
+def test_jsonl_and_api_field_names(tmp_path, split):
     lines = [
         json.dumps(dict(zip(HEADER, ROWS[0], strict=True))),
         json.dumps({"results": [{
@@ -119,7 +112,7 @@ def test_jsonl_and_api_field_names(tmp_path):
     path = tmp_path / "mentions.jsonl"
     path.write_text("\n".join(lines) + "\n")
     assert C.sniff(path.read_bytes()) == JSONL
-    posts, rejects = _split(list(C.read(path)))
+    posts, rejects = split(list(C.read(path)))
     assert [(p.platform, p.post_id, p.source_line) for p in posts] == [
         ("x", "1790000000000000001", 1),
         ("mastodon", "m-1", 2),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import datetime, timezone
@@ -12,27 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_tiktok import TikTokConnector
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.platforms import Reject, connectors
 
-TT = TikTokConnector()
+CONNECTOR = TT = TikTokConnector()
+SAMPLES = "fixtures/platforms/tiktok_research_api"
 BIG = 7_301_234_567_890_123_457  # > 2**53: a float would round it
-
-
-def split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
-def read_bytes(data: bytes, name: str = "mem.json"):
-    stream = io.BytesIO(data)
-    stream.name = name
-    return split(list(TT.read(stream)))
-
-
-def sample(shared_dir, name):
-    return split(list(TT.read(shared_dir / "fixtures/platforms/tiktok_research_api" / name)))
 
 
 def test_entry_point_lists_tiktok_and_formats():
@@ -44,11 +27,11 @@ def test_entry_point_lists_tiktok_and_formats():
 def raw_ids(shared_dir, name, key):
     """The digits of every ``key`` number in a sample, cut from its bytes (no JSON
     parser, so no float anywhere): expected ids come from the file at run time."""
-    text = (shared_dir / "fixtures/platforms/tiktok_research_api" / name).read_text("utf-8")
+    text = (shared_dir / SAMPLES / name).read_text("utf-8")
     return re.findall(rf'"{key}":\s*(\d+)', text)
 
 
-def test_video_query_example(shared_dir):
+def test_video_query_example(shared_dir, sample):
     name = "example_resp_q_videos.json"
     posts, rejects = sample(shared_dir, name)
     (video,) = posts  # the example repeats one video: the copy is a duplicate
@@ -57,13 +40,13 @@ def test_video_query_example(shared_dir):
     assert len(ids) == 2 and int(ids[0]) > 2**53
     assert video.post_id == ids[0]  # exact
     assert video.thread_id == video.post_id and video.parent_id is None
-    doc = json.loads((shared_dir / "fixtures/platforms/tiktok_research_api" / name).read_text())
+    doc = json.loads((shared_dir / SAMPLES / name).read_text())
     assert video.text == doc["data"]["videos"][0]["video_description"] and video.kind == "video"
     assert video.created_at == datetime(2021, 10, 9, 23, 59, 59, tzinfo=timezone.utc)
     assert video.url == f"https://www.tiktok.com/embed/v2/{ids[0]}"
 
 
-def test_comment_list_example(shared_dir):
+def test_comment_list_example(shared_dir, sample):
     name = "example_resp_comments.json"
     posts, rejects = sample(shared_dir, name)
     assert rejects == []
@@ -72,13 +55,13 @@ def test_comment_list_example(shared_dir):
     assert int(cid) > 2**53 and c.post_id == cid
     assert c.thread_id == raw_ids(shared_dir, name, "video_id")[0]
     assert c.parent_id == raw_ids(shared_dir, name, "parent_comment_id")[0]
-    doc = json.loads((shared_dir / "fixtures/platforms/tiktok_research_api" / name).read_text())
+    doc = json.loads((shared_dir / SAMPLES / name).read_text())
     assert c.text == doc["data"]["comments"][0]["text"] and c.text
     assert c.created_at == datetime(2022, 12, 19, 23, 13, 18, tzinfo=timezone.utc)
     assert c.url is None and c.kind == "reply"
 
 
-def test_request_and_user_info_are_rejected_with_reasons(shared_dir):
+def test_request_and_user_info_are_rejected_with_reasons(shared_dir, sample):
     assert sample(shared_dir, "example_request.json") == (
         [],
         [
@@ -94,7 +77,7 @@ def test_request_and_user_info_are_rejected_with_reasons(shared_dir):
     assert [r.reason for r in rejects] == ["a user info response (a profile), not posts"]
 
 
-def test_big_ids_stay_exact_and_top_level_comments():
+def test_big_ids_stay_exact_and_top_level_comments(read_bytes):
     body = (
         '{"data": {"comments": ['
         f'{{"id": {BIG}, "video_id": {BIG + 1}, "text": "hi", "create_time": 1700000000, '
@@ -113,7 +96,7 @@ def test_big_ids_stay_exact_and_top_level_comments():
     ]
 
 
-def test_video_with_username_is_an_identity_not_in_url():
+def test_video_with_username_is_an_identity_not_in_url(read_bytes):
     body = {
         "data": {
             "videos": [
@@ -136,7 +119,7 @@ def test_video_with_username_is_an_identity_not_in_url():
     assert "synthetic.creator" not in video.url
 
 
-def test_error_responses_and_bad_records():
+def test_error_responses_and_bad_records(read_bytes):
     err = {"data": {}, "error": {"code": "invalid_params", "message": "Invalid max_count"}}
     assert read_bytes(json.dumps(err).encode())[1] == [
         Reject("mem.json", 1, "TikTok API error invalid_params: Invalid max_count")
@@ -162,19 +145,17 @@ def test_error_responses_and_bad_records():
     ]
 
 
-def test_empty_truncated_and_other_platform(shared_dir):
+def test_empty_truncated_and_other_platform(shared_dir, read_bytes, other_platforms):
     assert read_bytes(b"  \n") == ([], [Reject("mem.json", 0, "empty file")])
     posts, rejects = read_bytes(b'{"data": {"videos": [{"id": 1')
     assert posts == [] and rejects[0].reason.startswith("not JSON")
-    base = shared_dir / "fixtures/platforms"
-    for rel in (
+    others = (
         "youtube/comment_thread_single.json",
         "mastodon/_extracted_bodies/test_hashtag_tl__body02.json",
         "bluesky/post_record.json",
         "reddit_pushshift/test_comments.json",
-    ):
-        posts, rejects = split(list(TT.read(base / rel)))
-        assert posts == [] and rejects, rel
+    )
+    for rel, rejects in other_platforms(shared_dir, others):
         assert all("not a TikTok Research API response" in r.reason for r in rejects), rel
 
 
@@ -192,7 +173,7 @@ _ids = st.integers(min_value=0, max_value=2**63 - 1)
     text=st.text(max_size=150),
     t=st.integers(min_value=1_400_000_000, max_value=2_000_000_000),
 )
-def test_roundtrip_video_and_comment(vid, cid, text, t):
+def test_roundtrip_video_and_comment(read_bytes, vid, cid, text, t):
     body = {
         "data": {
             "videos": [{"id": vid, "create_time": t, "video_description": text}],
@@ -213,7 +194,7 @@ def test_roundtrip_video_and_comment(vid, cid, text, t):
 
 
 @given(st.binary(max_size=300))
-def test_fuzzed_bytes_yield_only_rejects(data):
+def test_fuzzed_bytes_yield_only_rejects(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(r.reason for r in rejects)

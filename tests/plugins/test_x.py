@@ -24,13 +24,6 @@ X = "fixtures/platforms/twitter_x_api_v2"
 C = XConnector()
 
 
-def _split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
 def test_entry_point_lists_x():
     reg = connectors()["x"]
     assert reg.plugin == "vsdstats-x" and reg.plugin_version == "0.1.0"
@@ -81,14 +74,14 @@ def _listed(data):
 
 
 @pytest.mark.parametrize("fname", sorted(EXPECTED))
-def test_real_samples(shared_dir, fname):
+def test_real_samples(shared_dir, fname, split):
     fmt, n, kinds, reasons = EXPECTED[fname]
     path = shared_dir / X / fname
     assert C.sniff(path.read_bytes()[:65536]) == fmt
-    posts, rejects = _split(list(C.read(path)))
+    posts, rejects = split(list(C.read(path)))
     assert (len(posts), Counter(p.kind for p in posts)) == (n, Counter(kinds))
     assert [r.reason for r in rejects] == reasons
-    assert posts == _split(list(C.read(path, format=fmt)))[0]
+    assert posts == split(list(C.read(path, format=fmt)))[0]
     pages = _pages(path)
     tweets = [t for pg in pages for t in ([pg] if fmt == FLAT else _listed(pg["data"]))]
     users = {u["id"]: u for pg in pages for u in pg.get("includes", {}).get("users", [])}
@@ -129,7 +122,7 @@ def test_mentions_identities(shared_dir):
     assert "@" + mention["username"] in post.text  # ingest masks it; the connector keeps text
 
 
-def test_edited_tweet_kept_once(shared_dir):
+def test_edited_tweet_kept_once(shared_dir, split):
     path = shared_dir / X / "edited.jsonl"
     page = json.loads(path.read_text())
     old, new = page["data"][0]["edit_history_tweet_ids"]
@@ -138,7 +131,7 @@ def test_edited_tweet_kept_once(shared_dir):
     # a page holding both versions (and a duplicate) keeps the latest once
     both = dict(page, data=page["includes"]["tweets"] + page["data"])
     recs = list(C.read(io.BytesIO(json.dumps(both).encode())))
-    posts, rejects = _split(recs)
+    posts, rejects = split(recs)
     assert [p.post_id for p in posts] == [new]
     assert [r.reason for r in rejects] == [
         f"superseded edit version {old} of {new}",
@@ -146,10 +139,10 @@ def test_edited_tweet_kept_once(shared_dir):
     ]
 
 
-def test_snscrape_jsonl(shared_dir):
+def test_snscrape_jsonl(shared_dir, split):
     path = shared_dir / "fixtures/platforms/snscrape/res.json"
     assert C.sniff(path.read_bytes()[:65536]) == SNSCRAPE
-    posts, rejects = _split(list(C.read(path)))
+    posts, rejects = split(list(C.read(path)))
     assert (len(posts), len(rejects)) == (100, 0)
     raw = [json.loads(line) for line in path.read_text().splitlines()]
     assert "rawContent" not in raw[0] and "content" in raw[0]  # the pre-0.4 schema
@@ -193,7 +186,7 @@ def test_files_of_other_platforms_are_rejected(shared_dir):
     assert len(flat) == 100 and {r.reason for r in flat} == {"a twarc-flat record, not x-api-v2"}
 
 
-def test_bad_records_become_rejects():
+def test_bad_records_become_rejects(split):
     good = {"id": "1", "text": "hi", "created_at": "2022-01-01T00:00:00Z", "author_id": "9"}
     page = {
         "data": [
@@ -216,7 +209,7 @@ def test_bad_records_become_rejects():
     }
     lines = [json.dumps(page), json.dumps({"meta": {"result_count": 0}}), "[1, 2", "42"]
     recs = list(C.read(io.BytesIO("\n".join(lines).encode())))
-    posts, rejects = _split(recs)
+    posts, rejects = split(recs)
     assert [p.post_id for p in posts] == ["1", "2"] and posts[0].identities == {"9"}
     assert [(r.line, r.reason) for r in rejects] == [
         (1, "API error (Not Found Error, tweet): Could not find tweet with id: [<redacted>]."),

@@ -4,7 +4,6 @@ youtube-comment-downloader output, so that format is tested on records written h
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timezone
 
@@ -12,22 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_youtube import YouTubeConnector
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.platforms import Reject, connectors
 
-YT = YouTubeConnector()
-
-
-def split(records):
-    posts = [r for r in records if isinstance(r, RawPost)]
-    rejects = [r for r in records if isinstance(r, Reject)]
-    assert len(posts) + len(rejects) == len(records)
-    return posts, rejects
-
-
-def read_bytes(data: bytes, name: str = "mem.json", format: str | None = None):
-    stream = io.BytesIO(data)
-    stream.name = name
-    return split(list(YT.read(stream, format)))
+CONNECTOR = YT = YouTubeConnector()
+SAMPLES = "fixtures/platforms/youtube"
 
 
 def test_entry_point_lists_youtube_and_formats():
@@ -40,12 +27,12 @@ def test_entry_point_lists_youtube_and_formats():
 def raw(shared_dir, name):
     """A sample as plain JSON: expected values come from it at run time (the samples
     hold real names and posts that are not copied into this repository)."""
-    return json.loads((shared_dir / "fixtures/platforms/youtube" / name).read_text("utf-8"))
+    return json.loads((shared_dir / SAMPLES / name).read_text("utf-8"))
 
 
-def test_comment_thread_single(shared_dir):
+def test_comment_thread_single(shared_dir, sample):
     name = "comment_thread_single.json"
-    posts, rejects = split(list(YT.read(shared_dir / "fixtures/platforms/youtube" / name)))
+    posts, rejects = sample(shared_dir, name)
     assert rejects == []
     (p,) = posts
     thread = raw(shared_dir, name)["items"][0]["snippet"]
@@ -64,7 +51,7 @@ def test_comment_thread_single(shared_dir):
     assert (p.author_id, p.author_handle) == (channel, snip["authorDisplayName"])
 
 
-def test_comment_thread_pages(shared_dir):
+def test_comment_thread_pages(shared_dir, split):
     base = shared_dir / "fixtures/platforms/youtube"
     for page in ("comment_threads_by_video_paged_1.json", "comment_threads_by_video_paged_2.json"):
         posts, rejects = split(list(YT.read(base / page)))
@@ -79,9 +66,9 @@ def test_comment_thread_pages(shared_dir):
         assert posts[0].created_at == datetime(2019, 11, 26, 15, 51, 44, tzinfo=timezone.utc)
 
 
-def test_comments_by_parent(shared_dir):
+def test_comments_by_parent(shared_dir, sample):
     name = "comments_by_parent_paged_1.json"
-    posts, rejects = split(list(YT.read(shared_dir / "fixtures/platforms/youtube" / name)))
+    posts, rejects = sample(shared_dir, name)
     assert rejects == []
     items = raw(shared_dir, name)["items"]
     assert [p.post_id for p in posts] == [it["id"] for it in items]
@@ -95,7 +82,7 @@ def test_comments_by_parent(shared_dir):
     assert items[0]["snippet"]["authorDisplayName"] in posts[0].identities
 
 
-def test_search_results_are_rejected_as_not_comments(shared_dir):
+def test_search_results_are_rejected_as_not_comments(shared_dir, split):
     path = shared_dir / "fixtures/platforms/youtube/search_by_keywords_p1.json"
     posts, rejects = split(list(YT.read(path)))
     assert posts == [] and len(rejects) == 25
@@ -121,7 +108,7 @@ def _api_comment(cid, text_html, text=None, parent=None, video="vid00000001", wh
     return {"kind": "youtube#comment", "id": cid, "snippet": snip}
 
 
-def test_thread_with_replies_and_html_fallback():
+def test_thread_with_replies_and_html_fallback(read_bytes):
     page = {
         "kind": "youtube#commentThreadListResponse",
         "items": [
@@ -148,7 +135,7 @@ def test_thread_with_replies_and_html_fallback():
     ]
 
 
-def test_api_error_and_bad_fields_are_rejects():
+def test_api_error_and_bad_fields_are_rejects(read_bytes):
     err = {"error": {"code": 403, "message": "The request cannot be completed: quota."}}
     posts, rejects = read_bytes(json.dumps(err).encode())
     assert posts == []
@@ -198,7 +185,7 @@ DOWNLOADER_LINES = [
 ]
 
 
-def test_downloader_lines_video_from_file_name():
+def test_downloader_lines_video_from_file_name(read_bytes):
     data = "\n".join(json.dumps(d) for d in DOWNLOADER_LINES) + "\n{truncated\n"
     posts, rejects = read_bytes(data.encode(), name="/tmp/AbCdEfGhIjK.json")
     assert [p.post_id for p in posts] == [d["cid"] for d in DOWNLOADER_LINES]
@@ -215,7 +202,7 @@ def test_downloader_lines_video_from_file_name():
     assert [(r.line, r.reason[:9]) for r in rejects] == [(3, "not JSON:")]
 
 
-def test_downloader_without_video_in_name_and_missing_time():
+def test_downloader_without_video_in_name_and_missing_time(read_bytes):
     rec = dict(DOWNLOADER_LINES[0])
     del rec["time_parsed"]
     data = json.dumps(DOWNLOADER_LINES[1]) + "\n" + json.dumps(rec)
@@ -224,7 +211,7 @@ def test_downloader_without_video_in_name_and_missing_time():
     assert [(r.line, r.reason) for r in rejects] == [(2, "bad record: missing field 'time_parsed'")]
 
 
-def test_format_argument_checks_the_data():
+def test_format_argument_checks_the_data(read_bytes):
     line = json.dumps(DOWNLOADER_LINES[0]).encode()
     assert read_bytes(line, format="youtube-comment-downloader")[0][0].post_id.startswith("Ugz")
     posts, rejects = read_bytes(line, format="youtube-data-api")
@@ -237,20 +224,18 @@ def test_sniff():
     assert YT.sniff(b'{"data": {"videos": []}}') is None
 
 
-def test_other_platform_files_are_rejected(shared_dir):
-    base = shared_dir / "fixtures/platforms"
-    for rel in (
+def test_other_platform_files_are_rejected(shared_dir, other_platforms):
+    others = (
         "mastodon/_extracted_bodies/test_entity_status__body00.json",
         "bluesky/_extracted_bodies/f_search__body00.json",
         "tiktok_research_api/example_resp_q_videos.json",
         "twitter_x_api_v2/two_tweets.jsonl",
-    ):
-        posts, rejects = split(list(YT.read(base / rel)))
-        assert posts == [] and rejects, rel
+    )
+    for rel, rejects in other_platforms(shared_dir, others):
         assert all(r.reason.startswith("not YouTube data") for r in rejects), rel
 
 
-def test_empty_and_undecodable_input():
+def test_empty_and_undecodable_input(read_bytes):
     assert read_bytes(b"") == ([], [Reject("mem.json", 0, "empty file")])
     posts, rejects = read_bytes(b'{"kind": "youtube#commentListResponse", "items": []}')
     assert rejects == [Reject("mem.json", 1, "no records in this JSON value (empty page)")]
@@ -268,7 +253,7 @@ _stamp = st.datetimes(
     text=st.text(max_size=200),
     when=_stamp,
 )
-def test_api_comment_roundtrip(cid, text, when):
+def test_api_comment_roundtrip(read_bytes, cid, text, when):
     stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
     item = {
         "kind": "youtube#comment",
@@ -287,7 +272,7 @@ def test_api_comment_roundtrip(cid, text, when):
     text=st.text(max_size=200),
     epoch=st.integers(min_value=1_100_000_000, max_value=2_000_000_000),
 )
-def test_downloader_roundtrip(cid, text, epoch):
+def test_downloader_roundtrip(read_bytes, cid, text, epoch):
     rec = {"cid": cid, "text": text, "time": "1 day ago", "time_parsed": epoch, "votes": "3"}
     posts, rejects = read_bytes(json.dumps(rec).encode())
     assert rejects == []
@@ -298,7 +283,7 @@ def test_downloader_roundtrip(cid, text, epoch):
 
 
 @given(st.binary(max_size=300))
-def test_fuzzed_bytes_never_raise(data):
+def test_fuzzed_bytes_never_raise(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(isinstance(r.reason, str) and r.reason for r in rejects)

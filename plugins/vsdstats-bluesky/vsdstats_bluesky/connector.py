@@ -26,6 +26,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from vsdstats.connector_kit import (
+    CONVERT_ERRORS,
+    check_format,
+    convert_or_reason,
+    not_an_object,
+    require_str,
+    some_keys,
+)
 from vsdstats.platforms import Connector, RawPost, Record, Source
 from vsdstats.readers import parse_time, read_json_records
 
@@ -35,6 +43,7 @@ RECORD = "atproto-record"
 POST_TYPE = "app.bsky.feed.post"
 REPOST = "repost (not a new post)"
 Out = RawPost | str
+_ERRORS = (*CONVERT_ERRORS, AttributeError, IndexError)
 
 
 class BlueskyConnector(Connector):
@@ -52,8 +61,7 @@ class BlueskyConnector(Connector):
         return None
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        if format is not None and format not in self.formats:
-            raise ValueError(f"bluesky: unknown format {format!r}; known: {self.formats}")
+        check_format(self, format)
         return read_json_records(source, _value)
 
 
@@ -76,13 +84,12 @@ def _value(value: Any) -> Iterator[Out]:
     elif isinstance(value.get("error"), str):
         yield f"XRPC error {value['error']}: {value.get('message') or 'no message'}"
     else:
-        keys = ", ".join(sorted(map(str, value))[:6])
-        yield f"not Bluesky data (no posts, feed, thread or post record; keys: {keys})"
+        yield f"not Bluesky data (no posts, feed, thread or post record; keys: {some_keys(value)})"
 
 
 def _feed_item(item: Any) -> Iterator[Out]:
     if not isinstance(item, dict):
-        yield f"feed item is a JSON {type(item).__name__}, expected an object"
+        yield not_an_object("feed item", item)
         return
     reason = item.get("reason")
     if isinstance(reason, dict) and str(reason.get("$type", "")).endswith("#reasonRepost"):
@@ -94,7 +101,7 @@ def _feed_item(item: Any) -> Iterator[Out]:
 def _thread(node: Any, depth: int) -> Iterator[Out]:
     """A thread view: its parents (root first), the post, then its replies."""
     if not isinstance(node, dict):
-        yield f"thread entry is a JSON {type(node).__name__}, expected an object"
+        yield not_an_object("thread entry", node)
         return
     kind = str(node.get("$type", ""))
     if kind.endswith("#notFoundPost") or node.get("notFound") is True:
@@ -118,12 +125,8 @@ def _thread(node: Any, depth: int) -> Iterator[Out]:
 def _safe(fn: Any, *args: Any) -> Out:
     """``fn(*args)``, or the reason it failed (wrong types, missing fields)."""
     if not isinstance(args[0], dict):
-        return f"post is a JSON {type(args[0]).__name__}, expected an object"
-    try:
-        return fn(*args)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        return f"bad post: {detail}"
+        return not_an_object("post", args[0])
+    return convert_or_reason(fn, *args, what="post", errors=_ERRORS)
 
 
 def did_of(uri: Any) -> str | None:
@@ -158,9 +161,7 @@ def _record(rec: dict[str, Any], uri: Any, cid: Any) -> RawPost:
     kind = rec.get("$type", POST_TYPE)
     if kind != POST_TYPE:
         raise ValueError(f"record of type {kind!r}, not a post")
-    text = rec["text"]
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    text = require_str(rec["text"], "text")
     if cid is None:
         canon = json.dumps(rec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         cid = "sha256:" + hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()[:32]

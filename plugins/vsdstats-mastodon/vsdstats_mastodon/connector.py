@@ -21,9 +21,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
+from vsdstats.connector_kit import (
+    CONVERT_ERRORS,
+    check_format,
+    convert_or_reason,
+    not_an_object,
+    require_str,
+    some_keys,
+)
 from vsdstats.platforms import Connector, RawPost, Record, Source
 from vsdstats.readers import html_to_text, parse_time, read_json_records
 
@@ -33,6 +40,7 @@ REBLOG = "reblog (not a new post)"
 _SHORTCODE = re.compile(r":[A-Za-z0-9_]+:")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 Out = RawPost | str
+_ERRORS = (*CONVERT_ERRORS, AttributeError)
 
 
 class MastodonConnector(Connector):
@@ -42,6 +50,7 @@ class MastodonConnector(Connector):
     formats = (API,)
     version = "0.1.0"
     can_collect = True
+    live_module = "vsdstats_mastodon.live"  # an account's statuses or a thread, via snscrape
 
     def sniff(self, head: bytes) -> str | None:
         if b'"ancestors"' in head or (
@@ -51,22 +60,8 @@ class MastodonConnector(Connector):
         return None
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        if format is not None and format not in self.formats:
-            raise ValueError(f"mastodon: unknown format {format!r}; known: {self.formats}")
+        check_format(self, format)
         return read_json_records(source, _value)
-
-    def collect(
-        self,
-        query: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Record]:
-        """Live statuses of an account (``user@instance``) or a status's thread (its URL)
-        through snscrape's Mastodon scraper; see :mod:`vsdstats_mastodon.live`."""
-        from vsdstats_mastodon.live import collect
-
-        return collect(query, since=since, until=until, limit=limit)
 
 
 def _value(value: Any) -> Iterator[Out]:
@@ -91,8 +86,7 @@ def _value(value: Any) -> Iterator[Out]:
     elif "content" in value and "id" in value:
         yield from _statuses([value])
     else:
-        keys = ", ".join(sorted(map(str, value))[:6])
-        yield f"not Mastodon API data (no status, context or search; keys: {keys})"
+        yield f"not Mastodon API data (no status, context or search; keys: {some_keys(value)})"
 
 
 def _str_id(v: Any) -> str | None:
@@ -111,7 +105,7 @@ def _statuses(items: list[Any], root: str | None = None, focal: bool = False) ->
     }
     for s in items:
         if not isinstance(s, dict):
-            yield f"status is a JSON {type(s).__name__}, expected an object"
+            yield not_an_object("status", s)
         elif s.get("reblog") is not None:
             yield REBLOG
         else:
@@ -136,17 +130,7 @@ def _thread_root(
 
 
 def _safe(s: dict[str, Any], thread: str | None) -> Out:
-    try:
-        return status_to_post(s, thread)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        return f"bad status: {detail}"
-
-
-def _text(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{field} must be a string, got {type(value).__name__}")
-    return value
+    return convert_or_reason(status_to_post, s, thread, what="status", errors=_ERRORS)
 
 
 def name_variants(name: Any) -> set[str]:
@@ -169,7 +153,7 @@ def status_to_post(s: dict[str, Any], thread: str | None) -> RawPost:
     sid = _str_id(s["id"])
     if sid is None:
         raise TypeError(f"id must be a string or integer, got {s['id']!r}")
-    text = html_to_text(_text(s["content"], "content"))
+    text = html_to_text(require_str(s["content"], "content"))
     spoiler = s.get("spoiler_text")
     if isinstance(spoiler, str) and spoiler.strip():
         text = f"{spoiler.strip()}\n\n{text}" if text else spoiler.strip()

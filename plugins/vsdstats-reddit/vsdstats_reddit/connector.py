@@ -6,13 +6,12 @@ import io
 import json
 import zlib
 from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
+from functools import partial
 from typing import BinaryIO
 
-from vsdstats.platforms import Connector, Record, Reject, Source, open_source
+from vsdstats.connector_kit import peek, read_guarded
+from vsdstats.platforms import Connector, Record, Reject, Source
 
-from . import live
 from .dump import read_dump
 from .listing import read_api
 
@@ -27,6 +26,7 @@ class RedditConnector(Connector):
     name = "reddit"
     formats = (PUSHSHIFT, API)
     can_collect = True
+    live_module = "vsdstats_reddit.live"
     version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
@@ -54,36 +54,21 @@ class RedditConnector(Connector):
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
         """Submissions and comments as RawPosts; everything else as Rejects."""
-        name, stream = open_source(source)
-        try:
-            if format is None:
-                head, stream = _peek(stream)
-                format = self.sniff(head)
-                if format is None:
-                    why = "empty file" if not head.strip() else _not_reddit(head)
-                    yield Reject(name, 0, why)
-                    return
-            if format == PUSHSHIFT:
-                yield from read_dump(stream, name)
-            elif format == API:
-                yield from read_api(stream, name)
-            else:
-                yield Reject(name, 0, f"unknown format {format!r} (reddit reads {self.formats})")
-        except Exception as exc:  # e.g. a corrupt .zst frame: never raise on bad data
-            yield Reject(name, 0, f"could not read: {type(exc).__name__}: {exc}")
-        finally:
-            if isinstance(source, (str, Path)):
-                stream.close()
+        return read_guarded(source, partial(self._read, format=format))
 
-    def collect(
-        self,
-        query: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Record]:
-        """Live search through snscrape (see :mod:`vsdstats_reddit.live`)."""
-        return live.collect(query, since, until, limit)
+    def _read(self, name: str, stream: BinaryIO, format: str | None) -> Iterator[Record]:
+        if format is None:
+            head, stream = peek(stream, _HEAD)
+            format = self.sniff(head)
+            if format is None:
+                yield Reject(name, 0, "empty file" if not head.strip() else _not_reddit(head))
+                return
+        if format == PUSHSHIFT:
+            yield from read_dump(stream, name)
+        elif format == API:
+            yield from read_api(stream, name)
+        else:
+            yield Reject(name, 0, f"unknown format {format!r} (reddit reads {self.formats})")
 
 
 def _not_reddit(head: bytes) -> str:
@@ -95,37 +80,6 @@ def _not_reddit(head: bytes) -> str:
     elif b'"at://' in head:
         hint = " (looks like Bluesky data)"
     return f"not a Reddit file: neither Pushshift dump lines nor Reddit API listings{hint}"
-
-
-class _Rewound(io.RawIOBase):
-    """``head`` followed by the rest of ``stream``."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._stream.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._stream.close()
-        super().close()
-
-
-def _peek(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
-    """The first bytes of ``stream`` and a stream that still yields them."""
-    head = stream.read(_HEAD)
-    return head, io.BufferedReader(_Rewound(head, stream), buffer_size=1 << 20)  # type: ignore[return-value]
 
 
 def _decompress_head(head: bytes) -> bytes:

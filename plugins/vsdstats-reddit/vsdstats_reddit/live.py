@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from vsdstats.connector_kit import snscrape_class, snscrape_records
 from vsdstats.platforms import Record, Reject
 
 from .things import BadThing, thing_to_post
@@ -66,25 +67,16 @@ def collect(
     limit: int | None = None,
 ) -> Iterator[Record]:
     """Search Reddit submissions and comments matching ``query`` via snscrape."""
-    try:
-        from snscrape.modules.reddit import RedditSearchScraper
-    except Exception as exc:  # ImportError, or snscrape broken on this Python
-        raise RuntimeError(
-            "live Reddit collection needs a working snscrape "
-            f"(pip install snscrape): import failed: {exc}"
-        ) from exc
-    scraper = RedditSearchScraper(
+    search = snscrape_class("reddit", "RedditSearchScraper", "Reddit")
+    scraper = search(
         query,
         before=int(until.timestamp()) if until else None,
         after=int(since.timestamp()) if since else None,
     )
-    try:
-        for i, item in enumerate(scraper.get_items(), start=1):
-            if limit is not None and i > limit:
-                break
-            yield item_to_record(item, i)
-    except Exception as exc:
-        raise RuntimeError(
-            f"snscrape Reddit search failed ({type(exc).__name__}: {exc}); the Pushshift "
-            "API it uses is restricted since 2023"
-        ) from exc
+    yield from snscrape_records(
+        scraper,
+        item_to_record,
+        limit,
+        "snscrape Reddit search failed",
+        "the Pushshift API it uses is restricted since 2023",
+    )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
+from functools import partial
+from typing import BinaryIO
 
-from vsdstats.platforms import Connector, Record, Reject, Source, open_source
+from vsdstats.connector_kit import peek, read_guarded
+from vsdstats.platforms import Connector, Record, Reject, Source
 
 from .rows import norm
-from .tables import HEADER_SCAN, _Prefixed, is_header, read_csv, read_jsonl
+from .tables import HEADER_SCAN, is_header, read_csv, read_jsonl
 
 CSV = "brandwatch-csv"
 JSONL = "brandwatch-jsonl"
@@ -54,22 +55,17 @@ class SocialListeningConnector(Connector):
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
         """Every row as a RawPost (platform from Page Type) or a Reject."""
-        name, stream = open_source(source)
-        try:
-            if format is None:
-                head = stream.read(1 << 16)
-                stream = io.BufferedReader(_Prefixed(head, stream))  # type: ignore[assignment]
-                format = self.sniff(head) or (
-                    JSONL if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else CSV
-                )
-            if format == CSV:
-                yield from read_csv(stream, name)
-            elif format == JSONL:
-                yield from read_jsonl(stream, name)
-            else:
-                yield Reject(name, 0, f"unknown format {format!r} (reads {self.formats})")
-        except Exception as exc:  # never raise on bad data
-            yield Reject(name, 0, f"could not read: {type(exc).__name__}: {exc}")
-        finally:
-            if isinstance(source, (str, Path)):
-                stream.close()
+        return read_guarded(source, partial(self._read, format=format))
+
+    def _read(self, name: str, stream: BinaryIO, format: str | None) -> Iterator[Record]:
+        if format is None:
+            head, stream = peek(stream)
+            format = self.sniff(head) or (
+                JSONL if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else CSV
+            )
+        if format == CSV:
+            yield from read_csv(stream, name)
+        elif format == JSONL:
+            yield from read_jsonl(stream, name)
+        else:
+            yield Reject(name, 0, f"unknown format {format!r} (reads {self.formats})")

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from vsdstats.connector_kit import unread
 from vsdstats.platforms import Record, Reject
 from vsdstats.readers import iter_json_lines
 
@@ -41,22 +42,7 @@ def _physical_lines(stream: BinaryIO) -> Iterator[bytes]:
         text = (head + stream.read()).decode("utf-16", errors="replace")
         yield from (ln.encode("utf-8") for ln in io.StringIO(text, newline=""))
         return
-    rest = io.BufferedReader(_Prefixed(head, stream))
-    yield from rest
-
-
-class _Prefixed(io.RawIOBase):
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head, self._stream = head, stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        data = self._head[: len(b)] if self._head else self._stream.read(len(b))
-        self._head = self._head[len(data) :] if self._head else b""
-        b[: len(data)] = data
-        return len(data)
+    yield from unread(head, stream)
 
 
 def read_csv(stream: BinaryIO, name: str) -> Iterator[Record]:

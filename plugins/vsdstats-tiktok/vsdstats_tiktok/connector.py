@@ -25,6 +25,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from vsdstats.connector_kit import (
+    check_format,
+    convert_or_reason,
+    not_an_object,
+    require_str,
+    some_keys,
+)
 from vsdstats.platforms import Connector, RawPost, Record, Source
 from vsdstats.readers import parse_time, read_json_records
 
@@ -49,8 +56,7 @@ class TikTokConnector(Connector):
         return None
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        if format is not None and format not in self.formats:
-            raise ValueError(f"tiktok: unknown format {format!r}; known: {self.formats}")
+        check_format(self, format)
         return read_json_records(source, _value)
 
 
@@ -78,19 +84,15 @@ def _value(value: Any) -> Iterator[Out]:
     elif "video_id" in value and "text" in value:
         yield _safe(_comment, value)
     elif not (isinstance(err, dict) and data in (None, {})):
-        keys = ", ".join(sorted(map(str, value))[:6])
+        keys = some_keys(value)
         yield f"not a TikTok Research API response (no data.videos or data.comments; keys: {keys})"
 
 
 def _safe(fn: Any, obj: Any) -> Out:
     """``fn(obj)``, or the reason it failed (wrong types, missing fields)."""
     if not isinstance(obj, dict):
-        return f"record is a JSON {type(obj).__name__}, expected an object"
-    try:
-        return fn(obj)
-    except (KeyError, TypeError, ValueError) as exc:
-        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        return f"bad record: {detail}"
+        return not_an_object("record", obj)
+    return convert_or_reason(fn, obj)
 
 
 def tiktok_id(value: Any, field: str) -> str:
@@ -106,21 +108,15 @@ def tiktok_id(value: Any, field: str) -> str:
     raise TypeError(f"{field} must be a non-negative integer, got {value!r}")
 
 
-def _text(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{field} must be a string, got {type(value).__name__}")
-    return value
-
-
 def _video(v: dict[str, Any]) -> RawPost:
     vid = tiktok_id(v["id"] if "id" in v else v["video_id"], "id")
     user = v.get("username")
-    user = _text(user, "username") if user is not None else None
+    user = require_str(user, "username") if user is not None else None
     return RawPost(
         platform=PLATFORM,
         post_id=vid,
         created_at=parse_time(v["create_time"], field="create_time"),
-        text=_text(v["video_description"], "video_description"),
+        text=require_str(v["video_description"], "video_description"),
         thread_id=vid,
         author_handle=user,
         url=f"https://www.tiktok.com/embed/v2/{vid}",
@@ -137,12 +133,12 @@ def _comment(c: dict[str, Any]) -> RawPost:
     if parent == video:
         parent = None
     user = c.get("username")
-    user = _text(user, "username") if user is not None else None
+    user = require_str(user, "username") if user is not None else None
     return RawPost(
         platform=PLATFORM,
         post_id=cid,
         created_at=parse_time(c["create_time"], field="create_time"),
-        text=_text(c["text"], "text"),
+        text=require_str(c["text"], "text"),
         thread_id=video,
         parent_id=parent,
         author_handle=user,

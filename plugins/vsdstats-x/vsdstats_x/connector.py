@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from vsdstats.platforms import Connector, RawPost, Record, Reject, Source, open_source
+from vsdstats.connector_kit import read_guarded
+from vsdstats.platforms import Connector, RawPost, Record, Reject, Source
 from vsdstats.readers import iter_json_values
 
-from . import live
 from .tweets import BadTweet, snscrape_to_post, v2_tweet_to_post
 
 V2 = "x-api-v2"
@@ -45,6 +43,7 @@ class XConnector(Connector):
     name = "x"
     formats = (V2, FLAT, SNSCRAPE)
     can_collect = True
+    live_module = "vsdstats_x.live"
     version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
@@ -68,27 +67,13 @@ class XConnector(Connector):
 
         With ``format=None`` each JSON value is classified on its own.
         """
-        name, stream = open_source(source)
-        try:
-            if format is not None and format not in self.formats:
-                yield Reject(name, 0, f"unknown format {format!r} (x reads {self.formats})")
-                return
-            yield from _Reader(name, format).run(iter_json_values(stream, name))
-        except Exception as exc:  # e.g. a corrupt compressed stream: never raise
-            yield Reject(name, 0, f"could not read: {type(exc).__name__}: {exc}")
-        finally:
-            if isinstance(source, (str, Path)):
-                stream.close()
+        return read_guarded(source, partial(self._read, format=format))
 
-    def collect(
-        self,
-        query: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Record]:
-        """Live search through snscrape (see :mod:`vsdstats_x.live`)."""
-        return live.collect(query, since, until, limit)
+    def _read(self, name: str, stream: BinaryIO, format: str | None) -> Iterator[Record]:
+        if format is not None and format not in self.formats:
+            yield Reject(name, 0, f"unknown format {format!r} (x reads {self.formats})")
+            return
+        yield from _Reader(name, format).run(iter_json_values(stream, name))
 
 
 class _Reader:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from vsdstats.connector_kit import snscrape_class, snscrape_records
 from vsdstats.platforms import Record, Reject
 
 from .tweets import BadTweet, snscrape_to_post
@@ -56,21 +57,11 @@ def collect(
     limit: int | None = None,
 ) -> Iterator[Record]:
     """Search tweets matching ``query`` via snscrape."""
-    try:
-        from snscrape.modules.twitter import TwitterSearchScraper
-    except Exception as exc:  # ImportError, or snscrape broken on this Python
-        raise RuntimeError(
-            "live X collection needs a working snscrape "
-            f"(pip install snscrape): import failed: {exc}"
-        ) from exc
-    scraper = TwitterSearchScraper(search_query(query, since, until))
-    try:
-        for i, item in enumerate(scraper.get_items(), start=1):
-            if limit is not None and i > limit:
-                break
-            yield item_to_record(item, i)
-    except Exception as exc:
-        raise RuntimeError(
-            f"snscrape X search failed ({type(exc).__name__}: {exc}); X requires a login "
-            "for search since 2023, which snscrape does not support"
-        ) from exc
+    search = snscrape_class("twitter", "TwitterSearchScraper", "X")
+    yield from snscrape_records(
+        search(search_query(query, since, until)),
+        item_to_record,
+        limit,
+        "snscrape X search failed",
+        "X requires a login for search since 2023, which snscrape does not support",
+    )

@@ -21,6 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vsdstats.connector_kit import (
+    CONVERT_ERRORS,
+    check_format,
+    convert_or_reason,
+    not_an_object,
+    require_str,
+    some_keys,
+)
 from vsdstats.platforms import Connector, RawPost, Record, Source
 from vsdstats.readers import html_to_text, parse_time, read_json_records
 
@@ -46,8 +54,7 @@ class YouTubeConnector(Connector):
         return None
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        if format is not None and format not in self.formats:
-            raise ValueError(f"youtube: unknown format {format!r}; known: {self.formats}")
+        check_format(self, format)
         video = _video_from_name(source)
         return read_json_records(source, lambda v: _value(v, video, format))
 
@@ -90,8 +97,7 @@ def _value(value: Any, video: str | None, format: str | None) -> Iterator[Out]:
     elif kind in ("youtube#commentThread", "youtube#comment"):
         yield from _item(value)
     else:
-        keys = ", ".join(sorted(map(str, value))[:6])
-        yield f"not YouTube data (no youtube# kind or cid; keys: {keys})"
+        yield f"not YouTube data (no youtube# kind or cid; keys: {some_keys(value)})"
 
 
 def _items(page: dict[str, Any]) -> list[Any]:
@@ -101,7 +107,7 @@ def _items(page: dict[str, Any]) -> list[Any]:
 
 def _item(item: Any) -> Iterator[Out]:
     if not isinstance(item, dict):
-        yield f"item is a JSON {type(item).__name__}, expected an object"
+        yield not_an_object("item", item)
     elif item.get("kind") == "youtube#commentThread":
         yield from _thread(item)
     elif item.get("kind") == "youtube#comment":
@@ -125,31 +131,21 @@ def _thread(thread: dict[str, Any]) -> Iterator[Out]:
 
 def _safe(fn: Any, *args: Any) -> Out:
     """``fn(*args)``, or the reason it failed (wrong types, missing fields)."""
-    try:
-        return fn(*args)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        return f"bad record: {detail}"
-
-
-def _text(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{field} must be a string, got {type(value).__name__}")
-    return value
+    return convert_or_reason(fn, *args, errors=(*CONVERT_ERRORS, AttributeError))
 
 
 def _comment(c: dict[str, Any], video: str | None) -> RawPost:
     if not isinstance(c, dict) or not isinstance(c.get("snippet"), dict):
         raise TypeError("comment without a snippet object")
     snip = c["snippet"]
-    cid = _text(c["id"], "id")
+    cid = require_str(c["id"], "id")
     if isinstance(snip.get("textOriginal"), str):
         text = snip["textOriginal"]
     else:
-        text = html_to_text(_text(snip.get("textDisplay"), "textDisplay"))
+        text = html_to_text(require_str(snip.get("textDisplay"), "textDisplay"))
     vid = snip.get("videoId") if isinstance(snip.get("videoId"), str) else video
     parent = snip.get("parentId")
-    parent = _text(parent, "parentId") if parent is not None else None
+    parent = require_str(parent, "parentId") if parent is not None else None
     channel = snip.get("authorChannelId")
     channel_id = channel.get("value") if isinstance(channel, dict) else None
     name = snip.get("authorDisplayName")
@@ -172,7 +168,7 @@ def _comment(c: dict[str, Any], video: str | None) -> RawPost:
 
 
 def _downloader(rec: dict[str, Any], video: str | None) -> RawPost:
-    cid = _text(rec["cid"], "cid")
+    cid = require_str(rec["cid"], "cid")
     if not cid:
         raise ValueError("empty cid")
     if "time_parsed" not in rec:
@@ -186,7 +182,7 @@ def _downloader(rec: dict[str, Any], video: str | None) -> RawPost:
         platform=PLATFORM,
         post_id=cid,
         created_at=parse_time(rec["time_parsed"], field="time_parsed"),
-        text=_text(rec["text"], "text"),
+        text=require_str(rec["text"], "text"),
         thread_id=video,
         parent_id=parent,
         author_handle=author if isinstance(author, str) else None,
