@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from vsdstats.stats.chisq import format_pvalue
 
 SYNTHETIC_NOTE = (
     "Data: the SYNTHETIC replication corpus (vsdstats.simulate, calibrated to the "
@@ -45,22 +46,7 @@ class PublishedTable:
         return f"tab:{self.name}"
 
 
-def format_p(p: float, log_p: float | None = None, digits: int = 3) -> str:
-    """p-value text that is never '0': '0.004', '1.26e-474', '< 1e-300' when unknown."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "NA"
-    if p >= 1e-3:
-        return f"{p:.{digits}f}"
-    if p >= 1e-300:
-        return f"{p:.{digits - 1}e}"
-    if log_p is None or not math.isfinite(log_p):
-        return "< 1e-300"
-    l10 = log_p / math.log(10.0)
-    exponent = math.floor(l10)
-    mantissa = round(10.0 ** (l10 - exponent), digits - 1)
-    if mantissa >= 10.0:
-        mantissa, exponent = mantissa / 10.0, exponent + 1
-    return f"{mantissa:.{digits - 1}f}e{exponent}"
+format_p = format_pvalue  # one implementation: vsdstats.stats.chisq
 
 
 def latex_escape(text: str) -> str:

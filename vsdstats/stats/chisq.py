@@ -76,25 +76,32 @@ def _chi2_log_sf(statistic: float, dof: int) -> float:
     return logsf
 
 
-def _format_p(p: float, log_p: float, digits: int = 3) -> str:
-    """'p = 0.0123', 'p = 1.23e-08' or, beyond double precision, 'p = 4.56e-1185'.
+def format_pvalue(p: float | None, log_p: float | None = None, digits: int = 3) -> str:
+    """'0.0123', '1.23e-08' or, beyond double precision, '4.56e-1185' (from ``log_p``).
 
-    Never 'p = 0': when even ``log_p`` is unavailable the text is 'p < 1e-300'.
+    Never '0': when ``p`` underflows and ``log_p`` is unavailable the text is '< 1e-300';
+    a missing p is 'NA'.
     """
-    if np.isnan(p):
-        return "p = NA"
+    if p is None or np.isnan(p):
+        return "NA"
     if p >= 1e-3:
-        return f"p = {p:.{digits}f}"
+        return f"{p:.{digits}f}"
     if p >= 1e-300:
-        return f"p = {p:.{digits - 1}e}"
-    if not np.isfinite(log_p):
-        return "p < 1e-300"
+        return f"{p:.{digits - 1}e}"
+    if log_p is None or not np.isfinite(log_p):
+        return "< 1e-300"
     l10 = log_p / math.log(10.0)
     exponent = math.floor(l10)
     mantissa = round(10.0 ** (l10 - exponent), digits - 1)
     if mantissa >= 10.0:
         mantissa, exponent = mantissa / 10.0, exponent + 1
-    return f"p = {mantissa:.{digits - 1}f}e{exponent}"
+    return f"{mantissa:.{digits - 1}f}e{exponent}"
+
+
+def _format_p(p: float, log_p: float, digits: int = 3) -> str:
+    """'p = 0.0123', 'p = 1.23e-08', 'p = 4.56e-1185' or 'p < 1e-300'; never 'p = 0'."""
+    text = format_pvalue(p, log_p, digits)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def _as_counts(table) -> pd.DataFrame:
