@@ -247,7 +247,8 @@ def _fixed_table(terms: list[str], est: np.ndarray, se: np.ndarray, conf: float)
 _R_FIT = {
     "glmmTMB": """
 fit <- glmmTMB::glmmTMB(stats::as.formula(fml), data = d,
-                        family = stats::binomial(link = "logit"))
+                        family = stats::binomial(link = "logit"),
+                        control = glmmTMB::glmmTMBControl(parallel = 1L))
 """,
     "lme4": """
 fit <- lme4::glmer(stats::as.formula(fml), data = d,
@@ -411,7 +412,9 @@ def mixed_logit(
     Engines:
 
     - ``"glmmTMB"`` (default): ``glmmTMB(formula, family = binomial)``, Laplace ML
-      (Brooks et al. 2017); fast and converges reliably on large crossed designs.
+      (Brooks et al. 2017); fast and converges reliably on large crossed designs.  Run
+      single-threaded (``glmmTMBControl(parallel = 1)``): OpenMP reductions change the
+      last digits from run to run, and published tables must be reproducible.
     - ``"lme4"``: ``glmer(formula, family = binomial,
       control = glmerControl(optimizer = "nloptwrap"))`` (Bates et al. 2015); the default
       bobyqa/Nelder-Mead optimizers are far slower on tens of thousands of authors.
