@@ -224,3 +224,20 @@ def test_console_context_manager(r):
         with r_warnings_as_python() as captured:
             r("message('from the console')")
     assert "from the console" in "".join(captured)
+
+
+def test_r_startup_does_not_leak_library_path_to_python_children(r):
+    """Embedded R prepends its (and the system's) library folders to LD_LIBRARY_PATH; a
+    Python child inheriting that can load the wrong OpenSSL.  check_r() undoes it."""
+    import os
+    import subprocess
+    import sys
+
+    assert "/usr/lib/R/lib" not in os.environ.get("LD_LIBRARY_PATH", "")
+    out = subprocess.run(
+        [sys.executable, "-c", "import ssl, sqlite3; print('ok')"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -5,6 +5,7 @@ rpy2 is imported lazily so that the pure-Python parts of vsdstats work without R
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import warnings
@@ -87,6 +88,7 @@ def check_r() -> RInfo:
             "(it fails with 'undefined symbol: R_ParentEnv'). Install "
             "rpy2-rinterface==3.6.5 and rpy2-robjects==3.6.6 (or rpy2==3.5.17)."
         )
+    saved_ld_path = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.rinterface_lib.callbacks  # noqa: F401
         import rpy2.robjects as ro
@@ -96,12 +98,28 @@ def check_r() -> RInfo:
             "undefined symbol, the rpy2 build does not match this R; reinstall "
             "rpy2-rinterface==3.6.5 and rpy2-robjects==3.6.6 with --no-binary."
         ) from exc
+    finally:
+        _restore_env("LD_LIBRARY_PATH", saved_ld_path)
     embedded = ".".join(str(x) for x in ro.r("c(R.version$major, R.version$minor)"))
     if embedded != rver:
         raise RUnavailableError(
             f"rpy2 embeds R {embedded} but Rscript on PATH is R {rver}; set R_HOME to one R."
         )
     return RInfo(r_version=rver, rpy2_version=rpy2_ver, r_home=str(ro.r("R.home()")[0]))
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    """Undo an environment change made by R's start-up.
+
+    Embedded R puts its library folders (and the system's) in front of
+    ``LD_LIBRARY_PATH``; Python subprocesses started later would inherit it and load
+    the system's OpenSSL / libpython pieces instead of their own.  The running process
+    is unaffected: the dynamic loader read the variable at start-up.
+    """
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def r_available() -> bool:
