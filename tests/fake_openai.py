@@ -14,7 +14,8 @@ Behaviours: ``ok`` (valid extraction), ``not_relevant``, ``invalid_json``, ``bad
 (complies with an injection: label ``happy``), ``refuse``, ``429`` (with ``Retry-After``),
 ``500``, ``slow`` (sleeps ``slow_delay`` s, past the client timeout, then answers),
 ``drop`` (closes the connection without answering).  Each request is counted per text
-(``counts``) and logged with its arrival time (``log``).
+(``counts``) and logged with its arrival time (``log``); with ``record=True`` its JSON
+body is kept too (``requests(text)``).
 
 Run it in a thread (``with FakeOpenAI(...) as srv: srv.base_url``) or as a separate
 process: ``python tests/fake_openai.py --delay 0.5 --texts texts.json`` prints
@@ -75,6 +76,7 @@ class _State:
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # text -> requests
 
 
 class FakeOpenAI:
@@ -89,6 +91,7 @@ class FakeOpenAI:
         render: Render | None = None,
         unit: dict[str, str] | None = None,
         batch_delay: float = 0.2,
+        record: bool = False,
     ) -> None:
         self.delay = delay
         self.slow_delay = slow_delay
@@ -96,6 +99,7 @@ class FakeOpenAI:
         self.render = render
         self.unit = dict(unit or DEFAULT_UNIT)
         self.batch_delay = batch_delay
+        self.record = record
         self.state = _State()
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -134,6 +138,11 @@ class FakeOpenAI:
         """Arrival times (time.monotonic) of the requests about ``text``."""
         with self._lock:
             return [t for t, tx, _ in self.state.log if tx == text]
+
+    def requests(self, text: str) -> list[dict[str, Any]]:
+        """The JSON bodies of the chat requests about ``text`` (needs ``record=True``)."""
+        with self._lock:
+            return list(self.state.bodies.get(text, []))
 
     def reset_counts(self) -> None:
         """Forget request counts and times (scripts go on where they were)."""
@@ -291,6 +300,9 @@ class FakeOpenAI:
         self, req: dict[str, Any], *, live: bool
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         text = self._find_text(req.get("messages", []))
+        if self.record and text is not None:
+            with self._lock:
+                self.state.bodies.setdefault(text, []).append(req)
         beh = self._next_behavior(text)
         if live and self.delay:
             await asyncio.sleep(self.delay)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from fake_openai import B, FakeOpenAI
 
 from vsdstats.codebook import load_codebook
-from vsdstats.coding.engine import Engine, EngineConfig, classify, price_for
+from vsdstats.coding.engine import Engine, EngineConfig, classify, price_for, request_model
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.ratelimit import TokenBucket, backoff, retry_after
 from vsdstats.coding.store import RunKey, Store, TextResult, text_key
@@ -192,3 +194,82 @@ def test_key_is_redacted():
     cfg = EngineConfig(model="m", api_key="sk-proj-SUPERSECRETVALUE123")
     assert "SUPERSECRET" not in cfg.redact("Incorrect API key: sk-proj-SUPERSECRETVALUE123")
     assert "SUPERSECRET" not in repr(cfg)
+
+
+def test_bad_quote_retried_with_error_fed_back(tmp_path):
+    """The post reaches the validator without instructor's context= (no templating)."""
+    t = post("bad-quote-then-ok") + " {{ not_a_template }}"
+    with FakeOpenAI(render=SPEC.messages, record=True) as srv:
+        srv.script(t, ["bad_quote", "ok"])
+        r = code(srv, [t], tmp_path)[t]
+        first, second = srv.requests(t)
+    assert r.status == "coded" and (r.requests, r.validation_retries) == (2, 1)
+    assert first["messages"] == SPEC.messages(t)  # sent as built, not re-rendered
+    assert "context" not in first and "validation_context" not in first
+    feedback = json.dumps(second["messages"][len(first["messages"]) :])
+    assert "not a verbatim passage of the post" in feedback
+    assert "words that never appear in the post" in feedback
+
+
+@pytest.mark.parametrize("kind", ["bad_quote", "ok"])
+def test_httpx_transport(server, tmp_path, kind):
+    t = post(f"httpx-{kind}")
+    server.script(t, [kind, "ok"])
+    r = code(server, [t], tmp_path, http="httpx")[t]
+    assert r.status == "coded" and r.requests == (2 if kind == "bad_quote" else 1)
+
+
+@pytest.mark.parametrize(("kind", "needle"), [("slow", "timeout"), ("drop", "connection error")])
+def test_httpx_transport_failures(server, tmp_path, kind, needle):
+    t = post(f"httpx-always-{kind}")
+    server.script(t, [kind])
+    r = code(server, [t], tmp_path, timeout=0.3, http_retries=1, http="httpx")[t]
+    assert r.status == "failed" and needle in r.reason and server.counts[t] == 2
+
+
+def test_request_model_same_schema_and_validation():
+    fast = request_model(SPEC.response_model)
+    assert fast is request_model(SPEC.response_model)
+    assert issubclass(fast, SPEC.response_model) and fast.__name__ == "Extraction"
+    schema = fast.model_json_schema()
+    assert schema == SPEC.response_model.model_json_schema()
+    schema["mutated"] = True  # callers get their own copy
+    assert "mutated" not in fast.model_json_schema()
+    assert fast.model_json_schema(mode="serialization") == (
+        SPEC.response_model.model_json_schema(mode="serialization")
+    )
+    text = post("fast")
+    unit = {
+        "llm_product": "chatgpt",
+        "sentiment": "positive",
+        "condition": "anxiety",
+        "perspective": "emotional_support",
+        "value": "human_welfare",
+        "quote": "words that never appear in the post",
+    }
+    with pytest.raises(ValueError, match="verbatim"):
+        fast.model_validate({"relevant": True, "units": [unit]}, context={"text": text})
+
+
+def test_results_committed_in_batches_before_reported(server, tmp_path):
+    texts = [post(f"batch{i}") for i in range(40)]
+    server.add_texts(texts)
+    seen: list[int] = []
+    path = tmp_path / "study.sqlite"
+    cfg = EngineConfig(model="gpt-4o-mini", base_url=server.base_url, concurrency=40)
+    key = RunKey(CB.version, cfg.model, SPEC.prompt_hash)
+
+    def on_result(r: TextResult) -> None:  # every reported result is already committed
+        con = sqlite3.connect(path)
+        q = "SELECT count(*) FROM results WHERE text_hash=?"
+        (n,) = con.execute(q, (r.text_hash,)).fetchone()
+        con.close()
+        seen.append(n)
+
+    with Store(path) as store:
+        stats = asyncio.run(
+            Engine(SPEC, cfg, CB, on_result=on_result).run(
+                [(text_key(t), t) for t in texts], store, key
+            )
+        )
+    assert stats.statuses["coded"] == 40 and seen == [1] * 40

@@ -9,7 +9,11 @@ from pydantic import ValidationError
 
 from vsdstats.codebook import load_codebook
 from vsdstats.coding.quotes import normalize, quote_in_text, word_count
-from vsdstats.coding.response import build_response_model, extraction_to_units
+from vsdstats.coding.response import (
+    build_response_model,
+    extraction_to_units,
+    post_text_context,
+)
 
 CB = load_codebook()
 MODEL = build_response_model(CB)
@@ -114,3 +118,31 @@ def test_any_five_word_substring_is_found(words, seps, data):
     gaps = data.draw(st.lists(SPACE, min_size=j - i, max_size=j - i))
     quote = "".join(w + g for w, g in zip(words[i:j], gaps, strict=True)).translate(SWAP)
     assert quote_in_text(quote, text)
+
+
+def test_post_text_context_checks_quotes_without_pydantic_context():
+    bad = {"relevant": True, "units": [unit(quote="ChatGPT cured my depression forever")]}
+    with post_text_context(POST), pytest.raises(ValidationError, match="not a verbatim"):
+        MODEL.model_validate(bad)
+    assert MODEL.model_validate(bad).units  # outside the block: length check only
+    with post_text_context("some other post entirely"):
+        assert check({"relevant": True, "units": [unit()]})  # explicit context wins
+
+
+def test_post_text_context_is_per_task():
+    import asyncio
+
+    async def one(text: str, quote: str) -> bool:
+        with post_text_context(text):
+            await asyncio.sleep(0.01)  # the other task sets its own post meanwhile
+            try:
+                MODEL.model_validate({"relevant": True, "units": [unit(quote=quote)]})
+            except ValidationError:
+                return False
+            return True
+
+    async def both() -> list[bool]:
+        other = "Somebody else wrote a different post about Claude helping with stress."
+        return await asyncio.gather(one(POST, QUOTE), one(other, QUOTE))
+
+    assert asyncio.run(both()) == [True, False]

@@ -11,22 +11,32 @@ Validation (messages are written for the model: instructor feeds them back on re
 - every label must be a code of its dimension;
 - ``quote`` must have at least :data:`MIN_QUOTE_WORDS` words and -- when the validation
   context holds the post (``{"text": post_text}``) -- occur verbatim in the post after
-  :func:`vsdstats.coding.quotes.normalize` (case-sensitive).  Without a context the
-  verbatim check is skipped (e.g. when re-reading stored JSON), so always pass it when
-  validating model output;
+  :func:`vsdstats.coding.quotes.normalize` (case-sensitive).  Without a context (and
+  outside :func:`post_text_context`) the verbatim check is skipped (e.g. when
+  re-reading stored JSON), so always pass one of them when validating model output;
 - ``relevant=False`` requires no units and ``relevant=True`` at least one.
 
-With instructor (>= 1.6; checked against 1.17) pass the post as
-``client.chat.completions.create(..., response_model=spec.response_model,
-context={"text": post_text})``; the older ``validation_context=`` keyword is accepted by
-instructor as a deprecated alias and reaches the same pydantic ``info.context``.  Note
-that instructor also renders the messages as Jinja templates when a context is given:
-:meth:`vsdstats.coding.prompt.PromptSpec.messages` escapes Jinja markers for that reason.
+The post reaches the validators in one of two ways:
+
+- pydantic's validation context, ``Model.model_validate_json(data, context={"text":
+  post_text})`` (batch mode, tests), which instructor (>= 1.6; checked against 1.17) also
+  forwards as ``create(..., context={"text": post_text})``.  But instructor then renders
+  every message as a Jinja template on every call (the ~10 KB system prompt included),
+  which costs more CPU than the rest of a request;
+- :func:`post_text_context` (a :class:`contextvars.ContextVar`, so each asyncio task sees
+  its own post), used by the engine: instructor is called *without* ``context=`` and does
+  no templating, while validation -- and instructor's retries with the error fed back --
+  is exactly the same.  An explicit validation context takes precedence.
+
+:meth:`vsdstats.coding.prompt.PromptSpec.messages` escapes Jinja markers either way.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -51,6 +61,7 @@ __all__ = [
     "UnitBase",
     "build_response_model",
     "extraction_to_units",
+    "post_text_context",
 ]
 
 #: Minimum number of words in a quote (see :func:`vsdstats.coding.quotes.word_count`).
@@ -59,11 +70,30 @@ MIN_QUOTE_WORDS = 5
 UNIT_FIELDS = ("llm_product", "sentiment", "condition", "perspective", "value")
 
 
+_POST_TEXT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "vsdstats_post_text", default=None
+)
+
+
+@contextmanager
+def post_text_context(text: str) -> Iterator[None]:
+    """Within the block (in this task/thread only), validate quotes against ``text``.
+
+    Used when validating without a pydantic context, e.g. inside instructor called
+    without ``context=``; an explicit ``context={"text": ...}`` still wins.
+    """
+    token = _POST_TEXT.set(text)
+    try:
+        yield
+    finally:
+        _POST_TEXT.reset(token)
+
+
 def _post_text(info: ValidationInfo) -> str | None:
     ctx = info.context
     if isinstance(ctx, dict) and isinstance(ctx.get("text"), str):
         return ctx["text"]
-    return None
+    return _POST_TEXT.get()
 
 
 class UnitBase(BaseModel):

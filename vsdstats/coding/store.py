@@ -4,7 +4,8 @@ Rows are keyed by ``(codebook_version, model, prompt_hash, text_hash)``, so a re
 with the same codebook, model and prompt finds finished texts and sends no request
 for them, while a new model or prompt version codes everything afresh beside the
 old results.  The database runs in WAL mode with ``synchronous=NORMAL``: every
-finished text is committed in its own small transaction, so a process killed at any
+finished text is committed (alone, or with the others that finished at the same moment,
+in one small transaction) before it is reported done, so a process killed at any
 moment (even ``kill -9``) loses at most the texts that were still in flight.  Only
 a power loss can drop the last few commits (``synchronous=FULL`` via ``durable=True``
 closes that too, at the price of one fsync per text).
@@ -142,13 +143,23 @@ class Store:
     # ------------------------------------------------------------ results
     def put(self, key: RunKey, r: TextResult) -> None:
         """Insert or replace one result in its own transaction (committed on return)."""
-        row = asdict(r)
-        row["units_json"] = json.dumps(row.pop("units"), ensure_ascii=False, sort_keys=True)
-        row.update(asdict(key))
-        cols = ", ".join(row)
-        marks = ", ".join(f":{c}" for c in row)
+        self.put_many(key, [r])
+
+    def put_many(self, key: RunKey, results: list[TextResult]) -> None:
+        """Insert or replace results in one transaction (all committed on return)."""
+        if not results:
+            return
+        k = asdict(key)
+        rows = []
+        for r in results:
+            row = asdict(r)
+            row["units_json"] = json.dumps(row.pop("units"), ensure_ascii=False, sort_keys=True)
+            row.update(k)
+            rows.append(row)
+        cols = ", ".join(rows[0])
+        marks = ", ".join(f":{c}" for c in rows[0])
         with self._tx():
-            self.con.execute(f"INSERT OR REPLACE INTO results ({cols}) VALUES ({marks})", row)
+            self.con.executemany(f"INSERT OR REPLACE INTO results ({cols}) VALUES ({marks})", rows)
 
     def done(self, key: RunKey, *, include_failed: bool = False) -> set[str]:
         """Text hashes already finished under ``key`` (and failed ones if asked)."""
