@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from vsdstats.codebook import Codebook
+from vsdstats.stats.glmm import wald_table
 from vsdstats.stats import (
     ChisqResult,
     MixedLogitResult,
@@ -259,14 +260,23 @@ GLMM_DIGITS = 6
 def _round_glmm(fit: MixedLogitResult) -> None:
     """Round GLMM numbers to GLMM_DIGITS significant digits, in place.
 
-    Optimizer results move in the 9th digit with BLAS threading and R builds (R's own
-    reruns differ at about 1e-6), so the published numbers keep 6 significant digits
-    and tables stay byte-identical across machines.
+    Optimizer results move in the 9th digit from run to run (R's own reruns differ at
+    about 1e-6), so estimates, standard errors and variances keep 6 significant digits
+    and everything derived (z, p, odds ratios, Wald CIs) is recomputed from the rounded
+    values: p for |z| ~ 20 would otherwise amplify a 1e-9 wobble into its 6th digit.
+    Tables then stay byte-identical between runs.
     """
-    for frame in (fit.fixed, fit.random):
-        for col in frame.columns:
-            if pd.api.types.is_float_dtype(frame[col]):
-                frame[col] = [float(f"{v:.{GLMM_DIGITS}g}") for v in frame[col]]
+
+    def sig(x: pd.Series) -> np.ndarray:
+        return np.array([float(f"{v:.{GLMM_DIGITS}g}") for v in x], dtype=float)
+
+    est, se = sig(fit.fixed["estimate"]), sig(fit.fixed["std_error"])
+    table = wald_table(list(fit.fixed["term"]), est, se, fit.conf)
+    for col in table.columns.drop("term"):
+        fit.fixed[col] = sig(table[col])
+    for col in fit.random.columns:
+        if pd.api.types.is_float_dtype(fit.random[col]):
+            fit.random[col] = sig(fit.random[col])
 
 
 def compute(

@@ -217,7 +217,9 @@ def _prepare(data: pd.DataFrame, f: _Formula) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def _fixed_table(terms: list[str], est: np.ndarray, se: np.ndarray, conf: float) -> pd.DataFrame:
+def wald_table(terms: list[str], est: np.ndarray, se: np.ndarray, conf: float) -> pd.DataFrame:
+    """Tidy fixed effects from estimates and standard errors: z = b / se,
+    p = 2 * (1 - Phi(|z|)), Wald CI b -/+ z_(1+conf)/2 * se, and their exponentials."""
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
     q = stats.norm.ppf(0.5 + conf / 2)
@@ -304,7 +306,7 @@ def _fit_r(f: _Formula, formula: str, d: pd.DataFrame, engine: str, conf: float)
     v = res.value
     get = dict(zip(v.names, v, strict=True))
     terms = [str(t) for t in get["beta"].names]
-    fixed = _fixed_table(terms, np.array(get["beta"]), np.array(get["se"]), conf)
+    fixed = wald_table(terms, np.array(get["beta"]), np.array(get["se"]), conf)
     var = np.array(get["re_var"], dtype=float)
     random = pd.DataFrame(
         {
@@ -367,7 +369,7 @@ def _fit_statsmodels(f: _Formula, formula: str, d: pd.DataFrame, conf: float):
         warnings.warn(w.message, w.category, stacklevel=4)
     converged = not any("converge" in n.lower() for n in notes)
     terms = [_r_style_term(n) for n in model.exog_names[: model.k_fep]]
-    fixed = _fixed_table(terms, res.fe_mean, res.fe_sd, conf)
+    fixed = wald_table(terms, res.fe_mean, res.fe_sd, conf)
     var = np.exp(2 * np.asarray(res.vcp_mean, dtype=float))
     random = pd.DataFrame(
         {"group": list(model.vcp_names), "term": "(Intercept)", "variance": var, "sd": np.sqrt(var)}
