@@ -15,7 +15,8 @@ Behaviours: ``ok`` (valid extraction), ``not_relevant``, ``invalid_json``, ``bad
 ``500``, ``slow`` (sleeps ``slow_delay`` s, past the client timeout, then answers),
 ``drop`` (closes the connection without answering).  Each request is counted per text
 (``counts``) and logged with its arrival time (``log``); with ``record=True`` its JSON
-body is kept too (``requests(text)``).
+body is kept too (``requests(text)``).  ``GET /_stats?since=N`` returns the latencies of
+the chat requests from the N-th on and the server process's CPU time (for benchmarks).
 
 Run it in a thread (``with FakeOpenAI(...) as srv: srv.base_url``) or as a separate
 process: ``python tests/fake_openai.py --delay 0.5 --texts texts.json`` prints
@@ -151,6 +152,18 @@ class FakeOpenAI:
             self.state.log.clear()
 
     # ------------------------------------------------------------ lifecycle
+    def stats(self, query: str = "") -> dict[str, Any]:
+        """Chat latencies (from the ``since``-th request on) and this process's CPU time."""
+        since = int(dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv).get("since", 0))
+        lat = self.state.latencies[since:]
+        return {
+            "n": len(self.state.latencies),
+            "count": len(lat),
+            "mean": sum(lat) / len(lat) if lat else None,
+            "max": max(lat) if lat else None,
+            "cpu_s": time.process_time(),
+        }
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
@@ -221,7 +234,11 @@ class FakeOpenAI:
                     body = await _read_chunked(reader)
                 else:
                     body = await reader.readexactly(int(headers.get("content-length", "0")))
-                resp = await self._route(method, target.split("?", 1)[0], headers, body)
+                path, _, query = target.partition("?")
+                if method == "GET" and path == "/_stats":
+                    resp = 200, {}, json.dumps(self.stats(query)).encode()
+                else:
+                    resp = await self._route(method, path, headers, body)
                 if resp is None:  # drop the connection
                     writer.transport.abort()
                     return

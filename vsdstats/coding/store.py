@@ -121,12 +121,18 @@ class TextResult:
 
 
 class Store:
-    """SQLite store of text-level results; use from one thread (the writer)."""
+    """SQLite store of text-level results; use from one thread (the writer).
+
+    Several processes may each open one (``--workers``): a write waits for the others'
+    (``busy_timeout``) instead of failing.
+    """
 
     def __init__(self, path: str | Path, *, durable: bool = False) -> None:
         self.path = Path(path)
+        self.durable = durable
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.con.execute("PRAGMA busy_timeout=30000")  # other writers: wait, do not fail
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self.con.executescript(_SCHEMA)

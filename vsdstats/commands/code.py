@@ -6,6 +6,8 @@ the result is mapped to every post with that text.  Results live in
 for finished texts, and a killed run resumes where it stopped.  Outputs in STUDY:
 ``coded_units.parquet/.csv``, ``post_status.parquet/.csv`` and ``code_summary.json``.
 The API key is read from an environment variable and never printed or written.
+``--workers N`` codes in N processes (see :mod:`vsdstats.coding.workers`), each reading
+the key from the same environment variable.
 """
 
 from __future__ import annotations
@@ -201,6 +203,13 @@ def print_summary(summary: dict[str, Any]) -> None:
     show_default=True,
     help="requests in flight",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="processes coding in parallel (concurrency, --rpm and --tpm split evenly across them)",
+)
 @click.option("--rpm", type=float, default=None, help="requests per minute limit")
 @click.option("--tpm", type=float, default=None, help="tokens per minute limit")
 @click.option(
@@ -254,6 +263,9 @@ def run_code(**kw: Any) -> int:
         _fail("--model is required (or use --baseline)")
     if kw["baseline"] and kw["batch"]:
         _fail("--baseline and --batch exclude each other")
+    if kw["workers"] > 1 and (kw["baseline"] or kw["batch"]):
+        mode = "--baseline" if kw["baseline"] else "--batch"
+        _fail(f"--workers > 1 is for LLM requests only; {mode} runs in one process (--workers 1)")
     try:
         cb = load_codebook(kw["codebook_path"])
         posts = load_posts(inp, kw["limit"])
@@ -369,6 +381,8 @@ def _run_llm(
         base_url=kw["base_url"],
         mode=kw["mode"],
         concurrency=kw["concurrency"],
+        workers=kw["workers"],
+        api_key_env=kw["api_key_env"],
         rpm=kw["rpm"],
         tpm=kw["tpm"],
         max_retries=kw["max_retries"],
