@@ -163,6 +163,22 @@ class RunStats:
         if self.cost_usd is not None:
             self.cost_usd = None if r.cost_usd is None else self.cost_usd + r.cost_usd
 
+    def merge(self, other: RunStats) -> None:
+        """Add another run's counters (e.g. a worker process's) to these."""
+        self.texts += other.texts
+        self.statuses.update(other.statuses)
+        for f in (
+            "requests",
+            "http_retries",
+            "validation_retries",
+            "prompt_tokens",
+            "completion_tokens",
+            "cached_tokens",
+        ):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+        both = self.cost_usd is not None and other.cost_usd is not None
+        self.cost_usd = self.cost_usd + other.cost_usd if both else None
+
 
 def make_client(cfg: EngineConfig) -> Any:
     """instructor's AsyncInstructor over ``openai.AsyncOpenAI`` (no client-side retries)."""

@@ -153,7 +153,7 @@ async def run_workers(
             inbox.close()
         q.close()
     for i in range(n):
-        _merge(stats, finished[i])
+        stats.merge(finished[i])
     stats.elapsed_s = time.perf_counter() - t0
     return stats
 
@@ -170,21 +170,6 @@ def _take(q: Any, timeout: float) -> list[tuple[str, int, Any]]:
         except queue.Empty:
             break
     return out
-
-
-def _merge(a: RunStats, b: RunStats) -> None:
-    a.texts += b.texts
-    a.statuses.update(b.statuses)
-    for f in (
-        "requests",
-        "http_retries",
-        "validation_retries",
-        "prompt_tokens",
-        "completion_tokens",
-        "cached_tokens",
-    ):
-        setattr(a, f, getattr(a, f) + getattr(b, f))
-    a.cost_usd = None if a.cost_usd is None or b.cost_usd is None else a.cost_usd + b.cost_usd
 
 
 def _worker_main(

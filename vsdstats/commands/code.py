@@ -415,22 +415,7 @@ def _run_llm(
                 click.echo(f"re-sending {len(items)} text(s) as ordinary requests", err=True)
         if items:
             more = await Engine(spec, cfg, cb, on_result=prog).run(items, store, key)
-            _merge(stats, more)
+            stats.merge(more)
         return stats
 
     return asyncio.run(go())
-
-
-def _merge(a: Any, b: Any) -> None:
-    a.texts += b.texts
-    a.statuses.update(b.statuses)
-    for f in (
-        "requests",
-        "http_retries",
-        "validation_retries",
-        "prompt_tokens",
-        "completion_tokens",
-        "cached_tokens",
-    ):
-        setattr(a, f, getattr(a, f) + getattr(b, f))
-    a.cost_usd = None if a.cost_usd is None or b.cost_usd is None else a.cost_usd + b.cost_usd
