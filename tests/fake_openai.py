@@ -13,10 +13,13 @@ Behaviours: ``ok`` (valid extraction), ``not_relevant``, ``invalid_json``, ``bad
 (a label outside the codebook), ``bad_quote`` (a quote not in the post), ``inject``
 (complies with an injection: label ``happy``), ``refuse``, ``429`` (with ``Retry-After``),
 ``500``, ``slow`` (sleeps ``slow_delay`` s, past the client timeout, then answers),
-``drop`` (closes the connection without answering).  Each request is counted per text
-(``counts``) and logged with its arrival time (``log``); with ``record=True`` its JSON
-body is kept too (``requests(text)``).  ``GET /_stats?since=N`` returns the latencies of
-the chat requests from the N-th on and the server process's CPU time (for benchmarks).
+``drop`` (closes the connection without answering), ``echo_url`` (a 400 whose message
+echoes the request URL, query and basic-auth credentials included, as careless proxies
+do).  The request targets (path and query) are kept in ``targets``.  Each request is
+counted per text (``counts``) and logged with its arrival time (``log``); with
+``record=True`` its JSON body is kept too (``requests(text)``).  ``GET /_stats?since=N``
+returns the latencies of the chat requests from the N-th on and the server process's CPU
+time (for benchmarks).
 
 Run it in a thread (``with FakeOpenAI(...) as srv: srv.base_url``) or as a separate
 process: ``python tests/fake_openai.py --delay 0.5 --texts texts.json`` prints
@@ -78,6 +81,7 @@ class _State:
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # text -> requests
+    targets: list[str] = field(default_factory=list)  # request path?query, in order
 
 
 class FakeOpenAI:
@@ -238,7 +242,8 @@ class FakeOpenAI:
                 if method == "GET" and path == "/_stats":
                     resp = 200, {}, json.dumps(self.stats(query)).encode()
                 else:
-                    resp = await self._route(method, path, headers, body)
+                    self.state.targets.append(target)
+                    resp = await self._route(method, path, headers, body, target)
                 if resp is None:  # drop the connection
                     writer.transport.abort()
                     return
@@ -259,11 +264,12 @@ class FakeOpenAI:
             writer.close()
 
     async def _route(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
+        self, method: str, path: str, headers: dict[str, str], body: bytes, target: str = ""
     ) -> tuple[int, dict[str, str], bytes] | None:
         if method == "POST" and path.endswith("/chat/completions"):
             t0 = time.monotonic()
-            status, extra, payload = await self._chat(json.loads(body), live=True)
+            echo = _echo_url(headers, target)
+            status, extra, payload = await self._chat(json.loads(body), live=True, echo=echo)
             self.state.latencies.append(time.monotonic() - t0)
             if status == -1:
                 return None
@@ -314,7 +320,7 @@ class FakeOpenAI:
             return script[min(i, len(script) - 1)]
 
     async def _chat(
-        self, req: dict[str, Any], *, live: bool
+        self, req: dict[str, Any], *, live: bool, echo: str = ""
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         text = self._find_text(req.get("messages", []))
         if self.record and text is not None:
@@ -328,6 +334,8 @@ class FakeOpenAI:
             return 429, {"retry-after": beh.retry_after or "1"}, json.loads(_error("rate limit"))
         if k == "500":
             return 500, {}, json.loads(_error("server error"))
+        if k == "echo_url":
+            return 400, {}, json.loads(_error(f"bad request for url {echo}"))
         if k == "drop":
             return -1, {}, {}
         if k == "slow" and live:
@@ -473,7 +481,24 @@ class FakeOpenAI:
         batch["status"] = "completed"
 
 
-_REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+def _echo_url(headers: dict[str, str], target: str) -> str:
+    """The request URL as the client saw it: basic-auth credentials put back in."""
+    import base64
+
+    auth = headers.get("authorization", "")
+    userinfo = ""
+    if auth.lower().startswith("basic "):
+        userinfo = base64.b64decode(auth.split(" ", 1)[1]).decode("utf-8", "replace") + "@"
+    return f"http://{userinfo}{headers.get('host', '')}{target}"
 
 
 def _error(msg: str) -> bytes:

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vsdstats.coding.engine import PLACEHOLDER_POST_ID, EngineConfig, RunStats, instructor_mode
+from vsdstats.coding.redact import Redactor, redacting_logs
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 BATCH_PRICE_FACTOR = 0.5
@@ -101,7 +102,7 @@ class BatchRunner:
 
         self.spec, self.cfg, self.store, self.key = spec, cfg, store, key
         self.client = client or openai.AsyncOpenAI(
-            api_key=cfg.api_key, base_url=cfg.base_url, max_retries=3, timeout=cfg.timeout
+            api_key=cfg.api_key, **cfg.client_kwargs(), max_retries=3, timeout=cfg.timeout
         )
         self.poll_interval = poll_interval
         self.max_wait = max_wait
@@ -110,6 +111,10 @@ class BatchRunner:
 
     async def run(self, items: list[tuple[str, str]]) -> BatchOutcome:
         """Code ``items`` through batches (resuming recorded ones); see the module doc."""
+        with redacting_logs(Redactor(self.cfg.api_key, self.cfg.base_url)):
+            return await self._run(items)
+
+    async def _run(self, items: list[tuple[str, str]]) -> BatchOutcome:
         out = BatchOutcome()
         texts = dict(items)
         pending = {b: hs for b, hs in self.store.open_batches(self.key).items()}

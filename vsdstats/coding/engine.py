@@ -9,7 +9,8 @@ model) are instructor's ``max_retries``; the openai client itself never retries
 single writer task that commits it to the :class:`~vsdstats.coding.store.Store` (the
 results waiting in its queue together, in one transaction) before it is counted or
 reported.  The API key is held only by the client: it is never logged or stored, and
-failure reasons are scrubbed of it.
+failure reasons and log records are scrubbed of it and of the base URL's credentials
+(:mod:`vsdstats.coding.redact`).
 
 CPU per request matters: at high concurrency the client, not the server, is the limit.
 So the engine
@@ -45,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vsdstats.coding.ratelimit import Pause, TokenBucket, backoff, retry_after
+from vsdstats.coding.redact import Redactor, client_url, has_userinfo, redacting_logs
 from vsdstats.coding.response import post_text_context
 from vsdstats.coding.store import RunKey, Store, TextResult
 
@@ -64,7 +66,6 @@ PRICES: dict[str, tuple[float, float, float]] = {
 }
 MODES = ("json", "tools", "json_schema", "md_json")
 PLACEHOLDER_POST_ID = "__text__"
-_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6})[A-Za-z0-9_\-]+")
 _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "vsdstats_requests", default=None
 )
@@ -106,11 +107,11 @@ def price_for(
 
 @dataclass
 class EngineConfig:
-    """Settings of one coding run (the key is kept out of ``repr``)."""
+    """Settings of one coding run (the key and the base URL are kept out of ``repr``)."""
 
     model: str
     api_key: str = field(default="not-needed", repr=False)
-    base_url: str | None = None
+    base_url: str | None = field(default=None, repr=False)  # may carry credentials
     mode: str = "tools"
     concurrency: int = 16
     rpm: float | None = None
@@ -128,10 +129,14 @@ class EngineConfig:
     api_key_env: str | None = None  # where workers > 1 read the key (never passed to them)
 
     def redact(self, s: str) -> str:
-        """``s`` with the API key (and anything shaped like an OpenAI key) masked."""
-        if self.api_key and len(self.api_key) >= 4 and self.api_key != "not-needed":
-            s = s.replace(self.api_key, "***")
-        return _KEYISH.sub(r"\1***", s)
+        """``s`` with the API key, anything shaped like an OpenAI key, the base URL's
+        credentials and those of any URL in it masked."""
+        return Redactor(self.api_key, self.base_url)(s)
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """``base_url`` and ``default_query`` for ``openai.AsyncOpenAI``."""
+        url, query = client_url(self.base_url)
+        return {"base_url": url, "default_query": query}
 
 
 @dataclass
@@ -198,7 +203,12 @@ def make_client(cfg: EngineConfig) -> Any:
     n = max(1, cfg.concurrency)
     limits = _httpx().Limits(max_connections=n, max_keepalive_connections=n)
     http = None
-    if cfg.http in ("auto", "aiohttp") and _has_aiohttp(openai):
+    if cfg.http == "aiohttp" and has_userinfo(cfg.base_url):
+        raise RuntimeError("http='aiohttp' cannot send a base URL with user:password@ (use httpx)")
+    # aiohttp refuses credentials in the URL beside openai's Authorization header; httpx
+    # sends them as basic auth (e.g. for a proxy in front of a local server).
+    auto = cfg.http == "auto" and not has_userinfo(cfg.base_url)
+    if (auto or cfg.http == "aiohttp") and _has_aiohttp(openai):
         # openai's aiohttp transport: about 1 ms less CPU per request than httpx's pool,
         # which scans every connection on each request.
         try:
@@ -211,7 +221,7 @@ def make_client(cfg: EngineConfig) -> Any:
         http = openai.DefaultAsyncHttpxClient(limits=limits, timeout=cfg.timeout)
     client = openai.AsyncOpenAI(
         api_key=cfg.api_key,
-        base_url=cfg.base_url,
+        **cfg.client_kwargs(),
         max_retries=0,
         timeout=cfg.timeout,
         http_client=http,
@@ -413,6 +423,10 @@ class Engine:
     # ------------------------------------------------------------ public
     async def run(self, items: list[tuple[str, str]], store: Store, key: RunKey) -> RunStats:
         """Code ``items`` (text hash, text); commit each result; return the run's counters."""
+        with redacting_logs(Redactor(self.cfg.api_key, self.cfg.base_url)):
+            return await self._run(items, store, key)
+
+    async def _run(self, items: list[tuple[str, str]], store: Store, key: RunKey) -> RunStats:
         if self.cfg.workers > 1:
             from vsdstats.coding.workers import run_workers
 

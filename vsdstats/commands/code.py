@@ -5,7 +5,9 @@ the result is mapped to every post with that text.  Results live in
 ``STUDY/study.sqlite`` (see :mod:`vsdstats.coding.store`): a rerun sends no request
 for finished texts, and a killed run resumes where it stopped.  Outputs in STUDY:
 ``coded_units.parquet/.csv``, ``post_status.parquet/.csv`` and ``code_summary.json``.
-The API key is read from an environment variable and never printed or written.
+The API key is read from an environment variable and never printed or written; a
+``--base-url`` carrying credentials (``user:password@``, ``?api-key=...``) is stored and
+printed only redacted (:func:`vsdstats.coding.redact.redact_url`).
 ``--workers N`` codes in N processes (see :mod:`vsdstats.coding.workers`), each reading
 the key from the same environment variable.
 """
@@ -252,6 +254,7 @@ def code_cmd(**kw: Any) -> None:
 
 def run_code(**kw: Any) -> int:
     from vsdstats.codebook import CodebookError, load_codebook
+    from vsdstats.coding.redact import Redactor, redact_url
     from vsdstats.coding.store import RunKey, Store, post_tables, write_outputs
     from vsdstats.tables import TableError
 
@@ -290,6 +293,7 @@ def run_code(**kw: Any) -> int:
         done = store.done(key, include_failed=kw["no_retry_failed"])
         todo = [(h, t) for h, t in distinct.items() if h not in done and t.strip()]
         settings = {k: v for k, v in kw.items() if k != "api_key_env"}
+        settings["base_url"] = redact_url(kw["base_url"])
         run_id = store.start_run({**settings, "key": key.__dict__})
         n_todo = sum(per_text[h] for h, _ in todo)
         with _Progress(not kw["no_progress"] and bool(todo), n_todo, per_text) as prog:
@@ -301,6 +305,10 @@ def run_code(**kw: Any) -> int:
             except KeyboardInterrupt:
                 click.echo("interrupted: finished texts are saved; rerun to resume", err=True)
                 return 130
+            except Exception as exc:  # e.g. the batch API refusing: one redacted line
+                redact = Redactor(os.environ.get(kw["api_key_env"]), kw["base_url"])
+                msg = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
+                _fail(f"coding stopped: {msg} (finished texts are saved; rerun to resume)", 1)
         results = store.results(key, distinct)
         units, status = post_tables(posts, results)
         written = write_outputs(out, units, status)
