@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import sys
 import types
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vsdstats.connector_kit import (
     check_format,
@@ -22,6 +25,7 @@ from vsdstats.connector_kit import (
     some_keys,
 )
 from vsdstats.platforms import Connector, Reject
+from vsdstats.readers import iter_json_lines, iter_json_values
 
 
 def test_read_guarded_passes_records_and_turns_errors_into_a_reject(tmp_path):
@@ -101,3 +105,67 @@ def test_collect_is_handed_to_live_module(monkeypatch):
     assert list(Live().collect("q", limit=3)) == [("q", 3)]
     with pytest.raises(NotImplementedError, match=r"^dead: live collection is not supported$"):
         Dead().collect("q")
+
+
+# ------------------------------------------------- bad first lines, BOMs, surrogates
+BOM = b"\xef\xbb\xbf"
+GOOD = [{"id": str(i), "text": f"post {i}"} for i in range(1, 6)]
+GOOD_LINES = b"".join(json.dumps(g).encode() + b"\n" for g in GOOD)
+
+
+@given(cut=st.integers(1, len(json.dumps(GOOD[0])) - 1), bom=st.booleans())
+def test_json_lines_are_read_past_a_truncated_first_line(cut, bom):
+    data = (BOM if bom else b"") + json.dumps(GOOD[0]).encode()[:cut] + b"\n" + GOOD_LINES
+    items = list(iter_json_values(io.BytesIO(data), "f.jsonl"))
+    assert isinstance(items[0], Reject) and items[0].line == 1
+    assert items[1:] == [(i + 2, g) for i, g in enumerate(GOOD)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [BOM + GOOD_LINES, BOM + json.dumps(GOOD, indent=2).encode(), BOM + b"\n" + GOOD_LINES],
+    ids=["lines", "document", "bom-line"],
+)
+def test_a_byte_order_mark_is_stripped(data):
+    items = [v for _, v in iter_json_values(io.BytesIO(data), "f.json")]
+    assert items in (GOOD, [GOOD])
+    if b"\n\n" not in data[:8] and data.count(b"\n") == len(GOOD):
+        lines = list(iter_json_lines(io.BytesIO(data), "f.jsonl"))
+        assert [v for _, v in lines] == GOOD
+
+
+def test_a_bad_line_before_a_document_loses_only_that_line():
+    doc = json.dumps({"posts": GOOD}, indent=2).encode()
+    items = list(iter_json_values(io.BytesIO(b'{"posts": [\n' + doc), "f.json"))
+    assert isinstance(items[0], Reject) and items[0].line == 1
+    assert items[1:] == [(2, {"posts": GOOD})]
+
+
+def test_a_broken_document_is_one_reject():
+    doc = json.dumps({"posts": GOOD}, indent=2).encode()
+    items = list(iter_json_values(io.BytesIO(doc[: len(doc) // 2]), "f.json"))
+    assert len(items) == 1 and isinstance(items[0], Reject)
+
+
+@given(
+    surrogate=st.integers(0xD800, 0xDFFF).map(lambda c: f"\\u{c:04x}"),
+    where=st.sampled_from(["key", "value", "nested"]),
+    document=st.booleans(),
+)
+def test_lone_surrogates_become_replacement_characters(surrogate, where, document):
+    rec = {
+        "key": f'{{"a{surrogate}b": "x"}}',
+        "value": f'{{"a": "x{surrogate}"}}',
+        "nested": f'{{"a": [{{"b": {{"c{surrogate}": ["{surrogate}"]}}}}]}}',
+    }[where]
+    data = (rec if document else f"{rec}\n{rec}\n").encode()
+    values = [v for _, v in iter_json_values(io.BytesIO(data), "f.json")]
+    assert values and all(v == values[0] for v in values)
+    text = json.dumps(values, ensure_ascii=False)
+    text.encode("utf-8")  # no lone surrogate is left
+    assert "\ufffd" in text
+
+
+def test_surrogate_pairs_are_kept():
+    data = b'{"t": "\\ud83d\\ude00 ok"}'
+    assert list(iter_json_values(io.BytesIO(data), "f.json")) == [(1, {"t": "\U0001f600 ok"})]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from vsdstats.platforms import Connector, Record, Reject, Source, open_source
+from vsdstats.readers import SNIFF_LINES, loads, strip_bom
 
 T = TypeVar("T")
 CONVERT_ERRORS: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError)
@@ -60,6 +61,25 @@ def peek(stream: BinaryIO, size: int = 1 << 16) -> tuple[bytes, BinaryIO]:
     """The first ``size`` bytes of ``stream`` and a stream that still yields them."""
     head = stream.read(size)
     return head, unread(head, stream)
+
+
+def head_values(head: bytes, limit: int = SNIFF_LINES) -> list[Any]:
+    """JSON values at the start of a file, for ``sniff``: ``[document]`` when ``head`` is
+    one whole document, else the values of those of its first ``limit`` non-blank lines
+    that parse on their own (a truncated or garbled line, or the last line cut off by
+    the head, is skipped).  A BOM is ignored; lone surrogates become U+FFFD."""
+    head = strip_bom(head)
+    try:
+        return [loads(head)]
+    except (ValueError, RecursionError):
+        pass
+    out = []
+    for line in [ln for ln in head.split(b"\n") if ln.strip()][:limit]:
+        try:
+            out.append(loads(line))
+        except (ValueError, RecursionError):
+            continue
+    return out
 
 
 def check_format(connector: Connector, format: str | None) -> None:

@@ -407,7 +407,7 @@ def _rows(
                 rec = Reject(counts.file, rec.source_line or 0, row)
         if isinstance(rec, Reject):
             counts.rejected += 1
-            reason = normalize.masker.mask_mentions(rec.reason)[:MAX_REASON]
+            reason = normalize.masker.mask_mentions(_clean(rec.reason) or "")[:MAX_REASON]
             key = _reason_key(reason)
             if key not in counts.reasons and len(counts.reasons) >= MAX_REASONS:
                 key = "other reasons (see the rejects)"

@@ -11,22 +11,82 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from html.parser import HTMLParser
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from vsdstats.platforms import RawPost, Reject, Source, open_source
 
 JsonLine = tuple[int, Any]
+BOM = b"\xef\xbb\xbf"
+SNIFF_LINES = 20  # non-blank lines looked at to tell JSON lines from a broken document
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def strip_bom(data: bytes) -> bytes:
+    """``data`` without a leading UTF-8 byte-order mark."""
+    return data[3:] if data.startswith(BOM) else data
+
+
+def _fix(s: str) -> str:
+    return _SURROGATE.sub("\ufffd", s)
+
+
+def replace_surrogates(s: str) -> str:
+    """``s`` with lone UTF-16 surrogates replaced by U+FFFD (``s`` itself when valid)."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return _fix(s)
+    return s
+
+
+def scrub_surrogates(value: Any) -> Any:
+    """``value`` with lone UTF-16 surrogates (from escapes like ``"\\ud800"``) in every
+    string, dict key included, replaced by U+FFFD; iterative, so any depth is fine."""
+    if isinstance(value, str):
+        return _fix(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        v = parent[key]
+        if isinstance(v, str):
+            parent[key] = _fix(v)
+        elif isinstance(v, list):
+            stack.extend((v, i) for i in range(len(v)))
+        elif isinstance(v, dict):
+            if any(isinstance(k, str) and _SURROGATE.search(k) for k in v):
+                v = parent[key] = {_fix(k) if isinstance(k, str) else k: x for k, x in v.items()}
+            stack.extend((v, k) for k in v)
+    return root[0]
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` with a leading BOM ignored and lone surrogates replaced by U+FFFD
+    (see :func:`scrub_surrogates`); raises what ``json.loads`` raises."""
+    if isinstance(text, bytes):
+        text = strip_bom(text).decode("utf-8")
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    value = json.loads(text)
+    return scrub_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
 def iter_json_lines(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]:
     """``(line_number, parsed)`` for every non-blank line; a Reject for bad lines.
 
-    Undecodable bytes, truncated or non-JSON lines become ``Reject(name, line, reason)``.
-    An empty file yields one Reject at line 0 so that it is never silently ignored.
+    Undecodable bytes, truncated or non-JSON lines become ``Reject(name, line, reason)``;
+    a BOM at the start is skipped and lone surrogates become U+FFFD.  An empty file
+    yields one Reject at line 0 so that it is never silently ignored.
     """
     seen = False
     for i, raw in enumerate(stream, start=1):
+        if i == 1:
+            raw = strip_bom(raw)
         if not raw.strip():
             continue
         seen = True
@@ -36,7 +96,7 @@ def iter_json_lines(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]:
             yield Reject(name, i, f"undecodable bytes at column {exc.start + 1}")
             continue
         try:
-            yield i, json.loads(text)
+            yield i, loads(text)
         except json.JSONDecodeError as exc:
             yield Reject(name, i, f"not JSON: {exc.msg} (column {exc.colno})")
         except (ValueError, RecursionError) as exc:  # e.g. int too long, nesting too deep
@@ -46,39 +106,80 @@ def iter_json_lines(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]:
 
 
 def load_json_document(stream: BinaryIO, name: str) -> Any | Reject:
-    """The whole stream parsed as one JSON document, or a Reject naming the problem."""
-    data = stream.read()
+    """The whole stream parsed as one JSON document (BOM skipped, lone surrogates
+    replaced), or a Reject naming the problem."""
+    return _document(strip_bom(stream.read()), name)
+
+
+def _document(data: bytes, name: str, first_line: int = 1) -> Any | Reject:
     if not data.strip():
         return Reject(name, 0, "empty file")
     try:
-        return json.loads(data.decode("utf-8"))
+        return loads(data)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + first_line
         return Reject(name, line, f"undecodable bytes at byte {exc.start}")
     except json.JSONDecodeError as exc:
-        return Reject(name, exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})")
+        line = exc.lineno + first_line - 1
+        return Reject(name, line, f"not JSON: {exc.msg} (column {exc.colno})")
     except (ValueError, RecursionError) as exc:  # e.g. int too long, nesting too deep
-        return Reject(name, 1, f"not JSON: {exc}")
+        return Reject(name, first_line, f"not JSON: {exc}")
+
+
+def _parses(line: bytes) -> bool:
+    """Whether one line on its own is a JSON object or array (a JSON-lines record)."""
+    if not line.lstrip().startswith((b"{", b"[")):
+        return False
+    try:
+        return isinstance(loads(line), (dict, list))
+    except (ValueError, RecursionError):
+        return False
+
+
+def looks_like_json_lines(lines: list[bytes]) -> bool:
+    """Whether a file whose non-blank lines start with ``lines`` holds JSON lines: at
+    least half of the first :data:`SNIFF_LINES` are JSON objects or arrays on their own,
+    so a truncated or garbled first line does not hide the good lines after it."""
+    sample = [ln for ln in lines if ln.strip()][:SNIFF_LINES]
+    good = sum(map(_parses, sample))
+    return len(sample) > 1 and good > 0 and 2 * good >= len(sample)
 
 
 def iter_json_values(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]:
     """``(line, value)`` for a file holding one JSON document (line 1) or JSON lines.
 
-    The file is read as JSON lines only when it is not one document but its first
-    non-blank line is; otherwise the document's single Reject is yielded.
+    A leading BOM is skipped.  A file that is not one document is read as JSON lines
+    (one value or Reject per non-blank line) when :func:`looks_like_json_lines`; else,
+    when a document starts at the beginning of one of the first :data:`SNIFF_LINES`
+    lines, each non-blank line before it is a Reject and the document is read from
+    there; otherwise the document's single Reject is yielded.
     """
-    data = stream.read()
-    doc = load_json_document(io.BytesIO(data), name)
+    data = strip_bom(stream.read())
+    doc = _document(data, name)
     if not isinstance(doc, Reject):
         yield 1, doc
         return
-    first = next((ln for ln in data.splitlines() if ln.strip()), b"")
-    if first.strip() != data.strip() and not isinstance(
-        load_json_document(io.BytesIO(first), name), Reject
-    ):
+    lines = list(islice(io.BytesIO(data), 4 * SNIFF_LINES))
+    if looks_like_json_lines(lines):
         yield from iter_json_lines(io.BytesIO(data), name)
-    else:
-        yield doc
+        return
+    yield from _skip_to_document(data, lines, name, doc)
+
+
+def _skip_to_document(data: bytes, lines: list[bytes], name: str, doc: Reject) -> Iterator[Any]:
+    """The document starting at column 0 of a line after bad leading lines, if any."""
+    offset = 0
+    for k, line in enumerate(lines[:SNIFF_LINES], start=1):
+        if k > 1 and line.startswith((b"{", b"[")):
+            later = _document(data[offset:], name, first_line=k)
+            if not isinstance(later, Reject):
+                for i, bad in enumerate(lines[: k - 1], start=1):
+                    if bad.strip():
+                        yield Reject(name, i, "not JSON: a bad line before the document")
+                yield k, later
+                return
+        offset += len(line)
+    yield doc
 
 
 _EPOCH_RE = re.compile(r"^-?\d+(\.\d+)?$")

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vsdstats.models import validate_frame
+from vsdstats.readers import replace_surrogates, scrub_surrogates
 
 SCHEMA = pa.schema(
     [
@@ -69,7 +70,18 @@ def default_secret_path(out: str | Path) -> Path | None:
 
 
 def _batch_table(rows: list[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    """The rows as an Arrow table; lone surrogates (not UTF-8) become U+FFFD."""
+    try:
+        return pa.Table.from_pylist(rows, schema=SCHEMA)
+    except UnicodeEncodeError:
+        clean = [{k: _utf8(v) for k, v in r.items()} for r in rows]
+        return pa.Table.from_pylist(clean, schema=SCHEMA)
+
+
+def _utf8(value: Any) -> Any:
+    """Strings (in dicts and lists too) with lone surrogates replaced by U+FFFD, so that
+    every stored string is valid UTF-8; other values unchanged."""
+    return scrub_surrogates(value) if isinstance(value, (str, dict, list)) else value
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -153,7 +165,7 @@ class ParquetSink(Sink):
         self._writer.write_table(_batch_table(rows))
 
     def reject(self, file: str, line: int, reason: str) -> None:
-        self._csv.writerow([file, line, reason])
+        self._csv.writerow([replace_surrogates(file), line, replace_surrogates(reason)])
 
     def commit(self, report: dict[str, Any]) -> None:
         assert self._writer is not None
@@ -172,7 +184,7 @@ class ParquetSink(Sink):
         runs: list[Any] = []
         if self.report_path.exists():
             runs = json.loads(self.report_path.read_text(encoding="utf-8")).get("runs", [])
-        runs.append(report)
+        runs.append(_utf8(report))
         _atomic_write_text(self.report_path, json.dumps({"runs": runs}, indent=2) + "\n")
 
     def abort(self) -> None:
@@ -240,7 +252,7 @@ class DuckDBSink(Sink):
         self._insert("posts", _batch_table(rows))
 
     def reject(self, file: str, line: int, reason: str) -> None:
-        self._rejects.append((file, line, reason))
+        self._rejects.append((replace_surrogates(file), line, replace_surrogates(reason)))
         if len(self._rejects) >= 10_000:
             self._flush_rejects()
 
@@ -255,6 +267,7 @@ class DuckDBSink(Sink):
 
     def commit(self, report: dict[str, Any]) -> None:
         self._flush_rejects()
+        report = _utf8(report)
         self._con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?)",
             [

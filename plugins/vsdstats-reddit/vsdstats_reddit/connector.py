@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 import zlib
 from collections.abc import Iterator
 from functools import partial
 from typing import BinaryIO
 
-from vsdstats.connector_kit import peek, read_guarded
+from vsdstats.connector_kit import head_values, peek, read_guarded
 from vsdstats.platforms import Connector, Record, Reject, Source
+from vsdstats.readers import SNIFF_LINES, strip_bom
 
 from .dump import read_dump
 from .listing import read_api
@@ -30,27 +30,34 @@ class RedditConnector(Connector):
     version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
-        """``pushshift-ndjson`` for dump lines, ``reddit-api-json`` for API listings."""
-        head = _decompress_head(head).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"["):
-            return API if b'"Listing"' in head[:4096] else None
-        if not head.startswith(b"{"):
-            return None
-        if b'"interactions"' in head[:200] and b"reddit.com" in head:
+        """``pushshift-ndjson`` for dump lines, ``reddit-api-json`` for API listings; the
+        first lines that parse are looked at, so a bad first line does not hide the rest."""
+        head = strip_bom(_decompress_head(head))
+        body = head.lstrip(b" \t\r\n")
+        if b'"interactions"' in body[:200] and b"reddit.com" in head:
             return API  # a PRAW betamax cassette wrapping API responses
-        first = head.split(b"\n", 1)[0]
-        if b'"kind"' in first[:200] and b'"Listing"' in first[:200]:
-            return API
-        try:
-            obj = json.loads(first)
-        except ValueError:  # first line cut by the head, or a pretty-printed document
-            if b'"Listing"' in head[:4096]:
+        values = head_values(head)
+        for value in values:
+            if _is_listing(value):
                 return API
-            keys = (b'"created_utc"', b'"subreddit"')
-            return PUSHSHIFT if all(k in first for k in keys) else None
-        if isinstance(obj, dict) and "created_utc" in obj and ("title" in obj or "body" in obj):
-            return PUSHSHIFT
-        return None
+            if (
+                isinstance(value, dict)
+                and "created_utc" in value
+                and ("title" in value or "body" in value)
+            ):
+                return PUSHSHIFT
+        if values:
+            return None
+        # the first line cut by the head, or a pretty-printed document, after bad lines
+        starts = [ln for ln in body.split(b"\n")[:SNIFF_LINES] if ln.startswith((b"{", b"["))]
+        if not starts:
+            return None
+        body = body[body.index(starts[0]) :]
+        if b'"Listing"' in body[:4096]:
+            return API
+        first = starts[0]
+        keys = (b'"created_utc"', b'"subreddit"')
+        return PUSHSHIFT if all(k in first for k in keys) else None
 
     def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
         """Submissions and comments as RawPosts; everything else as Rejects."""
@@ -69,6 +76,13 @@ class RedditConnector(Connector):
             yield from read_api(stream, name)
         else:
             yield Reject(name, 0, f"unknown format {format!r} (reddit reads {self.formats})")
+
+
+def _is_listing(value: object) -> bool:
+    """A Reddit API Listing, or a list of them (a submission with its comments)."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_listing(v) for v in value)
+    return isinstance(value, dict) and value.get("kind") == "Listing"
 
 
 def _not_reddit(head: bytes) -> str:

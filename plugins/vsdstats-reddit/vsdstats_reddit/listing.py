@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from vsdstats.platforms import Record, Reject
-from vsdstats.readers import iter_json_values
+from vsdstats.readers import iter_json_values, loads
 
 from .things import BadThing, thing_to_post
 
@@ -87,7 +86,7 @@ def _cassette(interactions: list[Any], name: str, line: int, depth: int) -> Iter
             yield Reject(name, line, f"cassette interaction {i}: no request or response body")
             continue
         try:
-            doc = json.loads(body) if isinstance(body, str) else None
+            doc = loads(body) if isinstance(body, str) else None
         except (ValueError, RecursionError):
             doc = None
         if not isinstance(doc, (dict, list)) or (isinstance(doc, dict) and "kind" not in doc):

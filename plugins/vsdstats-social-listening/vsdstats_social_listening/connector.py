@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from functools import partial
 from typing import BinaryIO
 
-from vsdstats.connector_kit import peek, read_guarded
+from vsdstats.connector_kit import head_values, peek, read_guarded
 from vsdstats.platforms import Connector, Record, Reject, Source
 
 from .rows import norm
@@ -16,6 +15,15 @@ from .tables import HEADER_SCAN, is_header, read_csv, read_jsonl
 
 CSV = "brandwatch-csv"
 JSONL = "brandwatch-jsonl"
+
+
+def _is_mention(obj: object) -> bool:
+    """A mention object (or an API page whose first result is one)."""
+    results = obj.get("results") if isinstance(obj, dict) else None
+    if isinstance(results, list) and results:
+        obj = results[0]
+    keys = {norm(str(k)) for k in obj} if isinstance(obj, dict) else set()
+    return "date" in keys and bool(keys & {"fulltext", "snippet"})
 
 
 class SocialListeningConnector(Connector):
@@ -26,24 +34,19 @@ class SocialListeningConnector(Connector):
     version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
-        """``brandwatch-csv`` if a header row is in ``head``, ``brandwatch-jsonl`` if the
-        first line is a mention object; else None."""
+        """``brandwatch-jsonl`` if one of the first lines is a mention object,
+        ``brandwatch-csv`` if a header row is in ``head``; else None."""
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             text = head.decode("utf-16", errors="ignore")
         else:
             text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore")
+        # mention objects among the first lines that parse: a bad first line hides nothing
+        if any(map(_is_mention, head_values(head))):
+            return JSONL
         lines = text.splitlines()
         first = next((ln for ln in lines if ln.strip()), "")
         if first.lstrip().startswith("{"):
-            try:
-                obj = json.loads(first)
-            except ValueError:
-                return None
-            results = obj.get("results") if isinstance(obj, dict) else None
-            if isinstance(results, list) and results:
-                obj = results[0]
-            keys = {norm(str(k)) for k in obj} if isinstance(obj, dict) else set()
-            return JSONL if "date" in keys and keys & {"fulltext", "snippet"} else None
+            return None
         for line in lines[:HEADER_SCAN]:
             for delim in (",", "\t", ";"):
                 try:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, BinaryIO
 
-from vsdstats.connector_kit import read_guarded
+from vsdstats.connector_kit import head_values, read_guarded
 from vsdstats.platforms import Connector, RawPost, Record, Reject, Source
-from vsdstats.readers import iter_json_values
+from vsdstats.readers import iter_json_values, strip_bom
 
 from .tweets import BadTweet, snscrape_to_post, v2_tweet_to_post
 
@@ -47,13 +46,17 @@ class XConnector(Connector):
     version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
-        """The format of a file starting with ``head``, or None if not X data."""
-        head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        first = head.split(b"\n", 1)[0]
-        try:
-            return classify(json.loads(first))
-        except (ValueError, RecursionError):
-            pass  # first line cut off by the head, or a pretty-printed document
+        """The format of a file starting with ``head``, or None if not X data; the first
+        lines that parse are classified, so a bad first line does not hide the rest."""
+        values = head_values(head)
+        for value in values:
+            fmt = classify(value)
+            if fmt is not None:
+                return fmt
+        if values:
+            return None
+        head = strip_bom(head).lstrip(b" \t\r\n")
+        first = head.split(b"\n", 1)[0]  # cut off by the head, or a pretty-printed document
         if _PAGE_RE.match(head):
             return V2 if b'"text"' in head or b'"errors"' in head else None
         if b'"rawContent"' in first or b'"renderedContent"' in first:
