@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -122,3 +124,117 @@ def test_arbitrary_identities_never_survive(identity: str, before: list[str]) ->
     core = identity.strip().lstrip("@").strip()
     assert core.lower() not in PSEUDO.sub("", out).lower().replace(" ".join(before).lower(), "", 1)
     assert any(is_pseudonym(t) for t in PSEUDO.findall(out))
+
+
+# ---- issue 8 item 6: other people's profile links in text
+@pytest.mark.parametrize(
+    "link",
+    [
+        "twitter.com/{h}",
+        "https://x.com/{h}",
+        "https://mobile.twitter.com/{h}/status/1790000000000000001",
+        "https://x.com/intent/user?screen_name={h}",
+        "https://www.instagram.com/{h}/",
+        "https://facebook.com/{h}",
+        "https://bsky.app/profile/{h}.bsky.social",
+        "[@someone](https://x.com/{h})",
+        "https://www.reddit.com/u/{h}",
+        "https://www.reddit.com/user/{h}/",
+        "https://www.youtube.com/@{h}",
+        "https://www.tiktok.com/@{h}/video/7301",
+        "https://fedi.example/@{h}",
+        "https://fedi.example/users/{h}/statuses/1",
+        "https://www.threads.net/@{h}",
+    ],
+)
+def test_profile_links_masked(link: str) -> None:
+    handle = "Zorblax_9"
+    out = M.mask_text(f"see {link.format(h=handle)} for more")
+    assert handle.lower() not in out.lower()
+    assert PSEUDO.search(out)
+
+
+def test_site_pages_are_not_profiles() -> None:
+    text = "x.com/i/web/status/1 x.com/home x.com/search?q=a instagram.com/p/Cx1 box.com/zorb"
+    assert M.mask_text(text) == text
+
+
+@given(handle=st.from_regex(r"[A-Za-z][A-Za-z0-9_]{3,14}", fullmatch=True), site=st.sampled_from(
+    ["twitter.com/", "x.com/", "instagram.com/", "facebook.com/", "bsky.app/profile/"]
+))  # fmt: skip
+def test_arbitrary_profile_links_never_survive(handle: str, site: str) -> None:
+    assume(handle.lower() not in {"home", "search", "explore", "intent", "share", "login"})
+    out = M.mask_text(f"follow https://{site}{handle} now")
+    assert out == f"follow https://{site}{p(handle)} now"
+
+
+# ---- issue 8 item 7: look-alikes of a known identity
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "ｑｂｌｏｒｐ",  # fullwidth
+        "qbl\u043er\u0440",  # Cyrillic o and r
+        "qb\u200blorp",  # zero-width space inside
+        "q\u200db\u2060lorp",  # joiners
+        "𝐪𝐛𝐥𝐨𝐫𝐩",  # mathematical bold
+        "QBL\u041eRP",  # Cyrillic capital O
+    ],
+)
+def test_lookalike_identities_scrubbed(variant: str) -> None:
+    author = pseudonymize("qblorp", SECRET, "synth")
+    out = M.mask_text(f"I am {variant}, hi", author_keys=("qblorp",))
+    assert out == f"I am {author}, hi"
+    assert re.fullmatch(r"cc @a_[0-9a-f]{24}", M.mask_text(f"cc @{variant}"))
+
+
+def test_lookalike_scrub_keeps_other_words() -> None:
+    text = "qblorpish ｑｂｌｏｒｐｉｓｈ café 👨\u200d👩\u200d👧"
+    assert M.mask_text(text, author_keys=("qblorp",)) == text
+
+
+# ---- issue 8 item 8: e-mail variants and phone numbers
+@pytest.mark.parametrize(
+    "email",
+    [
+        "zed@localhost",
+        "zed@[127.0.0.1]",
+        "zed@127.0.0.1",
+        "zed(at)gmail(dot)com",
+        "zed [at] mail [dot] example [dot] org",
+        "zed{at}mail.example",
+        "zed＠mail.example.org",
+    ],
+)
+def test_email_variants_masked(email: str) -> None:
+    assert M.mask_text(f"write {email} today") == f"write {EMAIL_TOKEN} today"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["+1 415-555-2671", "(415) 555-2671", "+44 20 7946 0958", "020 7946 0958", "+49 30 1234567"],
+)
+def test_phone_numbers_masked(phone: str) -> None:
+    assert M.mask_text(f"call me on {phone} tonight") == "call me on [phone] tonight"
+
+
+_DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1))
+_ORDINARY = st.one_of(  # a bare 10-digit run may be a real phone number: not here
+    st.integers(0, 10**6).map(str),
+    st.integers(1900, 2100).map(str),
+    _DATES.map(lambda d: d.isoformat()),
+    _DATES.map(lambda d: d.strftime("%d/%m/%Y")),
+    _DATES.map(lambda d: d.strftime("%d.%m.%Y")),
+    st.datetimes(datetime(1900, 1, 1), datetime(2100, 1, 1)).map(
+        lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
+    ),
+    st.integers(1, 1000).map(lambda n: f"I took {n} mg"),
+    st.decimals(0, 10**6, places=2).map(lambda d: f"${d:,}"),
+    st.integers(10**17, 10**19).map(lambda n: f"post {n}"),
+    st.integers(10**5, 10**8).map(lambda n: f"{n:,} views"),
+)
+
+
+@given(st.lists(_ORDINARY, min_size=1, max_size=4))
+def test_ordinary_numbers_not_masked_as_phones(parts: list[str]) -> None:
+    text = "on " + ", ".join(parts) + " ok"
+    assert M.mask_text(text) == text
