@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +48,7 @@ from vsdstats.models import Post
 from vsdstats.platforms import Connector, PluginError, RawPost, Reject, connectors, open_source
 from vsdstats.secretkey import SECRET_BYTES, SecretError, load_secret, secret_id
 from vsdstats.study import StudyError, open_sink, read_posts
+from vsdstats.textnorm import normalize_text, text_hash
 
 __all__ = [
     "FileCounts",
@@ -85,19 +85,7 @@ class Relevance(Protocol):
 
 
 # ------------------------------------------------------------- text hashes
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_WS_RE = re.compile(r"\s+")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, case-folded, URLs removed, whitespace collapsed: the duplicate-text key."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    return _WS_RE.sub(" ", _URL_RE.sub(" ", t)).strip()
-
-
-def text_hash(text: str) -> str:
-    """Hex SHA-256 of :func:`normalize_text`."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8", "surrogatepass")).hexdigest()
+# normalize_text / text_hash: one definition for ingest and coding (vsdstats.textnorm).
 
 
 def _id_key(platform: str, post_id: str) -> int:

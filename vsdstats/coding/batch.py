@@ -9,9 +9,11 @@
 3. poll every ``poll_interval`` seconds until the batch ends, download the output and
    error files, and validate every answer with the same response model and context
    (``spec.response_model.model_validate_json(content, context={"text": text})``);
-4. valid answers are stored like ordinary results; invalid or missing ones are handed
-   back to be re-queued as ordinary requests (which feed the validation error back to
-   the model).  Refusals end as ``failed`` with reason ``refused``.
+4. valid answers are stored like ordinary results, through the same code as the
+   engine's (:mod:`vsdstats.coding.results`: labels checked against the codebook, a
+   label outside it ends ``failed``); invalid or missing ones are handed back to be
+   re-queued as ordinary requests (which feed the validation error back to the model).
+   Refusals end as ``failed`` with reason ``refused``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from vsdstats.coding.engine import PLACEHOLDER_POST_ID, EngineConfig, RunStats, instructor_mode
+from vsdstats.coding.engine import EngineConfig, RunStats, instructor_mode
 from vsdstats.coding.redact import Redactor, redacting_logs
+from vsdstats.coding.results import apply_extraction, apply_usage, short_message, usage_tokens
 from vsdstats.coding.store import RunKey, Store, TextResult
+
+if TYPE_CHECKING:
+    from vsdstats.codebook import Codebook
 
 BATCH_PRICE_FACTOR = 0.5
 TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -92,6 +98,7 @@ class BatchRunner:
         store: Store,
         key: RunKey,
         *,
+        codebook: Codebook,
         client: Any | None = None,
         poll_interval: float = 30.0,
         max_wait: float | None = None,
@@ -101,6 +108,7 @@ class BatchRunner:
         import openai
 
         self.spec, self.cfg, self.store, self.key = spec, cfg, store, key
+        self.codebook = codebook
         self.client = client or openai.AsyncOpenAI(
             api_key=cfg.api_key, **cfg.client_kwargs(), max_retries=3, timeout=cfg.timeout
         )
@@ -177,23 +185,15 @@ class BatchRunner:
             out.requeue.append((h, text))
             out.reasons[h] = f"batch error: {err.get('code') or resp.get('status_code')}"
             return
-        u = body.get("usage") or {}
-        cached = (u.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
         r = TextResult(
             text_hash=h,
             status="failed",
             coder="llm",
             attempts=1,
             requests=1,
-            prompt_tokens=int(u.get("prompt_tokens") or 0),
-            completion_tokens=int(u.get("completion_tokens") or 0),
-            cached_tokens=int(cached),
             started_at=time.time(),
         )
-        if self.cfg.price is not None:
-            r.cost_usd = self.cfg.price.cost(
-                r.prompt_tokens, r.completion_tokens, r.cached_tokens, BATCH_PRICE_FACTOR
-            )
+        apply_usage(r, usage_tokens(body.get("usage")), self.cfg.price, BATCH_PRICE_FACTOR)
         content, refusal = _content(body, self.cfg.mode)
         if refusal is not None:
             r.reason = "refused"
@@ -204,25 +204,18 @@ class BatchRunner:
                 )
             except ValidationError as exc:
                 out.requeue.append((h, text))
-                out.reasons[h] = f"batch answer invalid: {' '.join(str(exc).split())[:300]}"
+                out.reasons[h] = f"batch answer invalid: {short_message(exc, 300)}"
                 out.stats.add(r, count=False)  # tokens paid; the text is counted when re-sent
                 return
-            self._fill(r, ex)
+            apply_extraction(
+                r,
+                ex,
+                codebook=self.codebook,
+                model=self.cfg.model,
+                codebook_version=self.spec.codebook_version,
+            )
         r.finished_at = time.time()
         self.store.put(self.key, r)
         out.stats.add(r)
         if self.on_result is not None:
             self.on_result(r)
-
-    def _fill(self, r: TextResult, extraction: Any) -> None:
-        from vsdstats.coding.response import extraction_to_units
-
-        units = extraction_to_units(
-            extraction,
-            PLACEHOLDER_POST_ID,
-            coder="llm",
-            model=self.cfg.model,
-            codebook_version=self.spec.codebook_version,
-        )
-        r.units = [u.model_dump(exclude={"post_id"}) for u in units]
-        r.status = "coded" if extraction.relevant else "not_relevant"

@@ -38,7 +38,6 @@ import contextvars
 import functools
 import json
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -48,6 +47,12 @@ from typing import TYPE_CHECKING, Any
 from vsdstats.coding.ratelimit import Pause, TokenBucket, backoff, retry_after
 from vsdstats.coding.redact import Redactor, client_url, has_userinfo, redacting_logs
 from vsdstats.coding.response import post_text_context
+from vsdstats.coding.results import (
+    apply_extraction,
+    apply_usage,
+    short_message,
+    usage_tokens,
+)
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 if TYPE_CHECKING:
@@ -65,7 +70,6 @@ PRICES: dict[str, tuple[float, float, float]] = {
     "gpt-5-nano": (0.05, 0.005, 0.40),
 }
 MODES = ("json", "tools", "json_schema", "md_json")
-PLACEHOLDER_POST_ID = "__text__"
 _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "vsdstats_requests", default=None
 )
@@ -331,14 +335,16 @@ def classify(exc: BaseException) -> _Failure:
         if isinstance(e, openai.APITimeoutError):
             dropped = _dropped(chain)  # aiohttp transport: a drop arrives as a timeout
             if dropped is not None:
-                return _Failure("transient", f"connection error: {_msg(dropped)}", usage=usage)
+                return _Failure(
+                    "transient", f"connection error: {short_message(dropped)}", usage=usage
+                )
             return _Failure("transient", "timeout", usage=usage)
         if isinstance(e, openai.APIConnectionError):
-            return _Failure("transient", f"connection error: {_msg(e)}", usage=usage)
+            return _Failure("transient", f"connection error: {short_message(e)}", usage=usage)
         if isinstance(e, openai.APIStatusError):
             code = e.status_code
             wait = retry_after(e.response.headers) if e.response is not None else None
-            reason = f"http {code}: {_msg(e)}"
+            reason = f"http {code}: {short_message(e)}"
             kind = "transient" if code in (408, 409, 429) or code >= 500 else "fatal"
             return _Failure(kind, reason, wait=wait, usage=usage)
         if isinstance(e, AssertionError) and "Unable to generate a response" in str(e):
@@ -348,7 +354,7 @@ def classify(exc: BaseException) -> _Failure:
     n = getattr(exc, "n_attempts", None)
     last = chain[1] if len(chain) > 1 else exc
     head = f"validation failed after {n} attempt(s)" if n else "validation failed"
-    return _Failure("validation", f"{head}: {_msg(last)}", usage=usage)
+    return _Failure("validation", f"{head}: {short_message(last)}", usage=usage)
 
 
 def _dropped(chain: list[BaseException]) -> BaseException | None:
@@ -372,26 +378,6 @@ def _refused(exc: BaseException) -> bool:
         return bool(comp.choices[0].message.refusal)  # type: ignore[union-attr]
     except (AttributeError, IndexError, TypeError):
         return False
-
-
-_PYDANTIC_URL = re.compile(r"\s*For further information visit \S+")
-
-
-def _msg(e: BaseException) -> str:
-    s = " ".join(_PYDANTIC_URL.sub("", str(e)).split())
-    return s[:600] + ("..." if len(s) > 600 else "")
-
-
-def _usage(u: Any) -> tuple[int, int, int]:
-    if u is None:
-        return 0, 0, 0
-    details = getattr(u, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", 0) or 0
-    return (
-        int(getattr(u, "prompt_tokens", 0) or 0),
-        int(getattr(u, "completion_tokens", 0) or 0),
-        int(cached),
-    )
 
 
 class Engine:
@@ -510,7 +496,13 @@ class Engine:
             usage = getattr(extraction, "_total_usage", None) or completion.usage
             self._account(tokens, usage, box[0] - before, text)
             fail = None
-            self._finish_ok(r, extraction)
+            apply_extraction(
+                r,
+                extraction,
+                codebook=self.codebook,
+                model=self.cfg.model,
+                codebook_version=self.spec.codebook_version,
+            )
             break
         if fail is not None:
             r.status, r.units = "failed", []
@@ -518,33 +510,11 @@ class Engine:
             r.reason = self.cfg.redact(fail.reason + tail)
         r.requests = box[0]
         r.validation_retries = max(0, r.requests - r.attempts)
-        r.prompt_tokens, r.completion_tokens, r.cached_tokens = tokens
-        if self.cfg.price is not None:
-            r.cost_usd = self.cfg.price.cost(*tokens[:2], tokens[2], self.cfg.price_factor)
+        apply_usage(r, (tokens[0], tokens[1], tokens[2]), self.cfg.price, self.cfg.price_factor)
         r.finished_at = time.time()
         return r
 
     # ------------------------------------------------------------ helpers
-    def _finish_ok(self, r: TextResult, extraction: Any) -> None:
-        from vsdstats.coding.response import extraction_to_units
-
-        units = extraction_to_units(
-            extraction,
-            PLACEHOLDER_POST_ID,
-            coder="llm",
-            model=self.cfg.model,
-            codebook_version=self.spec.codebook_version,
-        )
-        try:
-            for u in units:  # belt and braces: the response model checked these already
-                u.check(self.codebook)
-        except ValueError as exc:
-            r.status, r.reason = "failed", f"label outside the codebook: {_msg(exc)}"
-            return
-        r.units = [u.model_dump(exclude={"post_id"}) for u in units]
-        r.status = "coded" if extraction.relevant else "not_relevant"
-        r.reason = None
-
     def _estimate(self, text: str) -> int:
         user = len(json.dumps(self.spec.user_content(text))) // 4
         return self._system_tokens + user + self._schema_tokens + 400
@@ -557,7 +527,7 @@ class Engine:
             await self.tpm.acquire(self._estimate(text))
 
     def _account(self, tokens: list[int], usage: Any, n_requests: int, text: str) -> None:
-        p, c, cached = _usage(usage)
+        p, c, cached = usage_tokens(usage)
         tokens[0] += p
         tokens[1] += c
         tokens[2] += cached

@@ -15,13 +15,10 @@ The API key is never passed to, and so never written by, this module.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,10 +26,10 @@ from typing import Any
 
 import pandas as pd
 
+from vsdstats.textnorm import EMPTY_HASH, text_hash
+
 FINISHED = ("coded", "not_relevant")
 STATUSES = ("coded", "not_relevant", "failed")
-
-_WS = re.compile(r"\s+")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -76,14 +73,9 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-def normalize_text(text: str) -> str:
-    """NFKC, casefolded, whitespace collapsed and stripped."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
 def text_key(text: str) -> str:
-    """sha256 (hex) of the normalized text: identical texts are coded once."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+    """:func:`vsdstats.textnorm.text_hash`: texts that are "the same" are coded once."""
+    return text_hash(text)
 
 
 @dataclass(frozen=True)
@@ -271,7 +263,8 @@ def post_tables(
     """(coded_units, post_status) for ``posts`` (post_id, text_hash[, text]).
 
     Text-level results are mapped to every post with that text.  A post whose text has
-    no result is ``failed`` ("not coded (run interrupted?)"); an empty text is
+    no result is ``failed`` ("not coded (run interrupted?)"); a text with nothing to
+    code (blank, or only links: :data:`~vsdstats.textnorm.EMPTY_HASH`) is
     ``not_relevant`` without a request.
     """
     from vsdstats.models import CODED_UNIT_COLUMNS
@@ -281,8 +274,9 @@ def post_tables(
     texts = posts["text"] if "text" in posts.columns else None
     for i, (pid, h) in enumerate(zip(posts["post_id"], posts["text_hash"], strict=True)):
         r = results.get(h)
-        if r is None and texts is not None and not str(texts.iloc[i]).strip():
-            status.append(_status(pid, h, "not_relevant", 0, "empty text (not sent)"))
+        empty = h == EMPTY_HASH or (texts is not None and not str(texts.iloc[i]).strip())
+        if r is None and empty:
+            status.append(_status(pid, h, "not_relevant", 0, "no text to code (not sent)"))
             continue
         if r is None:
             status.append(_status(pid, h, "failed", 0, "not coded (run interrupted?)"))

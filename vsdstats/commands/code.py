@@ -1,7 +1,9 @@
 """``vsdstats code``: code posts against the codebook with an LLM (or the offline baseline).
 
-Identical texts (after NFKC, casefolding and whitespace collapsing) are coded once and
-the result is mapped to every post with that text.  Results live in
+Identical texts (after NFKC, casefolding, link removal and whitespace collapsing: the
+same definition as ingest's duplicate texts, :mod:`vsdstats.textnorm`) are coded once
+and the result is mapped to every post with that text; a text with nothing left to code
+(blank, or only links) is ``not_relevant`` without a request.  Results live in
 ``STUDY/study.sqlite`` (see :mod:`vsdstats.coding.store`): a rerun sends no request
 for finished texts, and a killed run resumes where it stopped.  Outputs in STUDY:
 ``coded_units.parquet/.csv``, ``post_status.parquet/.csv`` and ``code_summary.json``.
@@ -257,6 +259,7 @@ def run_code(**kw: Any) -> int:
     from vsdstats.coding.redact import Redactor, redact_url
     from vsdstats.coding.store import RunKey, Store, post_tables, write_outputs
     from vsdstats.tables import TableError
+    from vsdstats.textnorm import EMPTY_HASH
 
     inp = Path(kw["input_path"])
     out = Path(kw["out"]) if kw["out"] else (inp if inp.is_dir() else None)
@@ -291,7 +294,7 @@ def run_code(**kw: Any) -> int:
             spec = build_prompt(cb)
             key = RunKey(spec.codebook_version, kw["model"], spec.prompt_hash)
         done = store.done(key, include_failed=kw["no_retry_failed"])
-        todo = [(h, t) for h, t in distinct.items() if h not in done and t.strip()]
+        todo = [(h, t) for h, t in distinct.items() if h not in done and h != EMPTY_HASH]
         settings = {k: v for k, v in kw.items() if k != "api_key_env"}
         settings["base_url"] = redact_url(kw["base_url"])
         run_id = store.start_run({**settings, "key": key.__dict__})
@@ -334,7 +337,8 @@ def run_code(**kw: Any) -> int:
 
 def _run_baseline(cb: Any, todo: list[tuple[str, str]], store: Any, key: Any, prog: Any) -> Any:
     from vsdstats.coding.baseline import BaselineCoder
-    from vsdstats.coding.engine import PLACEHOLDER_POST_ID, RunStats
+    from vsdstats.coding.engine import RunStats
+    from vsdstats.coding.results import PLACEHOLDER_POST_ID
     from vsdstats.coding.store import TextResult
 
     coder = BaselineCoder(cb)
@@ -412,6 +416,7 @@ def _run_llm(
                 cfg,
                 store,
                 key,
+                codebook=cb,
                 poll_interval=kw["poll_interval"],
                 on_result=prog,
                 log=lambda s: click.echo(s, err=True),

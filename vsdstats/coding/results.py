@@ -1,0 +1,93 @@
+"""From a model's answer to a stored :class:`~vsdstats.coding.store.TextResult`: one path.
+
+The engine (and so each ``--workers`` process, which runs the engine) and batch mode
+both go through these functions, so an answer is judged the same way whichever route
+it took:
+
+- :func:`apply_extraction`: units and status from a validated extraction, every label
+  checked against the codebook itself (not only by the response model, which may have
+  been built from another codebook); a label outside it ends the text ``failed`` with
+  reason ``label outside the codebook: ...``;
+- :func:`apply_usage`: tokens and cost;
+- :func:`short_message`: the one-line, bounded form of an error kept as a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from vsdstats.coding.store import TextResult
+
+if TYPE_CHECKING:
+    from vsdstats.codebook import Codebook
+    from vsdstats.coding.engine import Price
+
+#: ``post_id`` of units before they are mapped to posts (results are per text).
+PLACEHOLDER_POST_ID = "__text__"
+MAX_MESSAGE = 600
+_PYDANTIC_URL = re.compile(r"\s*For further information visit \S+")
+
+
+def short_message(e: BaseException | str, limit: int = MAX_MESSAGE) -> str:
+    """``e`` on one line, without pydantic's help links, at most ``limit`` characters."""
+    s = " ".join(_PYDANTIC_URL.sub("", str(e)).split())
+    return s[:limit] + ("..." if len(s) > limit else "")
+
+
+def apply_extraction(
+    r: TextResult,
+    extraction: Any,
+    *,
+    codebook: Codebook,
+    model: str | None,
+    codebook_version: str,
+) -> TextResult:
+    """Fill ``r`` from a validated extraction: ``coded``/``not_relevant`` with its units,
+    or ``failed`` if a label is not a category of ``codebook``."""
+    from vsdstats.coding.response import extraction_to_units
+
+    units = extraction_to_units(
+        extraction,
+        PLACEHOLDER_POST_ID,
+        coder=r.coder,
+        model=model,
+        codebook_version=codebook_version,
+    )
+    try:
+        for u in units:
+            u.check(codebook)
+    except ValueError as exc:
+        r.status, r.units = "failed", []
+        r.reason = f"label outside the codebook: {short_message(exc)}"
+        return r
+    r.units = [u.model_dump(exclude={"post_id"}) for u in units]
+    r.status = "coded" if extraction.relevant else "not_relevant"
+    r.reason = None
+    return r
+
+
+def usage_tokens(u: Any) -> tuple[int, int, int]:
+    """(prompt, completion, cached) tokens of an openai ``usage`` object or its JSON."""
+    if u is None:
+        return 0, 0, 0
+
+    def get(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+    cached = get(get(u, "prompt_tokens_details") or {}, "cached_tokens") or 0
+    return int(get(u, "prompt_tokens") or 0), int(get(u, "completion_tokens") or 0), int(cached)
+
+
+def apply_usage(
+    r: TextResult,
+    tokens: tuple[int, int, int],
+    price: Price | None,
+    factor: float = 1.0,
+) -> TextResult:
+    """Set ``r``'s tokens (prompt, completion, cached) and, with a price, its cost."""
+    r.prompt_tokens, r.completion_tokens, r.cached_tokens = tokens
+    if price is not None:
+        r.cost_usd = price.cost(*tokens, factor)
+    return r
