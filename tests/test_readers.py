@@ -169,3 +169,35 @@ def test_lone_surrogates_become_replacement_characters(surrogate, where, documen
 def test_surrogate_pairs_are_kept():
     data = b'{"t": "\\ud83d\\ude00 ok"}'
     assert list(iter_json_values(io.BytesIO(data), "f.json")) == [(1, {"t": "\U0001f600 ok"})]
+
+
+# ------------------------------------------- a BOM in TOML and table files (item 1)
+def test_toml_files_with_a_bom_load(tmp_path):
+    from vsdstats.codebook import default_codebook_path, load_codebook
+    from vsdstats.paper.config import _load_toml
+    from vsdstats.relevance import codebook_terms, load_term_file
+
+    book = tmp_path / "codebook.toml"
+    book.write_bytes(BOM + default_codebook_path().read_bytes())
+    cb = load_codebook(book)
+    assert cb.dimensions == load_codebook().dimensions
+    terms = tmp_path / "terms.toml"
+    terms.write_bytes(BOM + b'[llm]\nterms = ["synthbot"]\n')
+    assert "synthbot" in load_term_file(terms, codebook_terms(cb)).llm
+    assert _load_toml(terms) == {"llm": {"terms": ["synthbot"]}}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".ndjson"])
+def test_tables_with_a_bom_read_their_first_column(tmp_path, suffix):
+    from vsdstats.tables import read_table
+
+    body = {
+        ".csv": b"post_id,label\np1,a\np2,b\n",
+        ".tsv": b"post_id\tlabel\np1\ta\np2\tb\n",
+        ".jsonl": b'{"post_id": "p1", "label": "a"}\n{"post_id": "p2", "label": "b"}\n',
+    }
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(BOM + body.get(suffix, body[".jsonl"]))
+    df = read_table(path)
+    assert list(df.columns) == ["post_id", "label"]
+    assert list(df["post_id"]) == ["p1", "p2"]

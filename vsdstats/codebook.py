@@ -159,7 +159,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     except OSError as exc:
         raise CodebookError(f"{p}: cannot read codebook: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM is not TOML
     except UnicodeDecodeError as exc:
         raise CodebookError(f"{p}: codebook is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -46,6 +46,7 @@ from vsdstats.ingest_report import FileCounts, IngestProgress, IngestReport
 from vsdstats.masking import Identities, Masker
 from vsdstats.models import Post
 from vsdstats.platforms import Connector, PluginError, RawPost, Reject, connectors, open_source
+from vsdstats.privacy import keyed_id
 from vsdstats.secretkey import SECRET_BYTES, SecretError, load_secret, secret_id
 from vsdstats.study import StudyError, open_sink, read_posts
 from vsdstats.textnorm import normalize_text, text_hash
@@ -127,6 +128,9 @@ def display_name(path: str | Path) -> str:
     return s
 
 
+_URL_ID_RE = re.compile(r"^\s*(?:https?:/|www\.)", re.IGNORECASE)
+
+
 class _Normalizer:
     """RawPost -> row dict; pseudonyms are keyed by each post's own platform (a
     multi-platform connector such as social-listening yields several)."""
@@ -141,6 +145,13 @@ class _Normalizer:
         if m is None:
             m = self._maskers[platform] = Masker(self._secret, platform)
         return m
+
+    def _safe_id(self, m: Masker, value: str, idents: Identities) -> str:
+        """A URL used as an id, or an id with a mention in it, becomes a keyed hash (the
+        same for the same id, so threads still link); other ids have identities scrubbed."""
+        if _URL_ID_RE.match(value) or m.mask_mentions(value) != value:
+            return keyed_id(value, self._secret, m.platform)
+        return m.scrub_identities(value, idents)
 
     def __call__(self, raw: RawPost, name: str, counts: FileCounts) -> dict[str, Any] | str:
         """A row dict, or a reject reason."""
@@ -181,7 +192,7 @@ class _Normalizer:
         row = post.model_dump()
         for k in ("post_id", "thread_id", "parent_id"):  # ids may embed user names or ids
             if row[k]:
-                row[k] = m.scrub_identities(row[k], idents)
+                row[k] = self._safe_id(m, row[k], idents)
         row["kind"] = _clean(raw.kind)
         row["text_hash"] = text_hash(text)
         return row

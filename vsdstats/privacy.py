@@ -30,3 +30,12 @@ def pseudonymize(handle: str, secret: bytes, platform: str = "") -> str:
 def is_pseudonym(value: str) -> bool:
     """True when ``value`` has the shape of a pseudonym made by :func:`pseudonymize`."""
     return bool(_PSEUDONYM_RE.match(value))
+
+
+def keyed_id(value: str, secret: bytes, platform: str = "") -> str:
+    """Stable keyed stand-in ``h_`` + 24 hex digits for an id that would reveal a name
+    (a post URL used as id); unrelated to the pseudonyms (a separate HMAC domain)."""
+    if len(secret) < 16:
+        raise ValueError("pseudonymization secret must be at least 16 bytes")
+    mac = hmac.new(secret, f"id\0{platform}\0{value}".encode(errors="replace"), hashlib.sha256)
+    return "h_" + mac.hexdigest()[:24]

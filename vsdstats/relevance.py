@@ -110,7 +110,7 @@ def load_term_file(path: str | Path, base: Terms) -> Terms:
     """``base`` extended (or replaced, with ``replace = true``) by the terms in ``path``."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_bytes().decode("utf-8"))
+        data = tomllib.loads(p.read_bytes().decode("utf-8-sig"))  # BOM skipped
     except OSError as exc:
         raise TermFileError(f"{p}: cannot read term file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

@@ -9,8 +9,8 @@ import pandas as pd
 READERS = {
     ".csv": lambda p: pd.read_csv(p, dtype_backend="numpy_nullable"),
     ".tsv": lambda p: pd.read_csv(p, sep="\t", dtype_backend="numpy_nullable"),
-    ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
-    ".ndjson": lambda p: pd.read_json(p, lines=True, dtype=False),
+    ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False, encoding="utf-8-sig"),
+    ".ndjson": lambda p: pd.read_json(p, lines=True, dtype=False, encoding="utf-8-sig"),
     ".parquet": pd.read_parquet,
 }
 

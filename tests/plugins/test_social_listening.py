@@ -11,6 +11,7 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -216,3 +217,53 @@ def test_offset_bounds():
     assert parse_date("2024-05-01T00:00:00-12:00") - timedelta(hours=12) == datetime(
         2024, 5, 1, tzinfo=UTC
     )
+
+
+# ---- issue 8 item 5: no name in post_id or url
+_NAMED = [
+    ("mastodon", "https://mastodon.social/@zorblax/109876543210", "109876543210", None),
+    ("tiktok", "https://www.tiktok.com/@zorblax/video/7301234567890123456",
+     "7301234567890123456", "https://www.tiktok.com/embed/v2/7301234567890123456"),
+    ("youtube", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&ab_channel=Zorblax",
+     "dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+    ("youtube", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=UgzAbC123&ab_channel=Zorblax",
+     "UgzAbC123", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=UgzAbC123"),
+    ("twitter", "https://twitter.com/zorblax/status/1790000000000000009",
+     "1790000000000000009", "https://x.com/i/web/status/1790000000000000009"),
+    ("bluesky", "https://bsky.app/profile/zorblax.bsky.social/post/3kabc", None, None),
+]  # fmt: skip
+
+
+def _named_export(tmp_path, author: str = ""):
+    header = ["Date", "Url", "Full Text", "Author", "Page Type"]
+    rows = [["2024-05-01 10:00:00", url, f"post {i}", author, pt]
+            for i, (pt, url, _, _) in enumerate(_NAMED)]  # fmt: skip
+    path = tmp_path / "export.csv"
+    path.write_text(_csv(rows, header))
+    return path
+
+
+def test_post_ids_from_urls_carry_no_name(tmp_path):
+    posts = list(C.read(_named_export(tmp_path)))
+    for post, (_, url, want, _) in zip(posts, _NAMED, strict=True):
+        assert isinstance(post, RawPost)
+        assert post.post_id == (want or url)  # a URL id is hashed at ingest (below)
+
+
+@pytest.mark.parametrize("author", ["", "someone_else"])
+def test_ingest_keeps_no_name_in_post_id_or_url(tmp_path, author):
+    from vsdstats.ingest import ingest_files
+    from vsdstats.privacy import keyed_id
+    from vsdstats.study import read_posts
+
+    secret = bytes(range(32))
+    study = tmp_path / "study"
+    rep = ingest_files("social-listening", [_named_export(tmp_path, author)], study, secret=secret)
+    assert rep.kept == len(_NAMED)
+    posts = read_posts(study).sort_values("text")
+    for (_, row), (_, url, want, safe) in zip(posts.iterrows(), _NAMED, strict=True):
+        blob = f"{row['post_id']} {row['url']}".lower()
+        assert "zorblax" not in blob
+        assert row["post_id"] == (want or keyed_id(url, secret, row["platform"]))
+        assert (None if pd.isna(row["url"]) else row["url"]) == safe
+    assert rep.files[0].urls_dropped == sum(safe is None for *_, safe in _NAMED)

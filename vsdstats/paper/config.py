@@ -38,7 +38,7 @@ def find_project_file(rel: str) -> Path:
 
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # BOM skipped
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PaperError(f"{path}: cannot read analysis file: {exc}") from None
 

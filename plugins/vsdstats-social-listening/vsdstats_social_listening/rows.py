@@ -50,6 +50,14 @@ _DATE_RE = re.compile(
 )
 _TWEET_RE = re.compile(r"(?:twitter|x)\.com/(?:[^/]+/status(?:es)?|i/web/status)/(\d+)")
 _REDDIT_RE = re.compile(r"reddit\.com/(?:r/[^/]+/)?comments/([a-z0-9]+)(?:/[^/?#]*/([a-z0-9]+))?")
+_YT_COMMENT_RE = re.compile(r"youtube\.com/.*[?&]lc=([\w.-]+)")
+_YT_VIDEO_RE = re.compile(
+    r"(?:youtube\.com/(?:watch\?(?:[^#]*&)?v=|shorts/|embed/|live/)|youtu\.be/)([\w-]{6,})"
+)
+_TIKTOK_RE = re.compile(r"tiktok\.com/(?:@[^/?#]*/video|embed(?:/v2)?|v)/(\d+)")
+_MASTODON_RE = re.compile(
+    r"^https?://[^/?#]+/(?:@[^/?#]+|users/[^/?#]+/statuses|web/statuses)/(\d+)"
+)
 
 
 class BadRow(ValueError):
@@ -115,12 +123,29 @@ def platform_of(row: dict[str, Any], url: str | None) -> str:
     raise BadRow("missing Page Type (and the Url does not name a known platform)")
 
 
-def _post_id(platform: str, row: dict[str, Any], url: str | None) -> str:
-    """The native connector's id when the Url shows it, else Resource/Mention Id or Url."""
-    if url and platform == "x" and (m := _TWEET_RE.search(url)):
+def _url_id(platform: str, url: str) -> str | None:
+    """The platform's own post id shown in a post Url (never the name in it)."""
+    if platform == "x" and (m := _TWEET_RE.search(url)):
         return m.group(1)
-    if url and platform == "reddit" and (m := _REDDIT_RE.search(url)):
+    if platform == "reddit" and (m := _REDDIT_RE.search(url)):
         return f"t1_{m.group(2)}" if m.group(2) else f"t3_{m.group(1)}"
+    if platform == "youtube":
+        if m := _YT_COMMENT_RE.search(url):
+            return m.group(1)
+        if m := _YT_VIDEO_RE.search(url):
+            return m.group(1)
+    if platform == "tiktok" and (m := _TIKTOK_RE.search(url)):
+        return m.group(1)
+    if platform == "mastodon" and (m := _MASTODON_RE.search(url)):
+        return m.group(1)
+    return None
+
+
+def _post_id(platform: str, row: dict[str, Any], url: str | None) -> str:
+    """The native connector's id when the Url shows it, else Resource/Mention Id, else the
+    Url itself (a URL id is replaced by a keyed hash at ingest, which holds the secret)."""
+    if url and (pid := _url_id(platform, url)):
+        return pid
     pid = _get(row, "resourceid", "mentionid", "id") or url
     if pid is None:
         raise BadRow("no Resource Id, Mention Id or Url")
