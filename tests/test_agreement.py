@@ -502,7 +502,18 @@ def test_no_overlap_gives_nan_not_error():
     assert row["n"] == 0 and (row["n_gold_only"], row["n_coded_only"]) == (2, 1)
     assert math.isnan(row["cohen_kappa"]) and math.isnan(row["krippendorff_alpha"])
     assert math.isnan(row["percent_agreement"])
-    assert res.per_category["f1"].eq(0).all()
+    # issue 8 item 14: with nothing compared F1 is undefined, not 0
+    assert res.per_category[["precision", "recall", "f1"]].isna().all().all()
+    assert "F1" in row["note"] and "undefined" in row["note"]
+
+
+def test_no_overlap_with_fixed_labels_per_category_nan():
+    gold = pd.DataFrame({"post_id": ["p1", "p2"], "sentiment": ["positive", "negative"]})
+    coded = pd.DataFrame({"post_id": ["p3", "p4"], "sentiment": ["positive", "neutral"]})
+    res = agreement(gold, coded, labels=["positive", "neutral", "negative"])
+    pc = res.per_category
+    assert len(pc) == 3 + 3 and pc[["precision", "recall", "f1"]].isna().all().all()
+    assert (pc["support"] == 0).all() and (pc["tp"] == 0).all()
 
 
 def test_series_alignment_and_lengths():

@@ -258,6 +258,8 @@ def test_two_groups_swap_and_opposite_signs(counts, uninformative):
     d = r1["log_odds"].to_numpy().reshape(2, nw)
     finite = np.isfinite(d).all(axis=0)
     assert (d[0, finite] * d[1, finite] <= 1e-12).all()
+    if sum(n_a) == 0:  # all-zero counts are an error (issue 8 item 12)
+        return
     same = df.assign(n=n_a * 2)
     r3 = weighted_log_odds(same, "s", "w", "n", uninformative)
     fin = np.isfinite(r3["log_odds_weighted"])
@@ -400,3 +402,54 @@ def test_dirichlet_needs_two_groups():
     df = pd.DataFrame({"g": ["A", "A"], "w": ["x", "y"], "n": [1, 2]})
     with pytest.raises(ValueError, match="two groups"):
         log_odds_dirichlet(df, "g", "w", "n")
+
+
+# --------------------------------------------------- counts must be valid (issue 8 item 12)
+
+_GOOD = pd.DataFrame({"grp": ["a", "a", "b", "b"], "feat": ["x", "y", "x", "y"], "n": [4, 3, 2, 1]})
+
+
+@pytest.mark.parametrize(
+    ("bad", "needle"),
+    [
+        (-1, "negative"),
+        (np.nan, "missing"),
+        (np.inf, "infinite"),
+        (1.5, "whole number"),
+        ("many", "not a number"),
+    ],
+)
+@pytest.mark.parametrize("fn", [weighted_log_odds, log_odds_dirichlet])
+def test_invalid_counts_raise(fn, bad, needle):
+    df = _GOOD.astype({"n": object})
+    df.loc[2, "n"] = bad
+    with pytest.raises(ValueError, match=rf"count column 'n': the count at row 2.*{needle}"):
+        fn(df, "grp", "feat", "n")
+
+
+@pytest.mark.parametrize("fn", [weighted_log_odds, log_odds_dirichlet])
+def test_all_zero_counts_raise(fn):
+    with pytest.raises(ValueError, match="all counts are zero"):
+        fn(_GOOD.assign(n=0), "grp", "feat", "n")
+
+
+@given(
+    counts=st.lists(st.integers(0, 50), min_size=4, max_size=4),
+    bad=st.sampled_from([-1, -7, np.nan, np.inf, -np.inf, 0.5, 2.25]),
+    pos=st.integers(0, 3),
+    method=st.sampled_from(["tidylo", "dirichlet"]),
+)
+def test_cli_rejects_invalid_counts(tmp_path_factory, counts, bad, pos, method):
+    from click.testing import CliRunner
+
+    from vsdstats.cli import main
+
+    counts = [float(c) for c in counts]
+    counts[pos] = bad
+    p = tmp_path_factory.mktemp("lo") / "counts.csv"
+    _GOOD.assign(n=counts).to_csv(p, index=False)
+    args = ["stats", "logodds", str(p), "--group", "grp", "--feature", "feat", "--n", "n"]
+    r = CliRunner().invoke(main, [*args, "--method", method])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith("vsdstats stats logodds: error: count column 'n'")
+    assert len(r.stderr.strip().splitlines()) == 1

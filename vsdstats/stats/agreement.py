@@ -256,7 +256,8 @@ def _per_category(table: np.ndarray, cats: list[Any], fld: str) -> pd.DataFrame:
     ``precision_recall_fscore_support(..., zero_division=0)``. Averages: ``(macro)`` =
     unweighted mean over all categories (including ones with zero support);
     ``(micro)`` = pooled counts (= accuracy for single-label data); ``(weighted)`` = mean
-    weighted by support (0.0 if total support is 0).
+    weighted by support.  With no compared items (n = 0) every precision, recall and F1
+    is undefined and NaN (not 0: nothing was right or wrong).
     """
     table = np.asarray(table, dtype=np.int64)
     support = table.sum(axis=1)
@@ -284,6 +285,10 @@ def _per_category(table: np.ndarray, cats: list[Any], fld: str) -> pd.DataFrame:
         weighted = ((precision * wts).sum(), (recall * wts).sum(), (f1 * wts).sum())
     else:
         weighted = (0.0, 0.0, 0.0)
+    if n == 0:
+        nan = np.full(len(cats), np.nan)
+        precision, recall, f1 = nan, nan.copy(), nan.copy()
+        micro, macro, weighted = np.nan, (np.nan,) * 3, (np.nan,) * 3
     rows = pd.DataFrame(
         {
             "field": fld,
@@ -589,7 +594,10 @@ def agreement(
         kap = _cohen_kappa(table, conf_level)
         alpha = _krippendorff_alpha_nominal(np.vstack([g_codes, c_codes]), k)
         if n == 0:
-            note = "no items labelled on both sides"
+            note = (
+                "no items labelled on both sides: kappa, alpha, precision, recall and F1 "
+                "are undefined (NaN)"
+            )
         elif np.isnan(kap["kappa"]):
             note = "only one category used by both codings: kappa and alpha undefined (0/0)"
         else:

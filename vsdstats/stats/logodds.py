@@ -30,6 +30,37 @@ def _check_columns(df: pd.DataFrame, *cols: str) -> None:
         raise KeyError(f"column(s) not in the data frame: {missing}")
 
 
+def _counts(df: pd.DataFrame, n: str) -> tuple[pd.Series, np.ndarray]:
+    """The count column as float64, checked: finite, non-negative integers, not all zero.
+
+    Raises ``ValueError`` naming the column and the first offending row (index label).
+    """
+    raw = df[n]
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        raise ValueError(f"count column {n!r} is boolean; counts must be integers >= 0")
+    num = pd.to_numeric(raw, errors="coerce")
+    values = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    checks = (
+        (np.isnan(values) & raw.notna().to_numpy(), "is not a number"),
+        (np.isnan(values), "is missing"),
+        (np.isinf(values), "is infinite"),
+        (values < 0, "is negative"),
+        (np.isfinite(values) & (values != np.round(values)), "is not a whole number"),
+    )
+    with np.errstate(invalid="ignore"):
+        for bad, what in checks:
+            if bad.any():
+                i = int(bad.argmax())
+                shown = "" if what == "is missing" else f" ({raw.iloc[i]})"
+                raise ValueError(
+                    f"count column {n!r}: the count at row {raw.index[i]}{shown} {what}; "
+                    "counts must be finite non-negative integers"
+                )
+    if len(values) == 0 or not values.sum() > 0:
+        raise ValueError(f"count column {n!r}: all counts are zero (or there are no rows)")
+    return num, values
+
+
 def weighted_log_odds(
     df: pd.DataFrame,
     group: str,
@@ -78,7 +109,8 @@ def weighted_log_odds(
         Tidy counts, one row per (group, feature).
     group, feature, n : str
         Column names of the set (e.g. condition), the feature (e.g. value code) and
-        the count.
+        the count.  Counts must be finite non-negative integers, not all zero
+        (``ValueError`` naming the first bad row otherwise).
     uninformative : bool
         Use ``alpha = 1`` instead of the empirical-Bayes feature totals.
     unweighted : bool
@@ -94,7 +126,7 @@ def weighted_log_odds(
     R package version 0.2.0. https://CRAN.R-project.org/package=tidylo
     """
     _check_columns(df, group, feature, n)
-    counts = pd.to_numeric(df[n]).to_numpy(dtype=np.float64)
+    _, counts = _counts(df, n)
     gcode, ng = _codes(df[group])
     wcode, nw = _codes(df[feature])
 
@@ -164,7 +196,8 @@ def log_odds_dirichlet(
     df : DataFrame
         Tidy counts, one row per (group, feature); duplicate rows are summed.
     group, feature, n : str
-        Column names.
+        Column names.  Counts must be finite non-negative integers, not all zero
+        (``ValueError`` naming the first bad row otherwise).
     prior : mapping or Series, optional
         Background frequencies by feature (must cover every feature in ``df``, >= 0).
     alpha0 : float
@@ -187,8 +220,7 @@ def log_odds_dirichlet(
     _check_columns(df, group, feature, n)
     if not alpha0 > 0:
         raise ValueError("alpha0 must be positive")
-    n_in = pd.to_numeric(df[n])
-    counts = n_in.to_numpy(dtype=np.float64)
+    n_in, counts = _counts(df, n)
     gcode, guniq = pd.factorize(df[group], use_na_sentinel=False)
     wcode, wuniq = pd.factorize(df[feature], use_na_sentinel=False)
     ng, nw = len(guniq), len(wuniq)
