@@ -1,9 +1,20 @@
-"""The ``vsdstats`` command line."""
+"""The ``vsdstats`` command line.
+
+Errors: bad input prints one line ``vsdstats <command>: error: ...`` and exits 2; an
+unexpected internal error prints one line ending "run with --debug for the traceback"
+and exits 1 (``vsdstats --debug ...`` or VSDSTATS_DEBUG=1 shows the traceback).
+Warnings and notes (e.g. rows dropped for missing values) are one line each on stderr.
+"""
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sys
+import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,17 +22,92 @@ import pandas as pd
 
 from vsdstats import __version__
 from vsdstats.codebook import CodebookError, default_codebook_path, load_codebook
-from vsdstats.tables import TableError, read_table, write_table
+from vsdstats.tables import TableError, check_writable, read_table, write_table
+
+
+def _command_path(ctx: click.Context | None = None) -> str:
+    """'vsdstats stats chisq' for the current (or given) click context."""
+    ctx = ctx if ctx is not None else click.get_current_context(silent=True)
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["vsdstats", *reversed(names)])
+
+
+def _one_line(msg: object) -> str:
+    return " ".join(str(msg).split())
+
+
+def _message(exc: BaseException) -> str:
+    """An exception's text; KeyError's without the quotes repr adds."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        return _one_line(exc.args[0])
+    return _one_line(exc) or type(exc).__name__
 
 
 def _fail(msg: str) -> None:
-    click.echo(f"vsdstats: error: {msg}", err=True)
+    click.echo(f"{_command_path()}: error: {_one_line(msg)}", err=True)
     sys.exit(2)
+
+
+def _note(msg: str) -> None:
+    click.echo(f"{_command_path()}: note: {_one_line(msg)}", err=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"{_command_path()}: warning: {_one_line(message)}", err=True)
+
+
+@contextmanager
+def _bad_input(*extra: type[BaseException]) -> Iterator[None]:
+    """Turn the errors a computation raises on unusable data into a one-line exit 2."""
+    from vsdstats.rbridge import RUnavailableError
+
+    try:
+        yield
+    except (ValueError, KeyError, RUnavailableError, *extra) as exc:
+        _fail(_message(exc))
+
+
+def _failing_context(exc: BaseException, default: click.Context) -> click.Context:
+    """The innermost click context on the traceback (the command that failed)."""
+    found = default
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, click.Context):
+                found = value
+    return found
+
+
+class _Main(click.Group):
+    """The root group: one-line warnings, and no traceback unless --debug."""
+
+    def invoke(self, ctx: click.Context):
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            try:
+                return super().invoke(ctx)
+            except (click.ClickException, click.exceptions.Exit, click.Abort):
+                raise
+            except Exception as exc:
+                if ctx.params.get("debug") or (
+                    isinstance(exc, OSError) and exc.errno == errno.EPIPE
+                ):
+                    raise
+                where = _command_path(_failing_context(exc, ctx))
+                click.echo(
+                    f"{where}: internal error: {type(exc).__name__}: {_message(exc)} "
+                    "(run with --debug for the traceback)",
+                    err=True,
+                )
+                sys.exit(1)
 
 
 def _emit(df: pd.DataFrame, out: str | None) -> None:
     if out:
-        click.echo(f"wrote {write_table(df, out)}", err=True)
+        with _bad_input(TableError):
+            click.echo(f"wrote {write_table(df, out)}", err=True)
     else:
         with pd.option_context("display.max_rows", 200, "display.width", 160):
             click.echo(df.to_string(index=False))
@@ -43,17 +129,47 @@ def _need(df: pd.DataFrame, source: str, *cols: str) -> None:
         )
 
 
+def _complete(df: pd.DataFrame, *cols: str) -> tuple[pd.DataFrame, int]:
+    """Drop rows with a missing value in ``cols``, saying how many and why (stderr)."""
+    cols = tuple(dict.fromkeys(cols))
+    na = df.loc[:, list(cols)].isna()
+    drop = na.any(axis=1).to_numpy()
+    k = int(drop.sum())
+    if k:
+        per = ", ".join(f"{c}: {int(n)}" for c, n in na.sum().items() if n)
+        _note(f"dropped {k} of {len(df)} rows with a missing {' or '.join(cols)} ({per})")
+        df = df.loc[~drop]
+    return df, k
+
+
+def _check_out(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            check_writable(value)
+        except TableError as exc:
+            _fail(str(exc))
+    return value
+
+
 out_option = click.option(
     "--out",
     "-o",
     type=click.Path(dir_okay=False),
-    help="write the result table here (.csv/.tsv/.jsonl/.parquet) instead of printing it",
+    callback=_check_out,
+    help="write the result table here instead of printing it; the extension names the "
+    "format: .csv .tsv .json .jsonl .parquet .md .xlsx",
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="vsdstats", cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vsdstats")
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="VSDSTATS_DEBUG",
+    help="show the Python traceback of an unexpected error",
+)
+def main(debug: bool) -> None:
     """vsdstats: VSD coding and statistics for social-media talk about LLM chatbots
     and mental health.  Every command has --help."""
 
@@ -168,12 +284,15 @@ def stats() -> None:
 @click.option("--col", required=True, help="column variable, e.g. sentiment")
 @out_option
 def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None:
-    """Contingency table of ROW x COL."""
+    """Contingency table of ROW x COL (rows with a missing ROW or COL are dropped, counted)."""
     from vsdstats.stats import crosstab
 
     df = _read(input_path)
     _need(df, input_path, row, col)
-    _emit(crosstab(df, row, col).reset_index(), out)
+    df, _ = _complete(df, row, col)
+    with _bad_input():
+        table = crosstab(df, row, col).reset_index()
+    _emit(table, out)
 
 
 @stats.command("chisq")
@@ -206,20 +325,30 @@ def stats_chisq(
     adjust: str,
     out: str | None,
 ) -> None:
-    """Pearson chi-square test of independence of ROW and COL."""
+    """Pearson chi-square test of independence of ROW and COL.
+
+    Rows with a missing ROW or COL are dropped; their number is printed and is the
+    n_dropped_missing column of the summary."""
     from vsdstats.stats import cell_tests, chisq_independence, crosstab
 
     df = _read(input_path)
     _need(df, input_path, row, col)
-    res = chisq_independence(crosstab(df, row, col), simulate=simulate, seed=seed)
-    _emit(cell_tests(res, method=adjust) if cells else res.tidy(), out)
+    df, dropped = _complete(df, row, col)
+    with _bad_input():
+        res = chisq_independence(crosstab(df, row, col), simulate=simulate, seed=seed)
+        table = cell_tests(res, method=adjust) if cells else res.tidy()
+    if not cells:
+        table["n_dropped_missing"] = dropped
+    _emit(table, out)
 
 
 @stats.command("logodds")
 @click.argument("input_path", metavar="INPUT")
 @click.option("--group", required=True, help="grouping column, e.g. condition")
 @click.option("--feature", required=True, help="feature column, e.g. perspective")
-@click.option("--n", "n_col", default=None, help="count column (default: count rows)")
+@click.option(
+    "--n", "n_col", default=None, help="count column of non-negative integers (default: count rows)"
+)
 @click.option(
     "--method",
     type=click.Choice(["tidylo", "dirichlet"]),
@@ -238,18 +367,21 @@ def stats_logodds(
     uninformative: bool,
     out: str | None,
 ) -> None:
-    """Weighted log-odds of FEATURE by GROUP."""
+    """Weighted log-odds of FEATURE by GROUP (rows with a missing GROUP or FEATURE are
+    dropped and counted; a missing, negative or fractional count is an error)."""
     from vsdstats.stats import log_odds_dirichlet, weighted_log_odds
 
     df = _read(input_path)
     _need(df, input_path, group, feature, *([n_col] if n_col else []))
+    df, _ = _complete(df, group, feature)
     if n_col is None:
         df = df.groupby([group, feature], observed=True, dropna=True).size().reset_index(name="n")
         n_col = "n"
-    if method == "tidylo":
-        res = weighted_log_odds(df, group, feature, n_col, uninformative=uninformative)
-    else:
-        res = log_odds_dirichlet(df, group, feature, n_col)
+    with _bad_input():
+        if method == "tidylo":
+            res = weighted_log_odds(df, group, feature, n_col, uninformative=uninformative)
+        else:
+            res = log_odds_dirichlet(df, group, feature, n_col)
     _emit(res, out)
 
 
@@ -265,7 +397,10 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
 
     df = _read(input_path)
     _need(df, input_path, a, b, *([by] if by else []))
-    _emit(delta_pmi(df, a, b, by) if by else pmi(df, a, b), out)
+    df, _ = _complete(df, a, b, *([by] if by else []))
+    with _bad_input():
+        res = delta_pmi(df, a, b, by) if by else pmi(df, a, b)
+    _emit(res, out)
 
 
 @stats.command("means")
@@ -279,14 +414,26 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
 )
 @out_option
 def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
-    """Mean score with n and t-based 95% CI per group."""
+    """Mean score with n and t-based 95% CI per group.
+
+    Rows with a missing BY or SCORE are dropped and counted; n_missing is the number of
+    rows of each group without a score."""
     from vsdstats.stats import group_means_ci, sentiment_score
 
     df = _read(input_path)
     _need(df, input_path, by, score)
-    if not pd.api.types.is_numeric_dtype(df[score]):
-        df = df.assign(**{score: sentiment_score(df[score])})
-    _emit(group_means_ci(df, by, score), out)
+    if not pd.api.types.is_numeric_dtype(df[score]) or pd.api.types.is_bool_dtype(df[score]):
+        with _bad_input():
+            try:
+                df = df.assign(**{score: sentiment_score(df[score])})
+            except ValueError as exc:
+                raise ValueError(f"{input_path}: column {score!r}: {exc}") from None
+    missing = df[score].isna().groupby(df[by], observed=True, dropna=True).sum()
+    df, _ = _complete(df, by, score)
+    with _bad_input():
+        res = group_means_ci(df, by, score)
+    res["n_missing"] = res[by].map(missing).fillna(0).astype("int64").to_numpy()
+    _emit(res, out)
 
 
 @stats.command("glmm")
@@ -302,11 +449,15 @@ def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
 )
 @out_option
 def stats_glmm(input_path: str, formula: str, engine: str, out: str | None) -> None:
-    """Binomial mixed-effects logistic regression; prints fixed effects as odds ratios."""
+    """Binomial mixed-effects logistic regression; prints fixed effects as odds ratios.
+
+    Rows with a missing value in a formula column are dropped (a warning says how many)."""
+    from vsdstats.rbridge import RError
     from vsdstats.stats import mixed_logit
 
     df = _read(input_path)
-    res = mixed_logit(formula, df, engine=engine)
+    with _bad_input(RError):
+        res = mixed_logit(formula, df, engine=engine)
     _emit(res.fixed, out)
     if not out:
         click.echo("\nrandom effects:")
@@ -319,13 +470,35 @@ def stats_glmm(input_path: str, formula: str, engine: str, out: str | None) -> N
 @click.option("--on", default="post_id", show_default=True, help="id column joining the two tables")
 @out_option
 def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -> None:
-    """Agreement of CODED with human GOLD codes: kappa, alpha, per-category F1."""
+    """Agreement of CODED with human GOLD codes: kappa, alpha, per-category F1.
+
+    Items labelled on one side only are not compared; n_gold_only and n_coded_only
+    count them (and a note says so)."""
     from vsdstats.stats import agreement
 
     gold, coded = _read(gold_path), _read(coded_path)
     _need(gold, gold_path, on)
     _need(coded, coded_path, on)
-    res = agreement(gold, coded, on=on)
+    for df, path in ((gold, gold_path), (coded, coded_path)):
+        dup = df[on].dropna()
+        dup = dup[dup.duplicated()]
+        if len(dup):
+            _fail(
+                f"{path}: column {on!r} has duplicated ids (e.g. {dup.iloc[0]!r}); "
+                "one row per item expected"
+            )
+        if df[on].isna().any():
+            _fail(f"{path}: column {on!r} is missing a value at row {int(df[on].isna().argmax())}")
+    with _bad_input():
+        res = agreement(gold, coded, on=on)
+    for r in res.summary.itertuples(index=False):
+        if r.n_gold_only or r.n_coded_only:
+            _note(
+                f"{r.field}: compared {r.n} items; not compared: {r.n_gold_only} labelled "
+                f"only in {gold_path}, {r.n_coded_only} only in {coded_path}"
+            )
+        if r.note:
+            _note(f"{r.field}: {r.note}")
     _emit(res.summary, out)
     if not out:
         click.echo("")

@@ -164,4 +164,9 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         raise CodebookError(f"{p}: codebook is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CodebookError(f"{p}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise CodebookError(
+            f"{p}: TOML nested too deeply (arrays or inline tables inside each other); "
+            "a codebook needs only a few levels"
+        ) from None
     return parse_codebook(data, source=str(p), sha256=hashlib.sha256(raw).hexdigest())

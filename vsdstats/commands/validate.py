@@ -214,12 +214,14 @@ def _coded_gold_ids(gold: pd.DataFrame, on: str) -> pd.Index:
 
 # ------------------------------------------------------------------- report
 def _md_table(df: pd.DataFrame) -> str:
+    from vsdstats.tables import markdown_escape
+
     def fmt(v: object) -> str:
         if isinstance(v, float):
             return "" if np.isnan(v) else f"{v:.3f}"
-        return "" if v is None or v is pd.NA else str(v).replace("|", "\\|")
+        return "" if v is None or v is pd.NA else markdown_escape(v)
 
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    head = "| " + " | ".join(map(markdown_escape, df.columns)) + " |"
     sep = "| " + " | ".join("---" for _ in df.columns) + " |"
     rows = ["| " + " | ".join(fmt(v) for v in r) + " |" for r in df.itertuples(index=False)]
     return "\n".join([head, sep, *rows])

@@ -114,6 +114,13 @@ def validate_units(df: pd.DataFrame, codebook: Codebook, source: str) -> pd.Data
                 "as an ISO 8601 timestamp"
             )
         created = parsed
+    conditions = sorted(out["condition"].unique())
+    if len(conditions) < 2:
+        raise PaperError(
+            f"{source}: column 'condition' has {len(conditions)} distinct value(s) "
+            f"({', '.join(map(repr, conditions))}) in {len(out)} row(s); the paper compares "
+            "conditions, so it needs at least 2"
+        )
     out["created_at"] = created.dt.tz_convert("UTC")
     if out["created_at"].isna().any():
         i = int(out["created_at"].isna().to_numpy().argmax())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from vsdstats.stats.chisq import format_pvalue
+from vsdstats.tables import markdown_escape
 
 SYNTHETIC_NOTE = (
     "Data: the SYNTHETIC replication corpus (vsdstats.simulate, calibrated to the "
@@ -89,14 +90,14 @@ def to_latex(t: PublishedTable) -> str:
 
 
 def _md_cell(v: object) -> str:
-    return str(v).replace("|", r"\|").replace("\n", " ")
+    return markdown_escape(v)
 
 
 def to_markdown(t: PublishedTable) -> str:
     cols = [_md_cell(c) for c in t.frame.columns]
     align = ["---"] * t.text_columns + ["---:"] * (len(cols) - t.text_columns)
     lines = [
-        f"**Table {t.name}.** {t.caption}",
+        f"**Table {t.name}.** {markdown_escape(t.caption, cell=False)}",
         "",
         "| " + " | ".join(cols) + " |",
         "| " + " | ".join(align) + " |",
@@ -107,7 +108,7 @@ def to_markdown(t: PublishedTable) -> str:
     ]
     if t.notes:
         lines.append("")
-        lines += [f"{n}  " for n in t.notes]
+        lines += [f"{markdown_escape(n, cell=False)}  " for n in t.notes]
     return "\n".join(lines).rstrip() + "\n"
 
 

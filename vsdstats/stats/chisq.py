@@ -113,6 +113,11 @@ def _as_counts(table) -> pd.DataFrame:
         if arr.ndim != 2:
             raise ValueError(f"table must be 2-D (rows x columns), got {arr.ndim} dimension(s)")
         frame = pd.DataFrame(arr)
+    if frame.size == 0:
+        raise ValueError(
+            f"the table is empty ({frame.shape[0]}x{frame.shape[1]}): no rows with both a "
+            "row and a column value; need at least 2 rows and 2 columns"
+        )
     if frame.ndim != 2 or frame.shape[0] < 2 or frame.shape[1] < 2:
         raise ValueError(
             f"table must have at least 2 rows and 2 columns, got a {frame.shape[0]}x"

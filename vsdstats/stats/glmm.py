@@ -109,7 +109,18 @@ def _variables(text: str) -> list[str]:
     return out
 
 
+def _check_parentheses(formula: str) -> None:
+    depth = 0
+    for ch in re.sub(r"`[^`]*`", "", formula):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            raise ValueError(f"unbalanced parentheses in formula {formula!r}: unmatched ')'")
+    if depth > 0:
+        raise ValueError(f"unbalanced parentheses in formula {formula!r}: {depth} unclosed '('")
+
+
 def _parse_formula(formula: str) -> _Formula:
+    _check_parentheses(formula)
     if formula.count("~") != 1:
         raise ValueError(f"formula must have exactly one '~': {formula!r}")
     lhs, rhs = (x.strip() for x in formula.split("~"))
@@ -209,7 +220,24 @@ def _prepare(data: pd.DataFrame, f: _Formula) -> pd.DataFrame:
         elif pd.api.types.is_string_dtype(s.dtype) or s.dtype.kind == "O":
             vals = s.astype(str)
             d[c] = pd.Categorical(vals, categories=sorted(pd.unique(vals)))
+    _check_factor_levels(d, f)
     return d.reset_index(drop=True)
+
+
+def _check_factor_levels(d: pd.DataFrame, f: _Formula) -> None:
+    """A factor among the fixed effects (or random slopes) needs 2 or more levels."""
+    names = _variables(f.fixed_rhs)
+    for left, _ in f.random:
+        names += _variables(left)
+    for c in dict.fromkeys(names):
+        s = d[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype):
+            levels = pd.unique(s)
+            if len(levels) < 2:
+                raise ValueError(
+                    f"predictor {c!r} has the single level {str(levels[0])!r} in the "
+                    f"{len(d)} complete rows; a factor needs 2 or more levels"
+                )
 
 
 # ---------------------------------------------------------------------------
