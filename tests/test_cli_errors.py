@@ -189,3 +189,14 @@ def test_small_random_tables_never_traceback(tmp_path_factory, rows, which):
     if r.exit_code == 2:
         errors = [ln for ln in r.stderr.splitlines() if ": error: " in ln]
         assert len(errors) == 1 and errors[0].startswith("vsdstats stats ")
+
+
+def test_table_errors_from_any_command_are_one_line(tmp_path):
+    """A TableError escaping a command (here: filter writing an unknown extension)."""
+    p = _csv(tmp_path / "posts.csv", "post_id,text\np1,chatgpt helps my anxiety\n")
+    r = _run(["filter", p, "-o", tmp_path / "kept.weird"])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "internal error" not in r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ": error: " in ln]
+    assert len(errors) == 1 and errors[0].startswith("vsdstats filter: error: ")
+    assert ".csv" in errors[0]

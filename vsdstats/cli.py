@@ -90,6 +90,10 @@ class _Main(click.Group):
                 return super().invoke(ctx)
             except (click.ClickException, click.exceptions.Exit, click.Abort):
                 raise
+            except (TableError, CodebookError) as exc:  # bad input files, whatever command
+                where = _command_path(_failing_context(exc, ctx))
+                click.echo(f"{where}: error: {_message(exc)}", err=True)
+                sys.exit(2)
             except Exception as exc:
                 if ctx.params.get("debug") or (
                     isinstance(exc, OSError) and exc.errno == errno.EPIPE
