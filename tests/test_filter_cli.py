@@ -147,3 +147,29 @@ def test_bad_inputs_give_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "exists.jsonl").write_text("")
     code, output = _run(str(inp), "-o", str(tmp_path / "exists.jsonl"))
     assert code != 0 and "--force" in output
+
+
+def _tweet(i: int, text: str) -> dict[str, str]:
+    return {"id": str(1000 + i), "text": text, "author_id": str(500 + i)}
+
+
+def test_x_api_v2_pages_are_read_as_their_tweets(tmp_path: Path) -> None:
+    """issue 8 item 16: a page line holding many tweets is not 'without a text field'."""
+    hit, miss = "ChatGPT eased my anxiety", "ChatGPT wrote my shopping list"
+    users = {"users": [{"id": "501", "username": "synthuser1"}]}
+    mixed = {"data": [_tweet(1, miss), _tweet(2, hit), _tweet(3, "my anxiety")], "includes": users}
+    none = {"data": [_tweet(4, miss), _tweet(5, "anxiety today")], "meta": {"result_count": 2}}
+    every = {"data": [_tweet(6, hit), _tweet(7, "Claude and my depression")]}
+    single = {"data": _tweet(8, hit), "includes": users}  # a one-tweet lookup response
+    lines = [json.dumps(p).encode() for p in (mixed, none, every, single)]
+    inp = tmp_path / "pages.jsonl"
+    inp.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "o.jsonl"
+    code, output = _run(str(inp), "--out", str(out))
+    assert code == 0, output
+    got = [json.loads(line) for line in out.read_bytes().splitlines()]
+    assert got == [{**mixed, "data": [mixed["data"][1]]}, every, single]
+    assert out.read_bytes().splitlines()[1:] == lines[2:]  # whole matches stay byte for byte
+    assert "read 4, kept 3, dropped 1, rejected 0" in output
+    assert "without a text field" not in output
+    assert "3 X API page lines read as their 7 tweets, 3 of them kept" in output

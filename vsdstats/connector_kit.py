@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from vsdstats.platforms import Connector, Record, Reject, Source, open_source
+from vsdstats.platforms import Connector, Record, Reject, Source, TruncatedInput, open_source
 from vsdstats.readers import SNIFF_LINES, loads, strip_bom
 
 T = TypeVar("T")
@@ -22,14 +22,20 @@ def read_guarded(
     source: Source, read: Callable[[str, BinaryIO], Iterable[Record]]
 ) -> Iterator[Record]:
     """What ``read(name, stream)`` yields for the opened ``source`` (see :func:`open_source`);
-    an error it raises ends the file with ``Reject(name, 0, "could not read: <Type>: <msg>")``.
+    an error it raises ends the file with ``Reject(name, 0, "could not read: <Type>: <msg>")``,
+    a truncated or corrupt compressed stream with ``Reject(name, last line + 1, detail)``.
 
     A stream opened here from a path is closed at the end; a stream passed in is not.
     """
     name, stream = open_source(source)
+    last = 0  # the last line a record came from: a cut stream's reject comes after it
     try:
-        yield from read(name, stream)
-    except Exception as exc:  # e.g. a corrupt compressed stream: never raise on bad data
+        for rec in read(name, stream):
+            last = max(last, getattr(rec, "source_line", None) or getattr(rec, "line", 0) or 0)
+            yield rec
+    except TruncatedInput as exc:  # the incomplete last line and the rest are lost
+        yield Reject(name, last + 1, exc.detail)
+    except Exception as exc:  # never raise on bad data
         yield Reject(name, 0, f"could not read: {type(exc).__name__}: {exc}")
     finally:
         if isinstance(source, (str, Path)):

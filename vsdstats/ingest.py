@@ -45,7 +45,16 @@ from pydantic import ValidationError
 from vsdstats.ingest_report import FileCounts, IngestProgress, IngestReport
 from vsdstats.masking import Identities, Masker
 from vsdstats.models import Post
-from vsdstats.platforms import Connector, PluginError, RawPost, Reject, connectors, open_source
+from vsdstats.platforms import (
+    Connector,
+    PluginError,
+    RawPost,
+    Reject,
+    TruncatedInput,
+    connectors,
+    open_source,
+    read_prefix,
+)
 from vsdstats.privacy import keyed_id
 from vsdstats.secretkey import SECRET_BYTES, SecretError, load_secret, secret_id
 from vsdstats.study import StudyError, open_sink, read_posts
@@ -206,7 +215,7 @@ def _has_sniff(conn: Connector) -> bool:
 def _sniff(conn: Connector, path: Path) -> str | None:
     _, stream = open_source(path)
     try:
-        head = stream.read(SNIFF_BYTES)
+        head, _ = read_prefix(stream, SNIFF_BYTES)  # a cut stream: its damage is read later
     finally:
         stream.close()
     return conn.sniff(head)
@@ -242,7 +251,10 @@ def _records(
                 yield rec
             else:
                 yield Reject(name, last_line, f"connector yielded a {type(rec).__name__}")
-    except Exception as exc:  # a connector bug or a corrupt stream
+    except TruncatedInput as exc:  # a cut .gz/.zst read by a connector without read_guarded
+        yield Reject(name, last_line + 1, exc.detail)
+        return
+    except Exception as exc:  # a connector bug
         yield Reject(
             name, last_line + 1, f"reading stopped: {type(exc).__name__}: {exc} (rest unread)"
         )

@@ -15,7 +15,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vsdstats.platforms import RawPost, Reject, Source, open_source
+from vsdstats.platforms import RawPost, Reject, Source, open_source, read_prefix
 
 JsonLine = tuple[int, Any]
 BOM = b"\xef\xbb\xbf"
@@ -154,7 +154,12 @@ def iter_json_values(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]
     lines, each non-blank line before it is a Reject and the document is read from
     there; otherwise the document's single Reject is yielded.
     """
-    data = strip_bom(stream.read())
+    data, damage = read_prefix(stream)
+    if damage is not None:  # a cut .gz/.zst: the values of the lines before it, then it
+        if data.strip():
+            yield from iter_json_values(io.BytesIO(data), name)
+        raise damage
+    data = strip_bom(data)
     doc = _document(data, name)
     if not isinstance(doc, Reject):
         yield 1, doc
@@ -268,14 +273,15 @@ def read_json_records(
     """
     name, stream = open_source(source)
     try:
-        data = stream.read()
-    except Exception as exc:  # decompressors raise their own error types
+        data, damage = read_prefix(stream)  # a cut .gz/.zst: what came before the damage
+    except Exception as exc:  # e.g. an OSError
         yield Reject(name, 0, f"cannot read file: {type(exc).__name__}: {exc}")
         return
     finally:
         if isinstance(source, (str, Path)):
             stream.close()
-    values = list(iter_json_values(io.BytesIO(data), name))
+    empty = damage is not None and not data.strip()
+    values = [] if empty else list(iter_json_values(io.BytesIO(data), name))
     single = len(values) == 1
     seen: dict[str, int] = {}
     n = 0
@@ -305,3 +311,5 @@ def read_json_records(
             yield Reject(name, line, f"cannot convert: {type(exc).__name__}: {exc}")
         if not produced:
             yield Reject(name, line, "no records in this JSON value (empty page)")
+    if damage is not None:  # the incomplete last line and the rest
+        yield Reject(name, data.count(b"\n") + 1, damage.detail)

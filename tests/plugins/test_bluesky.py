@@ -289,4 +289,5 @@ def test_gzip_sample_and_corrupt_gzip(shared_dir, tmp_path, split):
     broken.write_bytes(gzip.compress(b'{"posts": []}')[:-9])
     posts, rejects = split(list(BS.read(broken)))
     assert posts == [] and len(rejects) == 1
-    assert rejects[0].reason.startswith("cannot read file: EOFError")
+    assert rejects[0].reason.startswith("truncated compressed stream")
+    assert f"byte {broken.stat().st_size}" in rejects[0].reason

@@ -8,7 +8,11 @@ Two kinds of input:
   the exact text check runs on their text fields; kept lines are written unchanged.
   Candidates that cannot be parsed are *rejected* and listed with their line numbers
   in ``OUT.rejects.csv``.  ``read`` counts every line (blank ones are dropped), so
-  ``read = kept + dropped + rejected``.
+  ``read = kept + dropped + rejected``.  An X API v2 page line (``data`` a list of
+  tweets) is read as its tweets: kept when one matches, with ``data`` cut down to the
+  matching tweets.  A truncated or corrupt ``.zst``/``.gz`` is one more rejected line
+  (naming the byte offset) after the lines before the damage, which are filtered as
+  usual; the command then fails (exit code 1) naming the file.
 - Posts tables (``.parquet``, ``.csv``, ``.tsv`` with a ``text`` column, e.g. from
   ``vsdstats ingest``): matching rows are kept.
 """
@@ -28,7 +32,7 @@ from typing import Any, BinaryIO
 
 import click
 
-from vsdstats.platforms import Reject, open_source
+from vsdstats.platforms import Reject, TruncatedInput, open_source, read_prefix
 from vsdstats.relevance import RelevanceFilter
 
 #: Text fields checked by default: Reddit (title, selftext, body), posts tables and most
@@ -62,7 +66,11 @@ class FilterCounts:
     dropped: int = 0
     rejected: int = 0
     no_text: int = 0  # parsed but without any of the text fields (counted as dropped)
+    pages: int = 0  # X API v2 page lines checked tweet by tweet (kept or dropped)
+    page_posts: int = 0  # tweets in those pages
+    page_kept: int = 0  # of them, the matching ones (written)
     rejects: list[Reject] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # truncated or corrupt inputs
 
     @property
     def balanced(self) -> bool:
@@ -70,7 +78,13 @@ class FilterCounts:
 
     def summary(self) -> str:
         s = f"read {self.read}, kept {self.kept}, dropped {self.dropped}, rejected {self.rejected}"
-        return s + (f" ({self.no_text} without a text field)" if self.no_text else "")
+        notes = [f"{self.no_text} without a text field"] if self.no_text else []
+        if self.pages:
+            notes.append(
+                f"{self.pages} X API page lines read as their {self.page_posts} tweets, "
+                f"{self.page_kept} of them kept"
+            )
+        return s + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def is_table(path: str | Path) -> bool:
@@ -117,7 +131,13 @@ def _blocks(stream: BinaryIO, size: int = BLOCK_SIZE) -> Iterator[Block]:
         try:
             rest = b""
             while not stop.is_set():
-                chunk = stream.read(size)
+                chunk, damage = read_prefix(stream, size)
+                if damage is not None:  # a cut .gz/.zst: chunk ends with a whole line
+                    if chunk:
+                        head = rest + chunk
+                        put((head, 0, len(head), _count_lines(head, 0, len(head))))
+                    put(damage)  # an incomplete line in rest belongs to the damage
+                    return
                 if not chunk:
                     break
                 first = chunk.find(b"\n")
@@ -161,39 +181,79 @@ def filter_stream(
     engine: str = "auto",
     counts: FilterCounts | None = None,
 ) -> FilterCounts:
-    """Filter one NDJSON stream, writing kept lines (with ``\\n``) through ``write``."""
+    """Filter one NDJSON stream, writing kept lines (with ``\\n``) through ``write``.
+
+    A truncated or corrupt compressed stream ends the file with one reject (counted as
+    one line read: the incomplete line and the rest) after the lines before it.
+    """
     c = counts if counts is not None else FilterCounts()
-    base = 0  # lines before the current block
-    loads = json.loads
-    match = rf.match_fields
-    plain = [f for f in fields if "." not in f]
-    dotted = [f for f in fields if "." in f]
-    for block, start, end, n in _blocks(stream):
-        kept: list[bytes] = []
-        for s, e in rf.scan_block(block, engine=engine, start=start, end=end):
-            try:
-                obj = loads(block[s:e])
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                reason = _reason(exc)
-            else:
-                if isinstance(obj, dict):
-                    texts = [v for f in plain if isinstance(v := obj.get(f), str)]
-                    texts += [v for f in dotted if isinstance(v := _get(obj, f), str)]
-                    if not texts:
-                        c.no_text += 1
-                    elif match(texts):
-                        kept.append(block[s : e + 1])
-                    continue
-                reason = f"not a JSON object ({type(obj).__name__})"
-            c.rejects.append(Reject(name, base + block.count(b"\n", start, s) + 1, reason))
-        if kept:
-            write(b"".join(kept))
-        base += n
-        c.read += n
-        c.kept += len(kept)
+    check = _Checker(rf, fields, c)
+    base = c.read  # lines of earlier files: line numbers are per file
+    try:
+        for block, start, end, n in _blocks(stream):
+            kept: list[bytes] = []
+            for s, e in rf.scan_block(block, engine=engine, start=start, end=end):
+                out = check(block, s, e)
+                if isinstance(out, str):
+                    line = c.read - base + block.count(b"\n", start, s) + 1
+                    c.rejects.append(Reject(name, line, out))
+                elif out is not None:
+                    kept.append(out)
+            if kept:
+                write(b"".join(kept))
+            c.read += n
+            c.kept += len(kept)
+    except TruncatedInput as exc:
+        c.read += 1
+        c.rejects.append(Reject(name, c.read - base, exc.detail))
+        c.damaged.append(str(exc))
     c.rejected = len(c.rejects)
     c.dropped = c.read - c.kept - c.rejected
     return c
+
+
+class _Checker:
+    """The exact check of one candidate line: the line to write, None (dropped) or a
+    reject reason.  An X API v2 page (``data`` a list of tweets) is read as its tweets:
+    kept when one of them matches, with ``data`` cut down to the matching ones."""
+
+    def __init__(self, rf: RelevanceFilter, fields: Sequence[str], counts: FilterCounts):
+        self.match, self.c = rf.match_fields, counts
+        self.plain = [f for f in fields if "." not in f]
+        self.dotted = [f for f in fields if "." in f]
+
+    def texts(self, obj: dict[str, Any]) -> list[str]:
+        texts = [v for f in self.plain if isinstance(v := obj.get(f), str)]
+        return texts + [v for f in self.dotted if isinstance(v := _get(obj, f), str)]
+
+    def __call__(self, block: bytes, s: int, e: int) -> bytes | str | None:
+        try:
+            obj = json.loads(block[s:e])
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            return _reason(exc)
+        if not isinstance(obj, dict):
+            return f"not a JSON object ({type(obj).__name__})"
+        texts = self.texts(obj)
+        if texts:
+            return block[s : e + 1] if self.match(texts) else None
+        data = obj.get("data")
+        if isinstance(data, list) and data and all(isinstance(t, dict) for t in data):
+            return self.page(obj, data, block[s : e + 1])
+        if isinstance(data, dict) and (texts := self.texts(data)):  # {"data": one tweet}
+            return block[s : e + 1] if self.match(texts) else None
+        self.c.no_text += 1
+        return None
+
+    def page(self, obj: dict[str, Any], tweets: list[dict[str, Any]], line: bytes) -> bytes | None:
+        hits = [t for t in tweets if (texts := self.texts(t)) and self.match(texts)]
+        self.c.pages += 1
+        self.c.page_posts += len(tweets)
+        self.c.page_kept += len(hits)
+        if not hits:
+            return None
+        if len(hits) == len(tweets):
+            return line
+        return json.dumps({**obj, "data": hits}).encode() + b"\n"
 
 
 def _reason(exc: ValueError) -> str:
@@ -401,6 +461,10 @@ def filter_cmd(
     if not is_table(inputs[0]):
         msg += f" and {rejects_path(out)}"
     click.echo(msg, err=True)
+    for damage in counts.damaged:  # what came before the damage is in OUT
+        click.echo(f"vsdstats: error: {damage}", err=True)
+    if counts.damaged:
+        sys.exit(1)
     if not counts.balanced:  # pragma: no cover - a bug, never bad input
         click.echo("vsdstats: warning: counts do not add up", err=True)
         sys.exit(1)
