@@ -10,19 +10,36 @@ import click
 
 
 def plugin_rows() -> list[dict[str, Any]]:
-    """One dict per installed connector: platform, plugin, version, formats, live_collection."""
-    from vsdstats.platforms import connectors
+    """One dict per installed connector: platform, plugin, version, formats,
+    live_collection and error (None); then one per broken plugin, with platform None,
+    ``entry_point`` and ``error`` the reason it cannot be used."""
+    from vsdstats.platforms import load_plugins
 
-    return [
+    found, broken = load_plugins()
+    rows: list[dict[str, Any]] = [
         {
             "platform": name,
             "plugin": reg.plugin,
             "version": reg.plugin_version or reg.connector.version,
             "formats": list(reg.connector.formats),
             "live_collection": bool(reg.connector.can_collect),
+            "error": None,
         }
-        for name, reg in connectors().items()
+        for name, reg in found.items()
     ]
+    rows += [
+        {
+            "platform": None,
+            "plugin": b.plugin,
+            "version": b.version,
+            "formats": [],
+            "live_collection": False,
+            "entry_point": f"{b.name} = {b.value}",
+            "error": b.reason,
+        }
+        for b in broken
+    ]
+    return rows
 
 
 def _install_hint() -> str:
@@ -53,7 +70,8 @@ def _rel(p: Path) -> str:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON")
 def plugins(as_json: bool) -> None:
-    """List installed platform plugins with versions and formats."""
+    """List installed platform plugins with versions and formats, and broken ones with
+    the reason they cannot be used."""
     from vsdstats.platforms import PluginError
 
     try:
@@ -63,24 +81,28 @@ def plugins(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    if not rows:
+    good = [r for r in rows if not r.get("error")]
+    broken = [r for r in rows if r.get("error")]
+    if not good:
         click.echo("No platform plugins installed.\n" + _install_hint())
-        return
-    from rich.console import Console
-    from rich.table import Table
+    else:
+        from rich.console import Console
+        from rich.table import Table
 
-    table = Table(title="vsdstats platform plugins")
-    for col in ("platform", "plugin", "version", "formats", "live collection"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            r["platform"],
-            r["plugin"],
-            r["version"],
-            ", ".join(r["formats"]),
-            "yes" if r["live_collection"] else "no",
-        )
-    Console(width=120).print(table)
+        table = Table(title="vsdstats platform plugins")
+        for col in ("platform", "plugin", "version", "formats", "live collection"):
+            table.add_column(col)
+        for r in good:
+            table.add_row(
+                r["platform"],
+                r["plugin"],
+                r["version"],
+                ", ".join(r["formats"]),
+                "yes" if r["live_collection"] else "no",
+            )
+        Console(width=120).print(table)
+    for r in broken:  # plain lines: a reason is never cut by the table's wrapping
+        click.echo(f"broken: {r['plugin']} {r['version']} ({r['entry_point']}): {r['error']}")
 
 
 @click.command("new-plugin")
