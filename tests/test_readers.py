@@ -201,3 +201,18 @@ def test_tables_with_a_bom_read_their_first_column(tmp_path, suffix):
     df = read_table(path)
     assert list(df.columns) == ["post_id", "label"]
     assert list(df["post_id"]) == ["p1", "p2"]
+
+
+def test_good_lines_after_mostly_bad_ones_are_read():
+    bad = b"".join(b'{"id": "%d", "te\n' % i for i in range(15))
+    items = list(iter_json_values(io.BytesIO(bad + GOOD_LINES), "f.jsonl"))
+    assert [i.line for i in items if isinstance(i, Reject)] == list(range(1, 16))
+    assert [v for v in items if not isinstance(v, Reject)] == [
+        (16 + i, g) for i, g in enumerate(GOOD)
+    ]
+
+
+@pytest.mark.parametrize("data", [b"{\n{\n", b'{"a": 1\n[2,\n{"b"\n'])
+def test_cut_json_lines_count_each_line(data):
+    items = list(iter_json_values(io.BytesIO(data), "f.jsonl"))
+    assert [i.line for i in items if isinstance(i, Reject)] == [1, 2, 3][: data.count(b"\n")]

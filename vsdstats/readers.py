@@ -152,7 +152,9 @@ def iter_json_values(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]
     (one value or Reject per non-blank line) when :func:`looks_like_json_lines`; else,
     when a document starts at the beginning of one of the first :data:`SNIFF_LINES`
     lines, each non-blank line before it is a Reject and the document is read from
-    there; otherwise the document's single Reject is yielded.
+    there; else as JSON lines if any of the first lines is a JSON object or array on
+    its own, or all start one at column 0; otherwise the document's single Reject is
+    yielded (a broken pretty-printed document is one bad record, not one per line).
     """
     data, damage = read_prefix(stream)
     if damage is not None:  # a cut .gz/.zst: the values of the lines before it, then it
@@ -168,23 +170,43 @@ def iter_json_values(stream: BinaryIO, name: str) -> Iterator[JsonLine | Reject]
     if looks_like_json_lines(lines):
         yield from iter_json_lines(io.BytesIO(data), name)
         return
-    yield from _skip_to_document(data, lines, name, doc)
+    later = _skip_to_document(data, lines, name)
+    if later is not None:
+        yield from later
+    elif _record_lines(lines):
+        yield from iter_json_lines(io.BytesIO(data), name)  # bad JSON lines, each counted
+    else:
+        yield doc
 
 
-def _skip_to_document(data: bytes, lines: list[bytes], name: str, doc: Reject) -> Iterator[Any]:
-    """The document starting at column 0 of a line after bad leading lines, if any."""
+def _record_lines(lines: list[bytes]) -> bool:
+    """Several non-blank lines, some a JSON value on its own or all starting a value at
+    column 0 (cut JSON lines; a pretty-printed document indents its inner lines)."""
+    sample = [ln for ln in lines if ln.strip()]
+    if len(sample) < 2:
+        return False
+    return any(map(_parses, sample)) or all(ln.startswith((b"{", b"[")) for ln in sample)
+
+
+def _skip_to_document(data: bytes, lines: list[bytes], name: str) -> list[Any] | None:
+    """Rejects for the bad lines before a document starting at column 0 of one of the
+    first lines, then ``(line, document)``; None if there is no such document (or a line
+    before it is a JSON value on its own: then it is the last of some JSON lines)."""
     offset = 0
     for k, line in enumerate(lines[:SNIFF_LINES], start=1):
+        if k > 1 and _parses(lines[k - 2]):
+            return None  # a good line among the first: JSON lines, not a document
         if k > 1 and line.startswith((b"{", b"[")):
             later = _document(data[offset:], name, first_line=k)
             if not isinstance(later, Reject):
-                for i, bad in enumerate(lines[: k - 1], start=1):
-                    if bad.strip():
-                        yield Reject(name, i, "not JSON: a bad line before the document")
-                yield k, later
-                return
+                bad = [
+                    Reject(name, i, "not JSON: a bad line before the document")
+                    for i, ln in enumerate(lines[: k - 1], start=1)
+                    if ln.strip()
+                ]
+                return [*bad, (k, later)]
         offset += len(line)
-    yield doc
+    return None
 
 
 _EPOCH_RE = re.compile(r"^-?\d+(\.\d+)?$")
