@@ -173,3 +173,12 @@ def test_x_api_v2_pages_are_read_as_their_tweets(tmp_path: Path) -> None:
     assert "read 4, kept 3, dropped 1, rejected 0" in output
     assert "without a text field" not in output
     assert "3 X API page lines read as their 7 tweets, 3 of them kept" in output
+
+
+def test_a_byte_order_mark_is_not_written(tmp_path: Path) -> None:
+    inp, out = tmp_path / "bom.jsonl", tmp_path / "o.jsonl"
+    inp.write_bytes(b"\xef\xbb\xbf" + b"\n".join(ln for ln, _ in LINES) + b"\n")
+    code, output = _run(str(inp), "--out", str(out))
+    assert code == 0, output
+    assert _read_lines(out) == KEPT  # the first kept line without its BOM
+    assert "read 11, kept 4, dropped 5, rejected 2" in output

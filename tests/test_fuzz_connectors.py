@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from samples import PLATFORMS, SAMPLES, sample_files
 
 from vsdstats.ingest import ingest_files
 from vsdstats.platforms import RawPost, get_connector
@@ -28,15 +29,6 @@ from vsdstats.study import read_posts
 
 SECRET = bytes(range(32))
 BOM = b"\xef\xbb\xbf"
-PLATFORMS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "platforms"
-SAMPLES = {  # as in test_privacy_e2e.py: platform -> sample files it reads
-    "reddit": ["reddit_pushshift/*.json", "reddit_api_praw_cassettes/_extracted_bodies/*.json"],
-    "x": ["twitter_x_api_v2/*.jsonl", "twitter_x_api_v2/*.json", "snscrape/res.json"],
-    "youtube": ["youtube/*.json"],
-    "tiktok": ["tiktok_research_api/example_resp_*.json"],
-    "mastodon": ["mastodon/_extracted_bodies/*.json"],
-    "bluesky": ["bluesky/*.json", "bluesky/_extracted_bodies/*.json"],
-}
 # examples per connector (about 2 s in all on 2 cores); VSDSTATS_FUZZ_EXAMPLES=N for more
 MAX_EXAMPLES = int(os.environ.get("VSDSTATS_FUZZ_EXAMPLES") or min(settings().max_examples, 25))
 
@@ -47,7 +39,7 @@ SL_HEADER = ["Query Id", "Date", "Url", "Full Text", "Author", "Page Type", "Res
 def _files(platform: str) -> list[Path]:
     if platform == "social-listening":  # no real export exists (see SOURCES.md)
         return sorted(_synthetic_dir().glob("export.*"))
-    return sorted(p for g in SAMPLES[platform] for p in PLATFORMS.glob(g))
+    return sample_files(platform)
 
 
 @functools.lru_cache(maxsize=1)

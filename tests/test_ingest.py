@@ -33,7 +33,7 @@ from vsdstats.ingest import (
     text_hash,
 )
 from vsdstats.platforms import Connector, RawPost, Reject, Source, hookimpl, open_source
-from vsdstats.privacy import pseudonymize
+from vsdstats.privacy import file_label, pseudonymize
 from vsdstats.readers import iter_json_lines, parse_time
 from vsdstats.secretkey import SecretError, load_secret
 from vsdstats.study import iter_rejects
@@ -186,7 +186,7 @@ def test_reconciliation_on_a_messy_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     out = tmp_path / "study"
-    rep = run([messy, empty], out)
+    rep = run([messy, empty], out, keep_file_names=True)
 
     m, e = rep.files
     assert (m.read, m.kept, m.duplicates, m.filtered_out, m.rejected) == (10, 3, 0, 0, 7)
@@ -349,7 +349,7 @@ def test_compressed_input_ingests_like_plain(tmp_path: Path, suffix: str) -> Non
     r1, r2 = run([plain], tmp_path / "a"), run([zst], tmp_path / "b")
     assert (r1.read, r1.kept, r1.rejected) == (r2.read, r2.kept, r2.rejected) == (5, 4, 1)
     a, b = read_posts(tmp_path / "a"), read_posts(tmp_path / "b")
-    assert set(b["source_file"]) == {str(zst)}
+    assert set(b["source_file"]) == {file_label(str(zst), SECRET)}  # no file names stored
     cols = [c for c in a.columns if c != "source_file"]
     pd.testing.assert_frame_equal(a[cols], b[cols])
 
@@ -525,7 +525,7 @@ def test_reddit_pushshift_end_to_end(shared_dir: Path, tmp_path: Path) -> None:
     assert not leaked, f"{len(leaked)} author names or ids in the outputs"  # never print them
     with open(out / "rejects.csv", newline="") as f:
         assert next(csv.reader(f)) == ["file", "line", "reason"]
-    assert os.fspath(src) in set(posts["source_file"])
+    assert set(posts["source_file"]) == {file_label(os.fspath(src), SECRET)}
     zst = tmp_path / "comments.json.zst"
     zst.write_bytes(zstandard.ZstdCompressor().compress(src.read_bytes()))
     rz = ingest_files("reddit", [zst], tmp_path / "z", secret=SECRET)

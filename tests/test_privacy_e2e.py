@@ -8,27 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from samples import SAMPLES, sample_files
 
 from vsdstats.ingest import ingest_files
 from vsdstats.platforms import RawPost, Reject, get_connector
 from vsdstats.study import read_posts
 
 SECRET = bytes(range(32))
-
-# platform -> sample files (globs under ../shared/fixtures/platforms)
-SAMPLES = {
-    "reddit": ["reddit_pushshift/*.json", "reddit_api_praw_cassettes/_extracted_bodies/*.json"],
-    "x": ["twitter_x_api_v2/*.jsonl", "twitter_x_api_v2/*.json", "snscrape/res.json"],
-    "youtube": ["youtube/*.json"],
-    "tiktok": ["tiktok_research_api/example_resp_*.json"],
-    "mastodon": ["mastodon/_extracted_bodies/*.json"],
-    "bluesky": ["bluesky/*.json", "bluesky/_extracted_bodies/*.json"],
-}
-
-
-def _files(shared: Path, platform: str) -> list[Path]:
-    root = shared / "fixtures" / "platforms"
-    return sorted(p for g in SAMPLES[platform] for p in root.glob(g))
 
 
 def _secrets_of(platform: str, files: list[Path]) -> tuple[set[str], int, int]:
@@ -52,7 +38,7 @@ def _secrets_of(platform: str, files: list[Path]) -> tuple[set[str], int, int]:
 
 @pytest.mark.parametrize("platform", sorted(SAMPLES))
 def test_samples_ingest_without_leaking_authors(shared_dir, tmp_path, platform):
-    files = _files(shared_dir, platform)
+    files = sample_files(platform, shared_dir / "fixtures" / "platforms")
     assert files, f"no sample files for {platform}"
     handles, n_posts, n_rejects = _secrets_of(platform, files)
     assert n_posts > 0

@@ -11,12 +11,17 @@ accounted for: ``read = kept + duplicates + filtered_out + rejected``, per file.
 
 Privacy: ``author`` is the pseudonym of the author handle, or of the author id when
 there is no handle (Reddit's ``[deleted]``/``[removed]`` give no author); text follows
-:mod:`vsdstats.masking` (mentions -> ``@a_...``, e-mails -> ``[email]``, known
-identities -> pseudonyms); post, thread and parent ids have identities scrubbed too.
-A ``url`` that names a user is rewritten to an equivalent permalink where one is known
-(X status, Reddit comments) and otherwise dropped (counted as ``urls_dropped``).
-Reject reasons have mentions masked.  ``source_file`` is the path as given, with the
-home folder shown as ``~``.  Lone UTF-16 surrogates (broken emoji in some dumps) become
+:mod:`vsdstats.masking` (mentions and profile links -> ``@a_...``, e-mails ->
+``[email]``, phone numbers -> ``[phone]``, known identities and their look-alikes ->
+pseudonyms); post, thread and parent ids have identities scrubbed too, and an id that is
+a URL (or holds a mention) becomes a keyed hash ``h_...``.  A ``url`` that names a user
+is rewritten to an equivalent permalink where one is known (X status, Reddit comments,
+TikTok videos) and otherwise dropped (counted as ``urls_dropped``).  Reject reasons
+name the field and the problem: connectors do not quote identity values, and ingest
+masks mentions, e-mails and phones in them and drops the values that builtin errors
+quote.  Files are stored (``source_file``, rejects, report) as a keyed hash of their
+path, ``f_<12 hex>.<ext>`` (``keep_file_names=True``: the path as given, with the home
+folder shown as ``~``).  Lone UTF-16 surrogates (broken emoji in some dumps) become
 U+FFFD so every kept string is valid UTF-8.
 
 Memory: rows are written in batches of ``batch_size``; the only state growing with the
@@ -55,7 +60,7 @@ from vsdstats.platforms import (
     open_source,
     read_prefix,
 )
-from vsdstats.privacy import keyed_id
+from vsdstats.privacy import file_label, keyed_id
 from vsdstats.secretkey import SECRET_BYTES, SecretError, load_secret, secret_id
 from vsdstats.study import StudyError, open_sink, read_posts
 from vsdstats.textnorm import normalize_text, text_hash
@@ -264,6 +269,30 @@ def _records(
 
 
 _NUM_RE = re.compile(r"\d+")
+# builtin error messages that end in the offending value (int('SomeHandle'), float(...))
+_VALUE_TAIL_RE = re.compile(
+    r"(invalid literal for \w+\(\)(?: with base \d+)?|could not convert string to \w+"
+    r"|invalid (?:decimal|numeric) literal|unexpected value)\s*:\s*.*",
+    re.IGNORECASE,
+)
+
+
+def safe_reason(reason: str, masker: Masker) -> str:
+    """A reject reason without values: builtin errors lose the value they quote, mentions,
+    profile links, e-mails and phone numbers are masked, and it is cut to MAX_REASON."""
+    return masker.mask_text(_VALUE_TAIL_RE.sub(r"\1", reason))[:MAX_REASON]
+
+
+def _renamed(records: Iterator[RawPost | Reject], path: Path, name: str) -> Iterator[Any]:
+    """Rejects whose reason quotes the input path (an OSError) name it as ``name``."""
+    variants = sorted({str(path), os.fspath(path.resolve()), path.name}, key=len, reverse=True)
+    for rec in records:
+        if isinstance(rec, Reject) and any(v in rec.reason for v in variants):
+            reason = rec.reason
+            for v in variants:
+                reason = reason.replace(v, name)
+            rec = Reject(rec.source_file, rec.line, reason)
+        yield rec
 
 
 def _reason_key(reason: str) -> str:
@@ -296,8 +325,14 @@ def ingest_files(
     extra_plugins: tuple[object, ...] = (),
     batch_size: int = 50_000,
     console: Any = None,
+    keep_file_names: bool = False,
 ) -> IngestReport:
     """Ingest ``paths`` of ``platform`` into ``out`` (study folder, .parquet or .duckdb).
+
+    Files are named in the output (``source_file``, the rejects, the report) by a keyed
+    hash of their path (:func:`vsdstats.privacy.file_label`), since file names can hold
+    a handle; ``keep_file_names=True`` stores :func:`display_name` instead.  The console
+    summary and progress bar show the path as the user gave it (their own terminal).
 
     Raises IngestError for usage problems (nothing is written), RejectsFound after
     writing when ``strict`` and anything was rejected.
@@ -346,10 +381,12 @@ def ingest_files(
         normalize = _Normalizer(secret, platform)
         with IngestProgress(progress, console) as bar:
             for path in files:
-                counts = FileCounts(file=display_name(path))
+                shown = display_name(path)
+                name = shown if keep_file_names else file_label(str(path), secret)
+                counts = FileCounts(file=name, label=shown)
                 report.files.append(counts)
-                bar.start(counts.file)
-                records = _records(conn, path, counts.file, format, counts)
+                bar.start(shown)
+                records = _renamed(_records(conn, path, name, format, counts), path, name)
                 batch: list[dict[str, Any]] = []
                 for batch in _rows(records, counts, normalize, dedup, relevance, sink, bar):
                     if len(batch) >= batch_size:
@@ -418,7 +455,7 @@ def _rows(
                 rec = Reject(counts.file, rec.source_line or 0, row)
         if isinstance(rec, Reject):
             counts.rejected += 1
-            reason = normalize.masker.mask_mentions(_clean(rec.reason) or "")[:MAX_REASON]
+            reason = safe_reason(_clean(rec.reason) or "", normalize.masker)
             key = _reason_key(reason)
             if key not in counts.reasons and len(counts.reasons) >= MAX_REASONS:
                 key = "other reasons (see the rejects)"

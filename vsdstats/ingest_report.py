@@ -29,6 +29,7 @@ class FileCounts:
     dup_texts: int = 0
     urls_dropped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    label: str = ""  # the path as the user gave it: console only, never stored
 
     @property
     def balanced(self) -> bool:
@@ -108,7 +109,7 @@ def print_summary(report: IngestReport, console: Any) -> None:
     for c in cols:
         t.add_column(c.replace("_", " "), justify="right")
     for f in report.files:
-        t.add_row(f.file, f.format or "", *(f"{getattr(f, c):,}" for c in cols))
+        t.add_row(f.label or f.file, f.format or "", *(f"{getattr(f, c):,}" for c in cols))
     t.add_row("total", "", *(f"{getattr(report, c):,}" for c in cols), style="bold")
     console.print(t)
     ok = "holds" if report.balanced else "DOES NOT HOLD"

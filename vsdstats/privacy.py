@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 
 PSEUDONYM_PATTERN = r"^a_[0-9a-f]{24}$"
@@ -39,3 +40,23 @@ def keyed_id(value: str, secret: bytes, platform: str = "") -> str:
         raise ValueError("pseudonymization secret must be at least 16 bytes")
     mac = hmac.new(secret, f"id\0{platform}\0{value}".encode(errors="replace"), hashlib.sha256)
     return "h_" + mac.hexdigest()[:24]
+
+
+_EXTS = frozenset(".json .jsonl .ndjson .csv .tsv .txt .toml .xml .html .parquet .duckdb".split())
+_COMPRESSED = frozenset(".gz .zst .bz2 .xz .zip".split())
+
+
+def file_label(path: str, secret: bytes) -> str:
+    """``f_`` + 12 hex digits of a keyed hash of the absolute ``path``, plus its extensions
+    (``.json``, ``.jsonl.zst``; known
+    data and compression extensions only): what a study stores instead of a file name, which may
+    hold a handle (``SomeHandle_timeline.json``).  Stable for a study's secret."""
+    if len(secret) < 16:
+        raise ValueError("pseudonymization secret must be at least 16 bytes")
+    p = os.path.abspath(path)
+    mac = hmac.new(secret, f"file\0{p}".encode(errors="replace"), hashlib.sha256)
+    stem, ext = os.path.splitext(os.path.basename(p))
+    exts = ext.lower() if ext.lower() in _EXTS | _COMPRESSED else ""
+    if exts in _COMPRESSED and os.path.splitext(stem)[1].lower() in _EXTS:
+        exts = os.path.splitext(stem)[1].lower() + exts
+    return f"f_{mac.hexdigest()[:12]}{exts}"

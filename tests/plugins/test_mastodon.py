@@ -167,7 +167,7 @@ def test_bad_statuses_and_other_platforms(shared_dir, read_bytes, other_platform
         "bad status: content must be a string, got int",
         "bad status: created_at: missing or not a time: None",
         "status is a JSON str, expected an object",
-        "bad status: id must be a string or integer, got None",
+        "bad status: id must be a string or integer, got NoneType",
     ]
     others = (
         "bluesky/_extracted_bodies/f_getposts__body00.json",

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 import click
 
 from vsdstats.platforms import Reject, TruncatedInput, open_source, read_prefix
+from vsdstats.readers import BOM
 from vsdstats.relevance import RelevanceFilter
 
 #: Text fields checked by default: Reddit (title, selftext, body), posts tables and most
@@ -233,6 +234,8 @@ class _Checker:
             return _reason(exc)
         if not isinstance(obj, dict):
             return f"not a JSON object ({type(obj).__name__})"
+        if block.startswith(BOM, s):  # a byte-order mark is not part of the record
+            s += len(BOM)
         texts = self.texts(obj)
         if texts:
             return block[s : e + 1] if self.match(texts) else None

@@ -60,6 +60,12 @@ def _relevance_filter(codebook_path: str | None) -> Any:
 )
 @click.option("--strict", is_flag=True, help="exit with code 1 if any record was rejected")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.option(
+    "--keep-file-names",
+    is_flag=True,
+    help="store input file names in the study (source_file, rejects, report); default: a "
+    "keyed hash f_<12 hex>.<ext>, since file names can hold a handle",
+)
 def ingest(
     platform: str,
     files: tuple[str, ...],
@@ -70,12 +76,16 @@ def ingest(
     codebook_path: str | None,
     strict: bool,
     no_progress: bool,
+    keep_file_names: bool,
 ) -> None:
     """Read PLATFORM export FILES into normalized, pseudonymized posts.
 
     Authors become keyed pseudonyms, @mentions, e-mails and known identities are masked,
     posts are deduplicated by id and duplicate texts flagged.  Every record is accounted
     for: read = kept + duplicates + filtered out + rejected (printed, and in the report).
+
+    The study names each input file by a keyed hash of its path unless --keep-file-names
+    is given; the summary printed here shows the paths as you typed them.
     """
     from rich.console import Console
 
@@ -95,6 +105,7 @@ def ingest(
             format=fmt,
             progress=not no_progress and tty,
             console=console if tty else None,
+            keep_file_names=keep_file_names,
         )
     except IngestError as exc:
         _fail(str(exc))

@@ -166,7 +166,7 @@ def _record(rec: dict[str, Any], uri: Any, cid: Any) -> RawPost:
         canon = json.dumps(rec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         cid = "sha256:" + hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     elif not isinstance(cid, str) or not cid:
-        raise TypeError(f"cid must be a non-empty string, got {cid!r}")
+        raise TypeError(f"cid must be a non-empty string, got {type(cid).__name__}")
     ids = {d for d in (did_of(uri),) if d}
     thread, parent = cid, None
     reply = rec.get("reply")

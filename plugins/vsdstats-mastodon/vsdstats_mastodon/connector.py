@@ -152,7 +152,7 @@ def status_to_post(s: dict[str, Any], thread: str | None) -> RawPost:
     """One status (not a reblog) as a RawPost; ``thread`` is its resolved root."""
     sid = _str_id(s["id"])
     if sid is None:
-        raise TypeError(f"id must be a string or integer, got {s['id']!r}")
+        raise TypeError(f"id must be a string or integer, got {type(s['id']).__name__}")
     text = html_to_text(require_str(s["content"], "content"))
     spoiler = s.get("spoiler_text")
     if isinstance(spoiler, str) and spoiler.strip():

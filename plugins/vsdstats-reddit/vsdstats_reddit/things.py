@@ -35,11 +35,11 @@ def fullname(prefix: str, value: Any, field: str) -> str:
     prefixed = value[:3] in ("t1_", "t3_")
     base = value[3:] if prefixed else value
     if not base or not (base.isascii() and base.isalnum()):
-        raise BadThing(f"{field}: not a Reddit id: {value[:40]!r}")
+        raise BadThing(f"{field}: not a Reddit id")  # never quote it: it may be a name
     if prefixed:
         return value
     if not prefix:
-        raise BadThing(f"{field}: expected a t1_/t3_ fullname, got {value[:40]!r}")
+        raise BadThing(f"{field}: expected a t1_/t3_ fullname")
     return prefix + base
 
 

@@ -104,8 +104,8 @@ def tiktok_id(value: Any, field: str) -> str:
     if isinstance(value, str) and _DIGITS.match(value):
         return value
     if isinstance(value, float):
-        raise TypeError(f"{field} is a float ({value!r}): precision lost, rejected")
-    raise TypeError(f"{field} must be a non-negative integer, got {value!r}")
+        raise TypeError(f"{field} is a float: precision lost, rejected")
+    raise TypeError(f"{field} must be a non-negative integer, got {type(value).__name__}")
 
 
 def _video(v: dict[str, Any]) -> RawPost:

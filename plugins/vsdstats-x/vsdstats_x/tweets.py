@@ -34,7 +34,7 @@ def tweet_id(value: Any, field: str = "id") -> str:
         raise BadTweet(f"{field}: expected a string id, got {type(value).__name__}")
     s = str(value).strip()
     if not s.isascii() or not s.isdigit():
-        raise BadTweet(f"{field}: not a numeric id: {s[:40]!r}")
+        raise BadTweet(f"{field}: not a numeric id")  # never quote an id: it may be a handle
     return s
 
 
