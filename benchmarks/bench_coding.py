@@ -88,10 +88,10 @@ def _engine_run(
     base_url: str, texts: list[str], concurrency: int, tmp: Path, workers: int = 1
 ) -> tuple[float, float, float]:
     """Wall and CPU seconds, and the steady-state posts/s (without start-up and tail)."""
-    from vsdstats.codebook import load_codebook
     from vsdstats.coding.engine import Engine, EngineConfig
     from vsdstats.coding.prompt import build_prompt
     from vsdstats.coding.store import RunKey, Store, text_key
+    from vsdstats.tables.codebook import load_codebook
 
     cb = load_codebook()
     spec = build_prompt(cb)
@@ -124,8 +124,8 @@ def _sync_run(base_url: str, texts: list[str]) -> float:
     import instructor
     import openai
 
-    from vsdstats.codebook import load_codebook
     from vsdstats.coding.prompt import build_prompt
+    from vsdstats.tables.codebook import load_codebook
 
     spec = build_prompt(load_codebook())
     client = instructor.from_openai(

@@ -125,9 +125,9 @@ def _zstd_baseline(path: Path) -> tuple[float, str]:
 
 
 def run() -> list[Report]:
-    from vsdstats.codebook import load_codebook
-    from vsdstats.commands.filter import filter_files
-    from vsdstats.relevance import RelevanceFilter
+    from vsdstats.cli.filter import filter_files
+    from vsdstats.filter.relevance import RelevanceFilter
+    from vsdstats.tables.codebook import load_codebook
 
     rf = RelevanceFilter.from_codebook(load_codebook())
     with tempfile.TemporaryDirectory(prefix="vsdstats-bench-filter-") as tmp:

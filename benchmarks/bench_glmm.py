@@ -54,7 +54,7 @@ def _timed_fit(d: pd.DataFrame, engine: str):
 
 
 def run() -> list[Report]:
-    from vsdstats.rbridge import check_r, r_eval, to_r_dataframe
+    from vsdstats.r.bridge import check_r, r_eval, to_r_dataframe
 
     check_r()
     d = corpus()

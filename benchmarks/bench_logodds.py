@@ -60,7 +60,7 @@ bench_dplyr <- function(tbl, uninformative) {
 def run() -> list[Report]:
     import rpy2.robjects as ro
 
-    from vsdstats.rbridge import check_r
+    from vsdstats.r.bridge import check_r
 
     check_r()
     df = _data()

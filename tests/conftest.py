@@ -49,7 +49,7 @@ def require(condition: bool, why: str) -> None:
 @pytest.fixture(scope="session")
 def r():
     """rpy2's robjects.r, after checking that R and rpy2 work together."""
-    from vsdstats.rbridge import RUnavailableError, check_r
+    from vsdstats.r.bridge import RUnavailableError, check_r
 
     try:
         check_r()
@@ -62,7 +62,7 @@ def r():
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("needs_r") is not None:
-        from vsdstats.rbridge import r_available
+        from vsdstats.r.bridge import r_available
 
         require(r_available(), "R and rpy2 are not available (run R/install_r.sh)")
 

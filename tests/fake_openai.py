@@ -517,8 +517,8 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 
 
 def _prompt_render(codebook_path: str | None) -> Render:
-    from vsdstats.codebook import load_codebook
     from vsdstats.coding.prompt import build_prompt
+    from vsdstats.tables.codebook import load_codebook
 
     return build_prompt(load_codebook(codebook_path)).messages
 

@@ -6,10 +6,10 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.baseline import MODEL_NAME, BaselineCoder
 from vsdstats.coding.quotes import word_count
-from vsdstats.models import CODE_FIELDS, validate_frame
+from vsdstats.tables.codebook import load_codebook
+from vsdstats.tables.models import CODE_FIELDS, validate_frame
 
 CB = load_codebook()
 CODER = BaselineCoder(CB)

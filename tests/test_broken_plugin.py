@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import vsdstats.platforms as platforms
+import vsdstats.connectors as platforms
 from vsdstats.cli import main
-from vsdstats.platforms import PluginWarning, connectors
+from vsdstats.connectors import manager
+from vsdstats.connectors.manager import PluginWarning, connectors
 
 SECRET = bytes(range(40, 72))
 IMPORT_REASON = "synthetic: this plugin needs the package 'nothere-xyz'"
@@ -49,13 +50,13 @@ def broken_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, ob
         "vsdstats-brokenhook",
         "brokenhook",
         "vsdstats_brokenhook_mod",
-        "from vsdstats.platforms import hookimpl\n\n"
+        "from vsdstats.connectors import hookimpl\n\n"
         "@hookimpl\n"
         "def register_platforms(register):\n"
         f"    raise RuntimeError({HOOK_REASON!r})\n",
     )
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setattr(platforms, "_REPORTED", set())  # warnings are once per process
+    monkeypatch.setattr(manager, "_REPORTED", set())  # warnings are once per process
     return {"before": before}
 
 

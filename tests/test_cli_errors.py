@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vsdstats.cli import main
-from vsdstats.simulate import simulate_corpus
+from vsdstats.paper.simulate import simulate_corpus
 
 
 def _run(args: list[str]):

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from fake_openai import FakeOpenAI
 
 from vsdstats.cli import main
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.prompt import build_prompt
-from vsdstats.models import CODED_UNIT_COLUMNS, validate_frame
+from vsdstats.tables.codebook import load_codebook
+from vsdstats.tables.models import CODED_UNIT_COLUMNS, validate_frame
 
 CB = load_codebook()
 SPEC = build_prompt(CB)

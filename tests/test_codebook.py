@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vsdstats.codebook import (
+from vsdstats.tables.codebook import (
     REQUIRED_DIMENSIONS,
     CodebookError,
     default_codebook_path,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from fake_openai import B, FakeOpenAI
 
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.engine import Engine, EngineConfig, classify, price_for, request_model
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.ratelimit import TokenBucket, backoff, retry_after
 from vsdstats.coding.store import RunKey, Store, TextResult, text_key
+from vsdstats.tables.codebook import load_codebook
 
 CB = load_codebook()
 SPEC = build_prompt(CB)

@@ -66,7 +66,7 @@ FIGURES: dict[str, tuple[float, float]] = {
 
 def _synthetic_handoff(out: Path) -> Path:
     """A tiny hand-written hand-off folder following the contract (used only when
-    vsdstats.paper.build_handoff is not available)."""
+    vsdstats.paper.run.build_handoff is not available)."""
     T, F = "TRUE", "FALSE"
     rows: dict[str, list[tuple]] = {
         "labels.csv": [
@@ -146,10 +146,10 @@ def _synthetic_handoff(out: Path) -> Path:
 def handoff(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("handoff")
     try:
-        from vsdstats.paper import build_handoff
+        from vsdstats.paper.run import build_handoff
     except ImportError:
         return _synthetic_handoff(out)
-    from vsdstats.simulate import simulate_corpus
+    from vsdstats.paper.simulate import simulate_corpus
 
     return Path(build_handoff(simulate_corpus(n=2000, seed=7), out))
 

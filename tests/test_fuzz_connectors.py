@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samples import PLATFORMS, SAMPLES, sample_files
 
-from vsdstats.ingest import ingest_files
-from vsdstats.platforms import RawPost, get_connector
-from vsdstats.study import read_posts
+from vsdstats.connectors.manager import get_connector
+from vsdstats.connectors.records import RawPost
+from vsdstats.ingest.pipeline import ingest_files
+from vsdstats.tables.study import read_posts
 
 SECRET = bytes(range(32))
 BOM = b"\xef\xbb\xbf"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vsdstats.rbridge import RWarning
+from vsdstats.r.bridge import RWarning
 from vsdstats.stats.glmm import ApproximateResultWarning, MixedLogitResult, mixed_logit
 
 pytestmark = pytest.mark.needs_r

@@ -22,21 +22,19 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-import vsdstats.ingest as ingest_mod
+import vsdstats.ingest.pipeline as ingest_mod
 from vsdstats.cli import main
-from vsdstats.ingest import (
-    IngestError,
-    RejectsFound,
-    ingest_files,
-    normalize_text,
-    read_posts,
-    text_hash,
-)
-from vsdstats.platforms import Connector, RawPost, Reject, Source, hookimpl, open_source
-from vsdstats.privacy import file_label, pseudonymize
-from vsdstats.readers import iter_json_lines, parse_time
-from vsdstats.secretkey import SecretError, load_secret
-from vsdstats.study import iter_rejects
+from vsdstats.connectors.base import Connector
+from vsdstats.connectors.hookspecs import hookimpl
+from vsdstats.connectors.io import open_source
+from vsdstats.connectors.readers import iter_json_lines, parse_time
+from vsdstats.connectors.records import RawPost, Reject, Source
+from vsdstats.ingest.pipeline import IngestError, RejectsFound, ingest_files
+from vsdstats.ingest.pseudonymize import file_label, pseudonymize
+from vsdstats.ingest.secret import SecretError, load_secret
+from vsdstats.ingest.sinks import iter_rejects
+from vsdstats.ingest.textnorm import normalize_text, text_hash
+from vsdstats.tables.study import read_posts
 
 SECRET = bytes(range(100, 132))
 
@@ -492,9 +490,9 @@ def test_cli_relevance_option(cli: CliRunner, tmp_path: Path) -> None:
         main, ["ingest", "synth", str(good), "--out", str(tmp_path / "s"), "--relevance"]
     )
     try:
-        import vsdstats.relevance  # noqa: F401
+        import vsdstats.filter.relevance  # noqa: F401
     except ImportError:
-        assert res.exit_code == 2 and "vsdstats.relevance" in res.output
+        assert res.exit_code == 2 and "vsdstats.filter.relevance" in res.output
         return
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "s" / "ingest_report.json").read_text())["runs"][0]
@@ -506,7 +504,7 @@ def test_cli_relevance_option(cli: CliRunner, tmp_path: Path) -> None:
 def test_reddit_pushshift_end_to_end(shared_dir: Path, tmp_path: Path) -> None:
     from conftest import require
 
-    from vsdstats.platforms import connectors
+    from vsdstats.connectors.manager import connectors
 
     require("reddit" in connectors(), "the vsdstats-reddit plugin is not installed")
     src = shared_dir / "fixtures" / "platforms" / "reddit_pushshift" / "test_comments.json"

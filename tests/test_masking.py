@@ -1,4 +1,4 @@
-"""Mention masking and identity scrubbing (vsdstats.masking); synthetic strings only."""
+"""Mention masking and identity scrubbing (vsdstats.ingest.masking); synthetic strings only."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from vsdstats.masking import EMAIL_TOKEN, Masker, rewrite_url
-from vsdstats.privacy import is_pseudonym, pseudonymize
+from vsdstats.ingest.masking import EMAIL_TOKEN, Masker, rewrite_url
+from vsdstats.ingest.pseudonymize import is_pseudonym, pseudonymize
 
 SECRET = bytes(range(32))
 M = Masker(SECRET, "synth")

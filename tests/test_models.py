@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from vsdstats.codebook import load_codebook
-from vsdstats.models import (
+from vsdstats.ingest.pseudonymize import is_pseudonym, pseudonymize
+from vsdstats.tables.codebook import load_codebook
+from vsdstats.tables.models import (
     CODED_UNIT_COLUMNS,
     POST_COLUMNS,
     CodedUnit,
@@ -20,7 +21,6 @@ from vsdstats.models import (
     to_frame,
     validate_frame,
 )
-from vsdstats.privacy import is_pseudonym, pseudonymize
 
 SECRET = b"study-secret-0123456789"
 

@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.codebook import load_codebook
-from vsdstats.paper import PaperError, run_paper
+from vsdstats.paper.config import PaperError
 from vsdstats.paper.figures import FIGURES
 from vsdstats.paper.handoff import SCHEMA
 from vsdstats.paper.inputs import load_units
 from vsdstats.paper.render import format_p, latex_escape
+from vsdstats.paper.run import run_paper
+from vsdstats.paper.simulate import simulate_corpus
 from vsdstats.paper.suppress import suppress_mask
-from vsdstats.simulate import simulate_corpus
+from vsdstats.tables.codebook import load_codebook
 
 TABLES = ["table1_corpus", "table2_chisq", "table5_means", "table9_logodds", "table10_glmm"]
 PSEUDONYM = re.compile(r"a_[0-9a-f]{24}")
@@ -278,7 +279,7 @@ def test_bad_input_clear_error(tmp_path: Path, mutate, message: str) -> None:
 
 
 def test_missing_r_exit_2_without_traceback(tmp_path: Path, monkeypatch) -> None:
-    from vsdstats import rbridge
+    from vsdstats.r import bridge as rbridge
 
     def no_r():
         raise rbridge.RUnavailableError("R is not installed (no Rscript on PATH).")

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vsdstats.codebook import load_codebook
-from vsdstats.paper import build_handoff
 from vsdstats.paper.analyses import run_chisq
 from vsdstats.paper.config import load_study
 from vsdstats.paper.inputs import validate_units
-from vsdstats.simulate import simulate_corpus
+from vsdstats.paper.run import build_handoff
+from vsdstats.paper.simulate import simulate_corpus
+from vsdstats.tables.codebook import load_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = [("condition", "sentiment"), ("condition", "perspective"), ("condition", "value")]

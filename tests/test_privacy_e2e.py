@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from samples import SAMPLES, sample_files
 
-from vsdstats.ingest import ingest_files
-from vsdstats.platforms import RawPost, Reject, get_connector
-from vsdstats.study import read_posts
+from vsdstats.connectors.manager import get_connector
+from vsdstats.connectors.records import RawPost, Reject
+from vsdstats.ingest.pipeline import ingest_files
+from vsdstats.tables.study import read_posts
 
 SECRET = bytes(range(32))
 

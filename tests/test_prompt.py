@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from vsdstats.codebook import default_codebook_path, load_codebook
 from vsdstats.coding.prompt import build_prompt, escape_post
 from vsdstats.coding.quotes import quote_in_text
+from vsdstats.tables.codebook import default_codebook_path, load_codebook
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for vsdstats.rbridge: column-wise data.frame conversion and R warning capture.
+"""Tests for vsdstats.r.bridge: column-wise data.frame conversion and R warning capture.
 
 References are R itself: values are read back with R code, and a CSV of the same
 frame read by R's read.csv must be identical() to the converted data.frame.
@@ -14,13 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsdstats.rbridge import (
-    RError,
-    RWarning,
-    r_eval,
-    r_warnings_as_python,
-    to_r_dataframe,
-)
+from vsdstats.r.bridge import RError, RWarning, r_eval, r_warnings_as_python, to_r_dataframe
 
 pytestmark = pytest.mark.needs_r
 

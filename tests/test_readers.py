@@ -1,5 +1,5 @@
-"""The connector building blocks in vsdstats.connector_kit (and the ``live_module``
-delegation of vsdstats.platforms.Connector.collect)."""
+"""The connector building blocks in vsdstats.connectors (and the ``live_module``
+delegation of vsdstats.connectors.base.Connector.collect)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsdstats.connector_kit import (
+from vsdstats.connectors.base import Connector
+from vsdstats.connectors.fields import (
     check_format,
     convert_or_reason,
     not_an_object,
-    peek,
-    read_guarded,
     require_str,
-    snscrape_class,
-    snscrape_records,
     some_keys,
 )
-from vsdstats.platforms import Connector, Reject
-from vsdstats.readers import iter_json_lines, iter_json_values
+from vsdstats.connectors.guarded import peek, read_guarded
+from vsdstats.connectors.readers import iter_json_lines, iter_json_values
+from vsdstats.connectors.records import Reject
+from vsdstats.connectors.snscrape_live import snscrape_class, snscrape_records
 
 
 def test_read_guarded_passes_records_and_turns_errors_into_a_reject(tmp_path):
@@ -173,9 +172,9 @@ def test_surrogate_pairs_are_kept():
 
 # ------------------------------------------- a BOM in TOML and table files (item 1)
 def test_toml_files_with_a_bom_load(tmp_path):
-    from vsdstats.codebook import default_codebook_path, load_codebook
+    from vsdstats.filter.terms import codebook_terms, load_term_file
     from vsdstats.paper.config import _load_toml
-    from vsdstats.relevance import codebook_terms, load_term_file
+    from vsdstats.tables.codebook import default_codebook_path, load_codebook
 
     book = tmp_path / "codebook.toml"
     book.write_bytes(BOM + default_codebook_path().read_bytes())
@@ -189,7 +188,7 @@ def test_toml_files_with_a_bom_load(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".ndjson"])
 def test_tables_with_a_bom_read_their_first_column(tmp_path, suffix):
-    from vsdstats.tables import read_table
+    from vsdstats.tables.io import read_table
 
     body = {
         ".csv": b"post_id,label\np1,a\np2,b\n",

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vsdstats.cli import main
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.redact import Redactor, client_url, redact_text, redact_url
+from vsdstats.tables.codebook import load_codebook
 
 SPEC = build_prompt(load_codebook())
 FAKE_KEY = "sk-test-REDACT-k3y-0a1b2c3d4e5f"

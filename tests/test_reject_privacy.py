@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.ingest import ingest_files, safe_reason
-from vsdstats.masking import Masker
-from vsdstats.privacy import file_label
+from vsdstats.ingest.masking import Masker
+from vsdstats.ingest.pipeline import ingest_files, safe_reason
+from vsdstats.ingest.pseudonymize import file_label
 
 SECRET = bytes(range(32))
 HANDLE = "ZxqSomeHandle"  # a made-up handle that no other text contains

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsdstats.codebook import load_codebook
-from vsdstats.relevance import (
+from vsdstats.filter.relevance import RelevanceFilter
+from vsdstats.filter.terms import (
     DEFAULT_CASE_SENSITIVE,
-    RelevanceFilter,
     TermFileError,
     Terms,
     codebook_terms,
     load_term_file,
     terms_toml,
 )
+from vsdstats.tables.codebook import load_codebook
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.quotes import normalize, quote_in_text, word_count
 from vsdstats.coding.response import (
     build_response_model,
     extraction_to_units,
     post_text_context,
 )
+from vsdstats.tables.codebook import load_codebook
 
 CB = load_codebook()
 MODEL = build_response_model(CB)

@@ -8,12 +8,12 @@ from fake_openai import FakeOpenAI
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsdstats import ingest
-from vsdstats.codebook import load_codebook, parse_codebook
 from vsdstats.coding.batch import BatchRunner
 from vsdstats.coding.engine import Engine, EngineConfig
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.store import RunKey, Store, text_key
+from vsdstats.ingest import textnorm
+from vsdstats.tables.codebook import load_codebook, parse_codebook
 
 CB = load_codebook()
 
@@ -71,7 +71,7 @@ _space = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "\u3000"])
 @given(st.lists(st.tuples(st.one_of(_word, _url), _space), min_size=1, max_size=12))
 def test_ingest_and_coding_agree_on_the_same_text(parts):
     text = "".join(w + s for w, s in parts)
-    assert text_key(text) == ingest.text_hash(text)
+    assert text_key(text) == textnorm.text_hash(text)
     without_urls = "".join(s if "example/" in w else w + s for w, s in parts)
     assert text_key(text) == text_key(without_urls)  # links are not what gets coded
 

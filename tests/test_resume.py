@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from fake_openai import FakeOpenAI
 
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.store import text_key
+from vsdstats.tables.codebook import load_codebook
 
 SPEC = build_prompt(load_codebook())
 TEXTS = [

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.scaffold import ScaffoldError, check_name, default_dir, scaffold
+from vsdstats.connectors.scaffold import ScaffoldError, check_name, default_dir, scaffold
 
 
 def _env(site: Path) -> dict[str, str]:
@@ -86,7 +86,7 @@ def test_refuses_to_overwrite_and_default_dir(tmp_path: Path) -> None:
 
 
 def test_plugins_command_lists_connectors(monkeypatch) -> None:
-    import vsdstats.commands.plugins as cmd
+    import vsdstats.cli.plugins as cmd
 
     row = {
         "platform": "demo",

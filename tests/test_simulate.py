@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vsdstats.simulate import (
+from vsdstats.paper.simulate import (
     CONDITION_COUNTS,
     LLM_COUNTS,
     SIMULATED_COLUMNS,

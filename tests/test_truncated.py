@@ -22,8 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vsdstats.cli import main
-from vsdstats.commands.filter import filter_files
-from vsdstats.platforms import TruncatedInput, connectors, open_source, read_prefix
+from vsdstats.cli.filter import filter_files
+from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
+from vsdstats.connectors.manager import connectors
 
 SECRET = bytes(range(7, 39))
 ZSTD_BLOCK = 128 * 1024  # a frame this small is one block: cut, it decodes to nothing
@@ -234,7 +235,7 @@ def test_ingest_cut_zst_is_a_counted_reject_and_strict_fails(tmp_path: Path) -> 
 def test_ingest_cut_gzip_json_lines_keeps_good_lines(tmp_path: Path) -> None:
     """read_json_records (bluesky, mastodon, youtube, tiktok) used to lose everything."""
     _need("bluesky")
-    from vsdstats.ingest import ingest_files
+    from vsdstats.ingest.pipeline import ingest_files
 
     raw = b"".join(post_view(i) for i in range(200))
     packed = gzip.compress(raw)
@@ -251,8 +252,8 @@ def test_ingest_cut_gzip_json_lines_keeps_good_lines(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ filter
 def test_filter_cut_zst_and_gzip_keep_the_prefix_and_fail(tmp_path: Path) -> None:
-    from vsdstats.codebook import load_codebook
-    from vsdstats.relevance import RelevanceFilter
+    from vsdstats.filter.relevance import RelevanceFilter
+    from vsdstats.tables.codebook import load_codebook
 
     rf = RelevanceFilter.from_codebook(load_codebook())
     zst, good = _cut_reddit_dump(tmp_path)

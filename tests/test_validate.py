@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.codebook import load_codebook
-from vsdstats.commands.validate import allocate, read_imhi, run_validate, stratified_sample
+from vsdstats.cli.validate import allocate, read_imhi, run_validate, stratified_sample
+from vsdstats.tables.codebook import load_codebook
 
 CB = load_codebook()
 

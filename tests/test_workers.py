@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from fake_openai import FakeOpenAI
 
 from vsdstats.cli import main
-from vsdstats.codebook import load_codebook
 from vsdstats.coding.engine import EngineConfig
+from vsdstats.coding.parallel import shard, worker_config
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.store import text_key
-from vsdstats.coding.workers import shard, worker_config
+from vsdstats.tables.codebook import load_codebook
 
 SPEC = build_prompt(load_codebook())
 KEY = "sk-test-workers-0123456789abcdef"

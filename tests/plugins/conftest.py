@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from vsdstats.platforms import RawPost, Record, Reject
+from vsdstats.connectors.records import RawPost, Record, Reject
 
 Split = tuple[list[RawPost], list[Reject]]
 

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_bluesky import BlueskyConnector
 
-from vsdstats.platforms import Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import Reject
 
 CONNECTOR = BS = BlueskyConnector()
 BASE = "fixtures/platforms/bluesky"

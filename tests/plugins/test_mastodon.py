@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from vsdstats_mastodon import MastodonConnector
 from vsdstats_mastodon.live import collect, scraper_for, toot_to_post
 
-from vsdstats.platforms import Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import Reject
 
 CONNECTOR = MA = MastodonConnector()
 BODIES = "fixtures/platforms/mastodon/_extracted_bodies"

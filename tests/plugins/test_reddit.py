@@ -21,7 +21,8 @@ from vsdstats_reddit import API, PUSHSHIFT, RedditConnector
 from vsdstats_reddit.listing import MORE_REASON
 from vsdstats_reddit.live import item_to_record
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import RawPost, Reject
 
 PS = "fixtures/platforms/reddit_pushshift"
 PRAW = "fixtures/platforms/reddit_api_praw_cassettes"

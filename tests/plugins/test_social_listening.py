@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from vsdstats_social_listening import CSV, JSONL, SocialListeningConnector
 from vsdstats_social_listening.rows import parse_date
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import RawPost, Reject
 
 C = SocialListeningConnector()
 UTC = timezone.utc
@@ -252,9 +253,9 @@ def test_post_ids_from_urls_carry_no_name(tmp_path):
 
 @pytest.mark.parametrize("author", ["", "someone_else"])
 def test_ingest_keeps_no_name_in_post_id_or_url(tmp_path, author):
-    from vsdstats.ingest import ingest_files
-    from vsdstats.privacy import keyed_id
-    from vsdstats.study import read_posts
+    from vsdstats.ingest.pipeline import ingest_files
+    from vsdstats.ingest.pseudonymize import keyed_id
+    from vsdstats.tables.study import read_posts
 
     secret = bytes(range(32))
     study = tmp_path / "study"

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_tiktok import TikTokConnector
 
-from vsdstats.platforms import Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import Reject
 
 CONNECTOR = TT = TikTokConnector()
 SAMPLES = "fixtures/platforms/tiktok_research_api"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from vsdstats_x import FLAT, SNSCRAPE, V2, XConnector
 from vsdstats_x.live import item_to_record, search_query
 
-from vsdstats.platforms import RawPost, Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import RawPost, Reject
 
 X = "fixtures/platforms/twitter_x_api_v2"
 C = XConnector()

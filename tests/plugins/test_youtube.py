@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_youtube import YouTubeConnector
 
-from vsdstats.platforms import Reject, connectors
+from vsdstats.connectors.manager import connectors
+from vsdstats.connectors.records import Reject
 
 CONNECTOR = YT = YouTubeConnector()
 SAMPLES = "fixtures/platforms/youtube"

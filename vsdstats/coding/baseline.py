@@ -5,7 +5,7 @@ instrument.  Units it writes carry ``coder="baseline"`` and ``model=MODEL_NAME``
 (``baseline-terms-vader-<BASELINE_VERSION>``).  Rules:
 
 - terms match case-insensitively on word boundaries, exactly as in the relevance filter
-  (:func:`vsdstats.relevance.term_text_regex`; acronyms such as ``ADD`` keep their case);
+  (:func:`vsdstats.filter.patterns.term_text_regex`; acronyms such as ``ADD`` keep their case);
 - **relevant** when the text mentions an LLM term (``terms`` of the ``llm_product``
   categories) AND a mental-health term (``terms`` of the ``condition`` categories);
   ``require_llm=False`` drops the LLM condition (to evaluate the condition detector on
@@ -36,10 +36,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from vsdstats.codebook import Codebook
 from vsdstats.coding.quotes import word_count
-from vsdstats.models import CodedUnit, to_frame
-from vsdstats.relevance import DEFAULT_CASE_SENSITIVE, term_text_regex
+from vsdstats.filter.patterns import term_text_regex
+from vsdstats.filter.terms import DEFAULT_CASE_SENSITIVE
+from vsdstats.tables.codebook import Codebook
+from vsdstats.tables.models import CodedUnit, to_frame
 
 __all__ = [
     "BASELINE_VERSION",

@@ -33,7 +33,7 @@ from vsdstats.coding.results import apply_extraction, apply_usage, short_message
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 if TYPE_CHECKING:
-    from vsdstats.codebook import Codebook
+    from vsdstats.tables.codebook import Codebook
 
 BATCH_PRICE_FACTOR = 0.5
 TERMINAL = ("completed", "failed", "expired", "cancelled")

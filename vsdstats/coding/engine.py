@@ -28,7 +28,7 @@ So the engine
 
 Even so one process saturates one core (about 2 ms of CPU per request); with
 ``EngineConfig.workers > 1`` :meth:`Engine.run` hands the texts to that many processes
-(:mod:`vsdstats.coding.workers`: concurrency, rpm and tpm split evenly across them).
+(:mod:`vsdstats.coding.parallel`: concurrency, rpm and tpm split evenly across them).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from vsdstats.coding.results import (
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 if TYPE_CHECKING:
-    from vsdstats.codebook import Codebook
+    from vsdstats.tables.codebook import Codebook
 
 #: USD per 1M tokens: (input, cached input, output).  Override with --price-in/--price-out.
 PRICES: dict[str, tuple[float, float, float]] = {
@@ -129,7 +129,7 @@ class EngineConfig:
     price: Price | None = None
     price_factor: float = 1.0
     http: str = "auto"  # HTTP transport: auto (aiohttp if installed, else httpx) | httpx | aiohttp
-    workers: int = 1  # processes (> 1: see vsdstats.coding.workers)
+    workers: int = 1  # processes (> 1: see vsdstats.coding.parallel)
     api_key_env: str | None = None  # where workers > 1 read the key (never passed to them)
 
     def redact(self, s: str) -> str:
@@ -414,7 +414,7 @@ class Engine:
 
     async def _run(self, items: list[tuple[str, str]], store: Store, key: RunKey) -> RunStats:
         if self.cfg.workers > 1:
-            from vsdstats.coding.workers import run_workers
+            from vsdstats.coding.parallel import run_workers
 
             return await run_workers(self, items, store, key)
         stats = RunStats()

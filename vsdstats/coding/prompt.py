@@ -38,8 +38,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from vsdstats.codebook import Codebook
 from vsdstats.coding.response import MIN_QUOTE_WORDS, UNIT_FIELDS, build_response_model
+from vsdstats.tables.codebook import Codebook
 
 __all__ = ["TEMPLATE_VERSION", "PromptSpec", "build_prompt", "escape_post", "post_id_marker"]
 

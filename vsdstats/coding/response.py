@@ -50,9 +50,9 @@ from pydantic import (
     model_validator,
 )
 
-from vsdstats.codebook import Codebook, parse_codebook
 from vsdstats.coding.quotes import quote_in_text, word_count
-from vsdstats.models import CODE_FIELDS, CodedUnit
+from vsdstats.tables.codebook import Codebook, parse_codebook
+from vsdstats.tables.models import CODE_FIELDS, CodedUnit
 
 __all__ = [
     "MIN_QUOTE_WORDS",

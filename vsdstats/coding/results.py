@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from vsdstats.coding.store import TextResult
 
 if TYPE_CHECKING:
-    from vsdstats.codebook import Codebook
     from vsdstats.coding.engine import Price
+    from vsdstats.tables.codebook import Codebook
 
 #: ``post_id`` of units before they are mapped to posts (results are per text).
 PLACEHOLDER_POST_ID = "__text__"

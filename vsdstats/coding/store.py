@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from vsdstats.textnorm import EMPTY_HASH, text_hash
+from vsdstats.ingest.textnorm import EMPTY_HASH, text_hash
 
 FINISHED = ("coded", "not_relevant")
 STATUSES = ("coded", "not_relevant", "failed")
@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 def text_key(text: str) -> str:
-    """:func:`vsdstats.textnorm.text_hash`: texts that are "the same" are coded once."""
+    """:func:`vsdstats.ingest.textnorm.text_hash`: texts that are "the same" are coded once."""
     return text_hash(text)
 
 
@@ -264,10 +264,10 @@ def post_tables(
 
     Text-level results are mapped to every post with that text.  A post whose text has
     no result is ``failed`` ("not coded (run interrupted?)"); a text with nothing to
-    code (blank, or only links: :data:`~vsdstats.textnorm.EMPTY_HASH`) is
+    code (blank, or only links: :data:`~vsdstats.ingest.textnorm.EMPTY_HASH`) is
     ``not_relevant`` without a request.
     """
-    from vsdstats.models import CODED_UNIT_COLUMNS
+    from vsdstats.tables.models import CODED_UNIT_COLUMNS
 
     units: list[dict[str, Any]] = []
     status: list[dict[str, Any]] = []

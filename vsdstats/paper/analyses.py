@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vsdstats.codebook import Codebook
+from vsdstats.tables.codebook import Codebook
 from vsdstats.stats.glmm import wald_table
 from vsdstats.stats import (
     ChisqResult,

@@ -1,4 +1,9 @@
-"""Locating the project's analysis definitions and R scripts, and reading them."""
+"""Locating the analysis definitions and R scripts (package data), and reading them.
+
+They ship inside the package, so an installed wheel finds them: ``analysis/X`` is
+``vsdstats/analysis/X`` and ``R/X`` is ``vsdstats/r/scripts/X`` (a checkout has the
+root folders ``analysis/`` and ``R/`` as links to them).
+"""
 
 from __future__ import annotations
 
@@ -18,18 +23,22 @@ class PaperError(ValueError):
     """The paper job cannot run: bad input, bad analysis file or a missing script."""
 
 
+#: project folder -> where it lives inside the package
+PACKAGE_DATA = {"analysis": ("analysis",), "R": ("r", "scripts")}
+
+
 def project_candidates() -> list[Path]:
-    """Where to look for analysis/ and R/: the package's checkout first, then the cwd."""
-    pkg_root = Path(__file__).resolve().parents[2]
-    cands = [pkg_root, Path.cwd().resolve()]
-    return list(dict.fromkeys(cands))
+    """Where to look for analysis/ and R/: the installed package's data."""
+    return [Path(__file__).resolve().parents[1]]
 
 
 def find_project_file(rel: str) -> Path:
-    """Path of ``rel`` (e.g. ``R/figures.R``) in the checkout, or PaperError naming where."""
+    """Path of ``rel`` (e.g. ``R/figures.R``) in the package data, or PaperError naming
+    where it was looked for."""
+    top, _, rest = rel.partition("/")
     tried = []
     for root in project_candidates():
-        p = root / rel
+        p = root.joinpath(*PACKAGE_DATA[top], rest)
         if p.is_file():
             return p
         tried.append(str(p))

@@ -29,7 +29,7 @@ def figures_script() -> Path:
 
 def run_figures(handoff: Path, out_dir: Path) -> tuple[list[Path], list[str]]:
     """source(R/figures.R); vsd_figures(handoff, out); returns (paths, R warnings/messages)."""
-    from vsdstats.rbridge import RError, r_eval
+    from vsdstats.r.bridge import RError, r_eval
 
     script = figures_script()
     out_dir.mkdir(parents=True, exist_ok=True)

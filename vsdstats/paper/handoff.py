@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vsdstats.codebook import Codebook
+from vsdstats.tables.codebook import Codebook
 from vsdstats.paper.analyses import LUMPED, Analyses, order_key
 from vsdstats.paper.config import Release
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from vsdstats.codebook import Codebook
-from vsdstats.models import CODE_FIELDS
+from vsdstats.tables.codebook import Codebook
+from vsdstats.tables.models import CODE_FIELDS
 from vsdstats.paper.config import PaperError
-from vsdstats.privacy import PSEUDONYM_PATTERN
-from vsdstats.tables import TableError, read_table
+from vsdstats.ingest.pseudonymize import PSEUDONYM_PATTERN
+from vsdstats.tables.io import TableError, read_table
 
 #: Columns the paper job needs on every coded unit.
 REQUIRED_COLUMNS = ("post_id", *CODE_FIELDS, "platform", "author", "created_at")

@@ -63,7 +63,7 @@ def readme_text(
 ) -> str:
     """The README: what makes each table/figure, the GLMM-vs-chi-square differences, notes."""
     data = (
-        f"the SYNTHETIC replication corpus `{source}` (vsdstats.simulate: calibrated to the "
+        f"the SYNTHETIC replication corpus `{source}` (vsdstats.paper.simulate: calibrated to the "
         "original study's published label frequencies; not real posts)"
         if synthetic
         else f"`{source}`"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from vsdstats.stats.chisq import format_pvalue
-from vsdstats.tables import markdown_escape
+from vsdstats.tables.io import markdown_escape
 
 SYNTHETIC_NOTE = (
-    "Data: the SYNTHETIC replication corpus (vsdstats.simulate, calibrated to the "
+    "Data: the SYNTHETIC replication corpus (vsdstats.paper.simulate, calibrated to the "
     "original study's published label frequencies); not real posts."
 )
 _LATEX_SPECIAL = {

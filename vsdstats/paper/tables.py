@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vsdstats.codebook import Codebook
+from vsdstats.tables.codebook import Codebook
 from vsdstats.paper.analyses import Analyses
 from vsdstats.paper.render import SYNTHETIC_NOTE, PublishedTable, format_p
 from vsdstats.paper.suppress import shown, suppress_mask

@@ -321,7 +321,7 @@ _R_PACKAGE = {"glmmTMB": "glmmTMB", "lme4": "lme4"}
 
 
 def _fit_r(f: _Formula, formula: str, d: pd.DataFrame, engine: str, conf: float):
-    from vsdstats.rbridge import RUnavailableError, check_r, r_eval
+    from vsdstats.r.bridge import RUnavailableError, check_r, r_eval
 
     check_r()
     pkg = _R_PACKAGE[engine]
@@ -453,7 +453,7 @@ def mixed_logit(
       result has ``approximate=True`` and an ``ApproximateResultWarning`` is issued.
 
     R warnings and messages (non-convergence, singular fit, ...) are re-emitted as
-    ``vsdstats.rbridge.RWarning`` and kept in ``result.warnings``.  ``conf`` sets the
+    ``vsdstats.r.bridge.RWarning`` and kept in ``result.warnings``.  ``conf`` sets the
     level of the Wald intervals ``estimate +/- z_{(1+conf)/2} * std_error``.
     """
     if engine not in ENGINES:

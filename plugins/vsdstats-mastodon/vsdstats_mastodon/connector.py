@@ -23,16 +23,21 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from vsdstats.connector_kit import (
+from vsdstats.connectors import (
     CONVERT_ERRORS,
+    Connector,
+    RawPost,
+    Record,
+    Source,
     check_format,
     convert_or_reason,
+    html_to_text,
     not_an_object,
+    parse_time,
+    read_json_records,
     require_str,
     some_keys,
 )
-from vsdstats.platforms import Connector, RawPost, Record, Source
-from vsdstats.readers import html_to_text, parse_time, read_json_records
 
 PLATFORM = "mastodon"
 API = "mastodon-api"

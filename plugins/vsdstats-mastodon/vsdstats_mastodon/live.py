@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from vsdstats.platforms import RawPost, Record, Reject
+from vsdstats.connectors import RawPost, Record, Reject
 from vsdstats_mastodon.connector import PLATFORM, REBLOG, name_variants
 
 LIVE_SOURCE = "<snscrape mastodon>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vsdstats.platforms import Connector, hookimpl
+from vsdstats.connectors import Connector, hookimpl
 
 from .connector import API, PUSHSHIFT, RedditConnector
 

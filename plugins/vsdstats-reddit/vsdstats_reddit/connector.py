@@ -8,9 +8,17 @@ from collections.abc import Iterator
 from functools import partial
 from typing import BinaryIO
 
-from vsdstats.connector_kit import head_values, peek, read_guarded
-from vsdstats.platforms import Connector, Record, Reject, Source
-from vsdstats.readers import SNIFF_LINES, strip_bom
+from vsdstats.connectors import (
+    SNIFF_LINES,
+    Connector,
+    Record,
+    Reject,
+    Source,
+    head_values,
+    peek,
+    read_guarded,
+    strip_bom,
+)
 
 from .dump import read_dump
 from .listing import read_api

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from vsdstats.platforms import Record, Reject
-from vsdstats.readers import iter_json_values, loads
+from vsdstats.connectors import Record, Reject, iter_json_values, loads
 
 from .things import BadThing, thing_to_post
 

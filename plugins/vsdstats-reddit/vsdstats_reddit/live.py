@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from vsdstats.connector_kit import snscrape_class, snscrape_records
-from vsdstats.platforms import Record, Reject
+from vsdstats.connectors import Record, Reject, snscrape_class, snscrape_records
 
 from .things import BadThing, thing_to_post
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from vsdstats.platforms import RawPost
-from vsdstats.readers import parse_time
+from vsdstats.connectors import RawPost, parse_time
 
 PLATFORM = "reddit"
 BASE_URL = "https://www.reddit.com"

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import BinaryIO
 
-from vsdstats.connector_kit import head_values, peek, read_guarded
-from vsdstats.platforms import Connector, Record, Reject, Source
+from vsdstats.connectors import Connector, Record, Reject, Source, head_values, peek, read_guarded
 
 from .rows import norm
 from .tables import HEADER_SCAN, is_header, read_csv, read_jsonl

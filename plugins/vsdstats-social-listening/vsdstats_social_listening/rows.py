@@ -15,8 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from vsdstats.platforms import RawPost
-from vsdstats.readers import parse_time
+from vsdstats.connectors import RawPost, parse_time
 
 PAGE_TYPES = {
     "twitter": "x",

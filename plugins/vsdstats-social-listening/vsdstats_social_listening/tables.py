@@ -7,9 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from vsdstats.connector_kit import unread
-from vsdstats.platforms import Record, Reject
-from vsdstats.readers import iter_json_lines
+from vsdstats.connectors import Record, Reject, iter_json_lines, unread
 
 from .rows import BadRow, norm, row_to_post
 

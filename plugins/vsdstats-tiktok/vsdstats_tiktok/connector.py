@@ -25,15 +25,19 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from vsdstats.connector_kit import (
+from vsdstats.connectors import (
+    Connector,
+    RawPost,
+    Record,
+    Source,
     check_format,
     convert_or_reason,
     not_an_object,
+    parse_time,
+    read_json_records,
     require_str,
     some_keys,
 )
-from vsdstats.platforms import Connector, RawPost, Record, Source
-from vsdstats.readers import parse_time, read_json_records
 
 PLATFORM = "tiktok"
 RESEARCH_API = "tiktok-research-api"

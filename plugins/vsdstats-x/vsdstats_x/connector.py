@@ -7,9 +7,17 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, BinaryIO
 
-from vsdstats.connector_kit import head_values, read_guarded
-from vsdstats.platforms import Connector, RawPost, Record, Reject, Source
-from vsdstats.readers import iter_json_values, strip_bom
+from vsdstats.connectors import (
+    Connector,
+    RawPost,
+    Record,
+    Reject,
+    Source,
+    head_values,
+    iter_json_values,
+    read_guarded,
+    strip_bom,
+)
 
 from .tweets import BadTweet, snscrape_to_post, v2_tweet_to_post
 

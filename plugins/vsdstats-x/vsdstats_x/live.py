@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from vsdstats.connector_kit import snscrape_class, snscrape_records
-from vsdstats.platforms import Record, Reject
+from vsdstats.connectors import Record, Reject, snscrape_class, snscrape_records
 
 from .tweets import BadTweet, snscrape_to_post
 

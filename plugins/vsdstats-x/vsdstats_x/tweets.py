@@ -14,8 +14,7 @@ import html
 from datetime import datetime, timezone
 from typing import Any
 
-from vsdstats.platforms import RawPost
-from vsdstats.readers import parse_time
+from vsdstats.connectors import RawPost, parse_time
 
 PLATFORM = "x"
 

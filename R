@@ -1,0 +1,1 @@
+vsdstats/r/scripts

@@ -1,0 +1,118 @@
+"""``vsdstats ingest``: platform files to normalized, pseudonymized posts."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    click.echo(f"vsdstats: error: {msg}", err=True)
+    sys.exit(code)
+
+
+def _relevance_filter(codebook_path: str | None) -> Any:
+    try:
+        from vsdstats.filter.relevance import RelevanceFilter
+    except ImportError:
+        _fail(
+            "--relevance needs the relevance filter (vsdstats.filter.relevance), which is not "
+            "available in this installation; run without --relevance and use `vsdstats filter`"
+        )
+    from vsdstats.tables.codebook import CodebookError, load_codebook
+
+    try:
+        return RelevanceFilter.from_codebook(load_codebook(codebook_path))
+    except (CodebookError, ValueError) as exc:
+        _fail(str(exc))
+
+
+@click.command()
+@click.argument("platform")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(),
+    help="study folder, or FILE.parquet, or FILE.duckdb (appended to and deduplicated against)",
+)
+@click.option("--format", "fmt", default=None, help="input format (default: detected)")
+@click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False),
+    help="per-study secret (created if missing); default $VSDSTATS_SECRET or "
+    "STUDY/.vsdstats/secret.key.  Never share it: it de-pseudonymizes the authors.",
+)
+@click.option(
+    "--relevance/--no-relevance",
+    default=False,
+    show_default=True,
+    help="drop posts that do not match the codebook's relevance terms",
+)
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False),
+    help="codebook TOML for --relevance (default: the shipped one)",
+)
+@click.option("--strict", is_flag=True, help="exit with code 1 if any record was rejected")
+@click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.option(
+    "--keep-file-names",
+    is_flag=True,
+    help="store input file names in the study (source_file, rejects, report); default: a "
+    "keyed hash f_<12 hex>.<ext>, since file names can hold a handle",
+)
+def ingest(
+    platform: str,
+    files: tuple[str, ...],
+    out: str,
+    fmt: str | None,
+    secret_file: str | None,
+    relevance: bool,
+    codebook_path: str | None,
+    strict: bool,
+    no_progress: bool,
+    keep_file_names: bool,
+) -> None:
+    """Read PLATFORM export FILES into normalized, pseudonymized posts.
+
+    Authors become keyed pseudonyms, @mentions, e-mails and known identities are masked,
+    posts are deduplicated by id and duplicate texts flagged.  Every record is accounted
+    for: read = kept + duplicates + filtered out + rejected (printed, and in the report).
+
+    The study names each input file by a keyed hash of its path unless --keep-file-names
+    is given; the summary printed here shows the paths as you typed them.
+    """
+    from rich.console import Console
+
+    from vsdstats.ingest.console import print_summary
+    from vsdstats.ingest.pipeline import IngestError, ingest_files
+
+    filt = _relevance_filter(codebook_path) if relevance else None
+    tty = sys.stderr.isatty()
+    console = Console(stderr=True, width=None if tty else 160)
+    try:
+        report = ingest_files(
+            platform,
+            files,
+            out,
+            secret_file=secret_file,
+            relevance=filt,
+            format=fmt,
+            progress=not no_progress and tty,
+            console=console if tty else None,
+            keep_file_names=keep_file_names,
+        )
+    except IngestError as exc:
+        _fail(str(exc))
+        return
+    except OSError as exc:  # e.g. the output folder is not writable
+        _fail(f"{exc.filename or out}: {exc.strerror or exc}", code=1)
+        return
+    print_summary(report, console)
+    if strict and report.rejected:
+        _fail(f"--strict: {report.rejected:,} record(s) rejected (see the rejects)", code=1)

@@ -1,0 +1,126 @@
+"""``vsdstats paper``: regenerate the manuscript's tables and figures."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+
+
+@click.command()
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=False),
+    default=None,
+    help="coded table (CSV/TSV/JSONL/Parquet) or study folder with coded_units.{parquet,csv} "
+    "and posts.{parquet,csv} (joined on post_id); default: the SYNTHETIC replication corpus",
+)
+@click.option(
+    "--gold",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="human gold codes (table with post_id [+ unit_index]) -> table11_agreement",
+)
+@click.option(
+    "--out",
+    default="paper",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="output folder (tables/, handoff/, figures/, README.md, manuscript.tex)",
+)
+@click.option(
+    "--min-cell",
+    "min_cell",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="small-cell suppression: published counts 1..K-1 are shown as '<K', with "
+    "complementary suppression so they cannot be recovered from totals",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=2026,
+    show_default=True,
+    help="seed of the simulated corpus and of the Monte-Carlo p-values",
+)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=100),
+    default=40_000,
+    show_default=True,
+    help="size of the simulated corpus (ignored with --input)",
+)
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="codebook TOML (default: the shipped one)",
+)
+def paper(
+    input_path: str | None,
+    gold: str | None,
+    out: str,
+    min_cell: int,
+    seed: int,
+    n: int,
+    codebook_path: str | None,
+) -> None:
+    """Regenerate paper/: tables (CSV, LaTeX, Markdown), hand-off files, R figures,
+    README.md and manuscript.tex (the job `tox -e paper` runs).
+
+    Needs R (glmmTMB for the mixed models, R/figures.R for the figures).  Step timings
+    go to stderr and OUT/timings.txt.  Exit codes: 0 ok, 2 bad input or R missing,
+    1 the figure step failed (tables and hand-off files are still written).
+    """
+    from vsdstats.paper.config import PaperError
+    from vsdstats.paper.run import FigureError, run_paper
+    from vsdstats.r.bridge import RUnavailableError
+    from vsdstats.tables.codebook import CodebookError
+
+    given = [
+        ("--input", input_path, None),
+        ("--gold", gold, None),
+        ("--out", out, "paper"),
+        ("--min-cell", min_cell, 10),
+        ("--seed", seed, 2026),
+        ("--n", n, 40_000),
+        ("--codebook", codebook_path, None),
+    ]
+    args = ["vsdstats", "paper"]
+    for opt, value, default in given:
+        if value != default:
+            args += [opt, str(value)]
+    command = shlex.join(args)
+    try:
+        run_paper(
+            input=input_path,
+            out=out,
+            gold=gold,
+            min_cell=min_cell,
+            seed=seed,
+            n=n,
+            codebook=codebook_path,
+            command=command,
+            log=lambda m: click.echo(m, err=True),
+        )
+    except RUnavailableError as exc:
+        click.echo(
+            f"vsdstats paper: error: R is needed for the mixed models and figures: {exc}\n"
+            "Install it with: bash R/install_r.sh   (as root; then: pip install 'vsdstats[r]')",
+            err=True,
+        )
+        sys.exit(2)
+    except FigureError as exc:
+        click.echo(f"vsdstats paper: figure step failed: {exc}", err=True)
+        sys.exit(1)
+    except (PaperError, CodebookError) as exc:
+        click.echo(f"vsdstats paper: error: {exc}", err=True)
+        sys.exit(2)
+    except (ValueError, KeyError) as exc:  # data the analyses cannot handle: say so, no traceback
+        click.echo(f"vsdstats paper: error: the analyses failed on this input: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,102 @@
+"""The plugin API: what a platform connector imports.
+
+A plugin is a distribution with an entry point in the group ``vsdstats.platforms``
+pointing at a module that implements the ``register_platforms`` hook (see
+:mod:`vsdstats.connectors.hookspecs` and ``docs/writing-a-plugin.md``)::
+
+    from vsdstats.connectors import Connector, hookimpl
+
+Modules: ``records`` (RawPost, Reject), ``base`` (Connector, JsonConnector),
+``hookspecs`` (hookimpl, register_connectors), ``manager`` (entry points, broken
+plugins), ``io`` (opening and decompressing sources), ``guarded`` (reading without
+raising, format sniffing), ``readers`` (JSON, times, HTML), ``fields`` (reject reasons),
+``snscrape_live`` (live collection through snscrape), ``scaffold`` (``new-plugin``).
+"""
+
+from vsdstats.connectors.base import Connector
+from vsdstats.connectors.fields import (
+    CONVERT_ERRORS,
+    check_format,
+    convert_or_reason,
+    not_an_object,
+    require_str,
+    some_keys,
+)
+from vsdstats.connectors.guarded import head_values, peek, read_guarded, unread
+from vsdstats.connectors.hookspecs import ENTRY_POINT_GROUP, PlatformSpec, hookimpl, hookspec
+from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
+from vsdstats.connectors.manager import (
+    BrokenPlugin,
+    PluginError,
+    PluginWarning,
+    Registered,
+    broken_plugins,
+    connectors,
+    get_connector,
+    load_plugins,
+)
+from vsdstats.connectors.readers import (
+    BOM,
+    SNIFF_LINES,
+    html_to_text,
+    iter_json_lines,
+    iter_json_values,
+    load_json_document,
+    loads,
+    parse_time,
+    read_json_records,
+    replace_surrogates,
+    scrub_surrogates,
+    strip_bom,
+    unescape_markdown,
+)
+from vsdstats.connectors.records import RawPost, Record, Reject, Source
+from vsdstats.connectors.snscrape_live import snscrape_class, snscrape_records
+
+__all__ = [
+    "BOM",
+    "CONVERT_ERRORS",
+    "ENTRY_POINT_GROUP",
+    "SNIFF_LINES",
+    "BrokenPlugin",
+    "Connector",
+    "PlatformSpec",
+    "PluginError",
+    "PluginWarning",
+    "RawPost",
+    "Record",
+    "Registered",
+    "Reject",
+    "Source",
+    "TruncatedInput",
+    "broken_plugins",
+    "check_format",
+    "connectors",
+    "convert_or_reason",
+    "get_connector",
+    "head_values",
+    "hookimpl",
+    "hookspec",
+    "html_to_text",
+    "iter_json_lines",
+    "iter_json_values",
+    "load_json_document",
+    "load_plugins",
+    "loads",
+    "not_an_object",
+    "open_source",
+    "parse_time",
+    "peek",
+    "read_guarded",
+    "read_json_records",
+    "read_prefix",
+    "replace_surrogates",
+    "require_str",
+    "scrub_surrogates",
+    "snscrape_class",
+    "snscrape_records",
+    "some_keys",
+    "strip_bom",
+    "unescape_markdown",
+    "unread",
+]

@@ -1,0 +1,162 @@
+"""Opening a connector's source: paths, open streams, ``.gz`` and ``.zst`` (frame by
+frame, so that a truncated or corrupt stream is a :class:`TruncatedInput` naming the
+byte offset after the bytes before the damage), and reading one without raising.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from vsdstats.connectors.records import Source
+
+
+class TruncatedInput(ValueError):
+    """A compressed input that ends inside a frame (gzip member) or is corrupt.
+
+    ``file`` names the input, ``offset`` is the compressed byte where the damage was
+    found (the end of the file for a cut one), ``detail`` says what (without the name).
+    """
+
+    def __init__(self, file: str, offset: int, detail: str) -> None:
+        super().__init__(f"{file}: {detail}")
+        self.file, self.offset, self.detail = file, offset, detail
+
+
+class _Frames(io.RawIOBase):
+    """The decompressed bytes of a sequence of zstd frames or gzip members.
+
+    Unlike zstandard's ``stream_reader`` (silent on a cut final frame) and ``GzipFile``
+    (whose ``read()`` loses what it decoded before the error), everything decoded before
+    the damage is returned first; the next read raises :class:`TruncatedInput`, as do
+    all reads after it.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str, kind: str) -> None:
+        self._raw, self._name, self._kind = raw, name, kind
+        self._dec: Any = None  # decoder of the current frame, None between frames
+        self._start = 0  # compressed offset where the current frame starts
+        self._pos = 0  # compressed bytes read from raw
+        self._pending = b""  # compressed bytes read but not fed to a decoder yet
+        self._feed = 1 << (10 if kind == "zstd" else 14)  # bytes fed per call
+        self._out = memoryview(b"")
+        self._error: TruncatedInput | None = None
+        if kind == "zstd":
+            import zstandard
+
+            dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
+            self._new: Callable[[], Any] = dctx.decompressobj
+            self._errors: tuple[type[Exception], ...] = (zstandard.ZstdError,)
+        else:
+            self._new = lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._errors = (zlib.error,)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            if self._error is not None:
+                raise self._error
+            try:
+                out = self._decode()
+            except TruncatedInput as exc:
+                self._error = exc
+                continue
+            if out is None:
+                return 0
+            self._out = memoryview(out)
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def _fail(self, offset: int, what: str) -> TruncatedInput:
+        unit = "gzip member" if self._kind == "gzip" else "zstd frame"
+        return TruncatedInput(
+            self._name, offset, f"{what} in the {unit} starting at byte {self._start}"
+        )
+
+    def _decode(self) -> bytes | None:
+        """The next non-empty piece of output, or None at a clean end of the input."""
+        while True:
+            if not self._pending:
+                self._pending = self._raw.read(1 << 18)
+                self._pos += len(self._pending)
+                if not self._pending:
+                    if self._dec is not None:
+                        raise self._fail(
+                            self._pos, f"truncated compressed stream: it ends at byte {self._pos}"
+                        )
+                    return None
+            if self._dec is None:
+                if self._kind == "gzip":  # gzip allows zero padding after a member
+                    self._pending = self._pending.lstrip(b"\0")
+                    if not self._pending:
+                        continue
+                self._start = self._pos - len(self._pending)
+                self._dec = self._new()
+            feed, self._pending = self._pending[: self._feed], self._pending[self._feed :]
+            at = self._pos - len(self._pending) - len(feed)
+            try:
+                if self._kind == "gzip":
+                    out = self._dec.decompress(feed, 1 << 22)
+                    self._pending = self._dec.unconsumed_tail + self._pending
+                else:
+                    out = self._dec.decompress(feed)
+                    # zstd has no output limit: feed so that one call gives ~4 MiB
+                    self._feed = max(256, min(1 << 18, (len(feed) << 22) // (len(out) + 1)))
+            except self._errors as exc:
+                raise self._fail(at, f"corrupt compressed data near byte {at} ({exc})") from None
+            if self._dec.eof:
+                self._pending = self._dec.unused_data + self._pending
+                self._dec = None
+            if out:
+                return out
+
+
+def open_source(source: Source) -> tuple[str, BinaryIO]:
+    """``(name, binary stream)`` for a path or stream, decompressing ``.zst`` and ``.gz``.
+
+    ``.zst`` is streamed with zstd's long window (``max_window_size=2**31``) as real
+    monthly Reddit dumps need, never decompressed to disk.  Several frames (members)
+    are read one after the other; a cut or corrupt one raises :class:`TruncatedInput`
+    after everything decoded before it has been read (see :func:`read_prefix`).
+    """
+    if not isinstance(source, (str, Path)):
+        return getattr(source, "name", "<stream>"), source
+    path = Path(source)
+    raw = path.open("rb")
+    kind = {".zst": "zstd", ".gz": "gzip"}.get(path.suffix)
+    if kind is None:
+        return str(path), raw
+    frames = _Frames(raw, str(path), kind)  # buffered, it can iterate lines
+    return str(path), io.BufferedReader(frames, buffer_size=1 << 20)  # type: ignore[return-value]
+
+
+def read_prefix(stream: BinaryIO, size: int = -1) -> tuple[bytes, TruncatedInput | None]:
+    """``(data, None)``: up to ``size`` bytes of ``stream`` (all when negative); or, when
+    the stream is truncated or corrupt, ``(what came before, cut after its last
+    newline, the error)``: the incomplete last line belongs to the damage."""
+    parts: list[bytes] = []
+    n = 0
+    read = getattr(stream, "read1", stream.read)
+    try:
+        while size < 0 or n < size:
+            chunk = read(1 << 20 if size < 0 else min(1 << 20, size - n))
+            if not chunk:
+                break
+            parts.append(chunk)
+            n += len(chunk)
+    except TruncatedInput as exc:
+        data = b"".join(parts)
+        return data[: data.rfind(b"\n") + 1], exc
+    return b"".join(parts), None

@@ -1,0 +1,473 @@
+"""Ingest: platform files -> normalized, pseudonymized, deduplicated posts.
+
+For each file the platform's connector yields :class:`RawPost` or :class:`Reject`
+records; each post is normalized to :class:`vsdstats.tables.models.Post` with the author
+replaced by a keyed pseudonym and mentions/identities masked (:mod:`vsdstats.ingest.masking`),
+deduplicated by ``(platform, post_id)`` (first kept, later copies counted, before
+the relevance filter, so a second copy of a filtered post is a duplicate), flagged
+``dup_text`` when its normalized text was seen before, optionally filtered for
+relevance, and written in batches (:mod:`vsdstats.tables.study`).  Every record read is
+accounted for: ``read = kept + duplicates + filtered_out + rejected``, per file.
+
+Privacy: ``author`` is the pseudonym of the author handle, or of the author id when
+there is no handle (Reddit's ``[deleted]``/``[removed]`` give no author); text follows
+:mod:`vsdstats.ingest.masking` (mentions and profile links -> ``@a_...``, e-mails ->
+``[email]``, phone numbers -> ``[phone]``, known identities and their look-alikes ->
+pseudonyms); post, thread and parent ids have identities scrubbed too, and an id that is
+a URL (or holds a mention) becomes a keyed hash ``h_...``.  A ``url`` that names a user
+is rewritten to an equivalent permalink where one is known (X status, Reddit comments,
+TikTok videos) and otherwise dropped (counted as ``urls_dropped``).  Reject reasons
+name the field and the problem: connectors do not quote identity values, and ingest
+masks mentions, e-mails and phones in them and drops the values that builtin errors
+quote.  Files are stored (``source_file``, rejects, report) as a keyed hash of their
+path, ``f_<12 hex>.<ext>`` (``keep_file_names=True``: the path as given, with the home
+folder shown as ``~``).  Lone UTF-16 surrogates (broken emoji in some dumps) become
+U+FFFD so every kept string is valid UTF-8.
+
+Memory: rows are written in batches of ``batch_size``; the only state growing with the
+input is two sets of 8-byte digests (post ids and text hashes, about 100 bytes per post
+in CPython).  With 64-bit digests the chance of any false duplicate is about
+n**2 / 2**65 (3e-4 for 10**8 posts).
+
+Secret: see :mod:`vsdstats.ingest.secret` (``secret=`` bytes, a secret file, the
+``VSDSTATS_SECRET`` variable or ``STUDY/.vsdstats/secret.key``).  Each run records a
+``secret_id`` (a keyed fingerprint, not the secret) and refuses to append to a study
+made with another secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from vsdstats.connectors.base import Connector
+from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
+from vsdstats.connectors.manager import PluginError, connectors
+from vsdstats.connectors.records import RawPost, Reject
+from vsdstats.ingest.console import IngestProgress
+from vsdstats.ingest.masking import Identities, Masker
+from vsdstats.ingest.pseudonymize import file_label, keyed_id
+from vsdstats.ingest.report import FileCounts, IngestReport
+from vsdstats.ingest.secret import SECRET_BYTES, SecretError, load_secret, secret_id
+from vsdstats.ingest.sinks import open_sink
+from vsdstats.ingest.textnorm import normalize_text, text_hash
+from vsdstats.tables.models import Post
+from vsdstats.tables.study import StudyError, read_posts
+
+__all__ = [
+    "FileCounts",
+    "IngestError",
+    "IngestReport",
+    "RejectsFound",
+    "ingest_files",
+    "load_secret",
+    "normalize_text",
+    "read_posts",
+    "text_hash",
+]
+
+SNIFF_BYTES = 64 * 1024
+PLACEHOLDER_AUTHORS = frozenset({"[deleted]", "[removed]"})
+MAX_REASON = 300  # characters of a reject reason kept
+MAX_REASONS = 200  # distinct reasons counted per file in the report (the rest lumped)
+
+
+class IngestError(ValueError):
+    """A usage problem: unknown platform, missing file, unusable secret or output."""
+
+
+class RejectsFound(RuntimeError):
+    """``strict=True`` and some records were rejected (outputs are written)."""
+
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__(f"{report.rejected} record(s) rejected")
+        self.report = report
+
+
+class Relevance(Protocol):
+    def match_text(self, text: str) -> bool: ...
+
+
+# ------------------------------------------------------------- text hashes
+# normalize_text / text_hash: one definition for ingest and coding (vsdstats.ingest.textnorm).
+
+
+def _id_key(platform: str, post_id: str) -> int:
+    d = hashlib.blake2b(f"{platform}\0{post_id}".encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(d.digest(), "big")
+
+
+def _hash_key(hex_hash: str) -> int:
+    return int(hex_hash[:16], 16)
+
+
+# ----------------------------------------------------------- normalization
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(s: object) -> str | None:
+    """``s`` as a string with lone surrogates replaced by U+FFFD (None stays None)."""
+    if s is None:
+        return None
+    s = str(s)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE_RE.sub("\ufffd", s)
+    return s
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()]
+    return "invalid post: " + "; ".join(parts)
+
+
+def display_name(path: str | Path) -> str:
+    """The path as given, with the user's home folder shown as ``~``."""
+    s = str(path)
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~") and (s == home or s.startswith(home + os.sep)):
+        return "~" + s[len(home) :]
+    return s
+
+
+_URL_ID_RE = re.compile(r"^\s*(?:https?:/|www\.)", re.IGNORECASE)
+
+
+class _Normalizer:
+    """RawPost -> row dict; pseudonyms are keyed by each post's own platform (a
+    multi-platform connector such as social-listening yields several)."""
+
+    def __init__(self, secret: bytes, platform: str) -> None:
+        self._secret = secret
+        self.masker = Masker(secret, platform)
+        self._maskers = {platform: self.masker}
+
+    def _masker(self, platform: str) -> Masker:
+        m = self._maskers.get(platform)
+        if m is None:
+            m = self._maskers[platform] = Masker(self._secret, platform)
+        return m
+
+    def _safe_id(self, m: Masker, value: str, idents: Identities) -> str:
+        """A URL used as an id, or an id with a mention in it, becomes a keyed hash (the
+        same for the same id, so threads still link); other ids have identities scrubbed."""
+        if _URL_ID_RE.match(value) or m.mask_mentions(value) != value:
+            return keyed_id(value, self._secret, m.platform)
+        return m.scrub_identities(value, idents)
+
+    def __call__(self, raw: RawPost, name: str, counts: FileCounts) -> dict[str, Any] | str:
+        """A row dict, or a reject reason."""
+        handle = _clean(raw.author_handle)
+        uid = _clean(raw.author_id)
+        keys = [k for k in (handle, uid) if k and k.strip()]
+        keys = [k for k in keys if k.strip() not in PLACEHOLDER_AUTHORS]
+        ids = [_clean(i) or "" for i in (raw.identities or ()) if isinstance(i, str)]
+        m = self._masker(raw.platform if isinstance(raw.platform, str) else "")
+        author = m.pseudonym(keys[0]) if keys else None
+        text = raw.text if isinstance(raw.text, str) else None
+        if text is None:
+            return "invalid post: text: not a string"
+        idents = Identities(ids, keys)
+        text = m.mask_text(_clean(text) or "", idents)
+        url = _clean(raw.url)
+        safe_url = m.scrub_url(url, idents) if url else None
+        try:
+            post = Post(
+                platform=_clean(raw.platform) or "",
+                post_id=_clean(raw.post_id) or "",
+                thread_id=_clean(raw.thread_id),
+                parent_id=_clean(raw.parent_id),
+                author=author,
+                created_at=raw.created_at,
+                text=text,
+                url=safe_url,
+                lang=_clean(raw.lang),
+                source_file=name,
+                source_line=raw.source_line if raw.source_line else None,
+            )
+        except ValidationError as exc:
+            return _reason(exc)
+        except (TypeError, ValueError) as exc:
+            return f"invalid post: {type(exc).__name__}"
+        if url and safe_url is None:
+            counts.urls_dropped += 1
+        row = post.model_dump()
+        for k in ("post_id", "thread_id", "parent_id"):  # ids may embed user names or ids
+            if row[k]:
+                row[k] = self._safe_id(m, row[k], idents)
+        row["kind"] = _clean(raw.kind)
+        row["text_hash"] = text_hash(text)
+        return row
+
+
+# --------------------------------------------------------------- the engine
+def _has_sniff(conn: Connector) -> bool:
+    return type(conn).sniff is not Connector.sniff
+
+
+def _sniff(conn: Connector, path: Path) -> str | None:
+    _, stream = open_source(path)
+    try:
+        head, _ = read_prefix(stream, SNIFF_BYTES)  # a cut stream: its damage is read later
+    finally:
+        stream.close()
+    return conn.sniff(head)
+
+
+def _records(
+    conn: Connector, path: Path, name: str, fmt: str | None, counts: FileCounts
+) -> Iterator[RawPost | Reject]:
+    """The connector's records with failures turned into rejects and ``source_file`` fixed."""
+    wrong = None
+    if fmt is None and _has_sniff(conn):
+        try:
+            fmt = _sniff(conn, path)
+        except Exception as exc:  # a corrupt file must not crash the run
+            yield Reject(name, 0, f"cannot read file: {type(exc).__name__}: {exc}")
+            return
+        if fmt is None:
+            wrong = f"does not look like a {conn.name} file"
+    counts.format = fmt
+    n = 0
+    good = False
+    last_line = 0
+    try:
+        for rec in conn.read(str(path), format=fmt):
+            n += 1
+            if isinstance(rec, Reject):
+                last_line = rec.line
+                reason = f"{wrong}: {rec.reason}" if wrong and not good else rec.reason
+                yield Reject(name, rec.line, reason)
+            elif isinstance(rec, RawPost):
+                good = True
+                last_line = rec.source_line or last_line
+                yield rec
+            else:
+                yield Reject(name, last_line, f"connector yielded a {type(rec).__name__}")
+    except TruncatedInput as exc:  # a cut .gz/.zst read by a connector without read_guarded
+        yield Reject(name, last_line + 1, exc.detail)
+        return
+    except Exception as exc:  # a connector bug
+        yield Reject(
+            name, last_line + 1, f"reading stopped: {type(exc).__name__}: {exc} (rest unread)"
+        )
+        return
+    if n == 0:
+        yield Reject(name, 0, wrong or "no records read")
+
+
+_NUM_RE = re.compile(r"\d+")
+# builtin error messages that end in the offending value (int('SomeHandle'), float(...))
+_VALUE_TAIL_RE = re.compile(
+    r"(invalid literal for \w+\(\)(?: with base \d+)?|could not convert string to \w+"
+    r"|invalid (?:decimal|numeric) literal|unexpected value)\s*:\s*.*",
+    re.IGNORECASE,
+)
+
+
+def safe_reason(reason: str, masker: Masker) -> str:
+    """A reject reason without values: builtin errors lose the value they quote, mentions,
+    profile links, e-mails and phone numbers are masked, and it is cut to MAX_REASON."""
+    return masker.mask_text(_VALUE_TAIL_RE.sub(r"\1", reason))[:MAX_REASON]
+
+
+def _renamed(records: Iterator[RawPost | Reject], path: Path, name: str) -> Iterator[Any]:
+    """Rejects whose reason quotes the input path (an OSError) name it as ``name``."""
+    variants = sorted({str(path), os.fspath(path.resolve()), path.name}, key=len, reverse=True)
+    for rec in records:
+        if isinstance(rec, Reject) and any(v in rec.reason for v in variants):
+            reason = rec.reason
+            for v in variants:
+                reason = reason.replace(v, name)
+            rec = Reject(rec.source_file, rec.line, reason)
+        yield rec
+
+
+def _reason_key(reason: str) -> str:
+    return _NUM_RE.sub("N", reason)
+
+
+def resolve_connector(platform: str, extra_plugins: tuple[object, ...] = ()) -> Connector:
+    """The connector for ``platform``; IngestError lists the installed ones."""
+    try:
+        found = connectors(extra_plugins)
+    except PluginError as exc:
+        raise IngestError(str(exc)) from None
+    if platform not in found:
+        have = ", ".join(found) or "none (install the plugins under plugins/)"
+        raise IngestError(f"no connector for platform {platform!r}; installed: {have}")
+    return found[platform].connector
+
+
+def ingest_files(
+    platform: str,
+    paths: Sequence[str | Path],
+    out: str | Path,
+    *,
+    secret: bytes | None = None,
+    secret_file: str | Path | None = None,
+    relevance: Relevance | None = None,
+    strict: bool = False,
+    format: str | None = None,
+    progress: bool = False,
+    extra_plugins: tuple[object, ...] = (),
+    batch_size: int = 50_000,
+    console: Any = None,
+    keep_file_names: bool = False,
+) -> IngestReport:
+    """Ingest ``paths`` of ``platform`` into ``out`` (study folder, .parquet or .duckdb).
+
+    Files are named in the output (``source_file``, the rejects, the report) by a keyed
+    hash of their path (:func:`vsdstats.ingest.pseudonymize.file_label`), since file names can hold
+    a handle; ``keep_file_names=True`` stores :func:`display_name` instead.  The console
+    summary and progress bar show the path as the user gave it (their own terminal).
+
+    Raises IngestError for usage problems (nothing is written), RejectsFound after
+    writing when ``strict`` and anything was rejected.
+    """
+    conn = resolve_connector(platform, extra_plugins)
+    if format is not None and conn.formats and format not in conn.formats:
+        raise IngestError(
+            f"{platform} has no format {format!r}; formats: {', '.join(conn.formats)}"
+        )
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not files:
+        raise IngestError("no input files given")
+    for p in files:
+        if not p.exists():
+            raise IngestError(f"no such file: {p}")
+        if not p.is_file():
+            raise IngestError(f"not a file: {p}")
+        if not os.access(p, os.R_OK):
+            raise IngestError(f"cannot read file: {p} (permission denied)")
+    if secret is None:
+        try:
+            secret = load_secret(secret_file, out)
+        except SecretError as exc:
+            raise IngestError(str(exc)) from None
+    elif len(secret) < SECRET_BYTES:
+        raise IngestError(f"the secret must be at least {SECRET_BYTES} bytes")
+    try:
+        sink = open_sink(out)
+    except StudyError as exc:
+        raise IngestError(str(exc)) from None
+
+    report = IngestReport(platform=platform, out=display_name(out), relevance=relevance is not None)
+    report.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report.secret_id = secret_id(secret)
+    dedup = _Dedup()
+    try:
+        last = sink.open(dedup.seen)
+    except StudyError as exc:
+        raise IngestError(str(exc)) from None
+    try:
+        if last and last.get("secret_id") and last["secret_id"] != report.secret_id:
+            raise IngestError(
+                f"{out} was pseudonymized with a different secret; use the study's secret "
+                "(or a new output) so that pseudonyms stay comparable"
+            )
+        normalize = _Normalizer(secret, platform)
+        with IngestProgress(progress, console) as bar:
+            for path in files:
+                shown = display_name(path)
+                name = shown if keep_file_names else file_label(str(path), secret)
+                counts = FileCounts(file=name, label=shown)
+                report.files.append(counts)
+                bar.start(shown)
+                records = _renamed(_records(conn, path, name, format, counts), path, name)
+                batch: list[dict[str, Any]] = []
+                for batch in _rows(records, counts, normalize, dedup, relevance, sink, bar):
+                    if len(batch) >= batch_size:
+                        sink.write(batch)
+                        batch.clear()
+                if batch:
+                    sink.write(batch)
+        report.posts_in_output = dedup.stored + report.kept
+        report.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        sink.commit(report.to_dict())
+    except BaseException:
+        sink.abort()
+        raise
+    if strict and report.rejected:
+        raise RejectsFound(report)
+    return report
+
+
+class _Dedup:
+    """The only state growing with the input: 8-byte keys of post ids and text hashes."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.texts: set[int] = set()
+        self.stored = 0
+
+    def seen(self, platform: str, post_id: str, hex_hash: str) -> None:
+        """Register a post already in the output."""
+        self.stored += 1
+        self.ids.add(_id_key(platform, post_id))
+        if hex_hash:
+            self.texts.add(_hash_key(hex_hash))
+
+    def new_id(self, platform: str, post_id: str) -> bool:
+        key = _id_key(platform, post_id)
+        if key in self.ids:
+            return False
+        self.ids.add(key)
+        return True
+
+    def dup_text(self, hex_hash: str) -> bool:
+        key = _hash_key(hex_hash)
+        if key in self.texts:
+            return True
+        self.texts.add(key)
+        return False
+
+
+def _rows(
+    records: Iterator[RawPost | Reject],
+    counts: FileCounts,
+    normalize: _Normalizer,
+    dedup: _Dedup,
+    relevance: Relevance | None,
+    sink: Any,
+    bar: IngestProgress,
+) -> Iterator[list[dict[str, Any]]]:
+    """Count and route every record; yields the growing batch of kept rows after each."""
+    batch: list[dict[str, Any]] = []
+    for rec in records:
+        counts.read += 1
+        row: dict[str, Any] | str = ""
+        if isinstance(rec, RawPost):
+            row = normalize(rec, counts.file, counts)
+            if isinstance(row, str):
+                rec = Reject(counts.file, rec.source_line or 0, row)
+        if isinstance(rec, Reject):
+            counts.rejected += 1
+            reason = safe_reason(_clean(rec.reason) or "", normalize.masker)
+            key = _reason_key(reason)
+            if key not in counts.reasons and len(counts.reasons) >= MAX_REASONS:
+                key = "other reasons (see the rejects)"
+            counts.reasons[key] += 1
+            sink.reject(rec.source_file, rec.line, reason)
+            bar.advance(rejected=True)
+        else:
+            assert isinstance(row, dict)
+            if not dedup.new_id(row["platform"], row["post_id"]):
+                counts.duplicates += 1
+            elif relevance is not None and not relevance.match_text(row["text"]):
+                counts.filtered_out += 1
+            else:
+                row["dup_text"] = dedup.dup_text(row["text_hash"])
+                counts.dup_texts += row["dup_text"]
+                counts.kept += 1
+                batch.append(row)
+            bar.advance()
+        yield batch

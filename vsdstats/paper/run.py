@@ -1,0 +1,228 @@
+"""`vsdstats paper`: the study's tables, hand-off files and figures, deterministically.
+
+``run_paper()`` runs the whole job; ``build_handoff()`` writes only the hand-off files
+the R figure scripts read (contract in analysis/README.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from vsdstats.tables.codebook import Codebook, load_codebook
+from vsdstats.paper.analyses import Analyses, compute
+from vsdstats.paper.config import PaperError, Release, load_releases, load_study
+from vsdstats.paper.handoff import write_handoff
+from vsdstats.paper.inputs import load_units, validate_units
+from vsdstats.paper.render import PublishedTable, write_table
+
+__all__ = ["PaperError", "PaperRun", "build_handoff", "run_paper"]
+
+DEFAULT_N = 40_000
+DEFAULT_SEED = 2026
+
+
+class FigureError(PaperError):
+    """Tables and hand-off files were written but the R figure step failed."""
+
+
+@dataclass
+class PaperRun:
+    """What a run wrote, its step timings (seconds) and its notes (warnings)."""
+
+    out: Path
+    tables: list[Path] = field(default_factory=list)
+    handoff: Path | None = None
+    figures: list[Path] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    figure_error: str | None = None
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def build_handoff(
+    df: pd.DataFrame,
+    out_dir: str | Path,
+    codebook: Codebook | None = None,
+    releases: list[Release] | None = None,
+    seed: int | None = DEFAULT_SEED,
+    glmm: bool = True,
+) -> Path:
+    """Validate coded units, compute the study's analyses and write the hand-off folder."""
+    cb = codebook or load_codebook()
+    units = validate_units(df, cb, "data frame")
+    res = compute(units, cb, load_study(), seed=seed, glmm=glmm)
+    rel = load_releases() if releases is None else releases
+    return write_handoff(res, units, out_dir, cb, rel)
+
+
+def _agreement_table(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -> PublishedTable:
+    from vsdstats.tables.models import CODE_FIELDS
+    from vsdstats.paper.tables import table11_agreement
+    from vsdstats.stats import agreement
+    from vsdstats.tables.io import TableError, read_table
+
+    try:
+        gold = read_table(gold_path)
+    except TableError as exc:
+        raise PaperError(str(exc)) from None
+    src = Path(gold_path).name
+    if "post_id" not in gold.columns:
+        raise PaperError(f"{gold_path}: missing required column(s) post_id")
+    fields = [f for f in CODE_FIELDS if f in gold.columns]
+    if not fields:
+        raise PaperError(f"{gold_path}: no code column ({', '.join(CODE_FIELDS)}) to compare")
+    for f in fields:
+        vals = gold[f].dropna().astype(str)
+        bad = ~vals.isin(set(cb.codes(f)))
+        if bad.any():
+            raise PaperError(
+                f"{gold_path}: column {f!r}: value {vals[bad].iloc[0]!r} is not a "
+                f"category of codebook {cb.name} {cb.version}"
+            )
+    gold = gold.assign(post_id=gold["post_id"].astype(str))
+    coded = units.assign(post_id=units["post_id"].astype(str))
+    key = "post_id"
+    if coded["post_id"].duplicated().any() or gold["post_id"].duplicated().any():
+        if "unit_index" not in gold.columns or "unit_index" not in coded.columns:
+            raise PaperError(
+                f"{gold_path}: post_id is not unique (posts with several units); "
+                "add a unit_index column to both tables"
+            )
+        key = "post_id#unit_index"
+        for d in (gold, coded):
+            d[key] = d["post_id"] + "#" + d["unit_index"].astype("Int64").astype(str)
+    try:
+        res = agreement(
+            gold,
+            coded[[key, *fields]],
+            on=key,
+            fields=fields,
+            labels={f: cb.codes(f) for f in fields},
+        )
+    except (KeyError, ValueError) as exc:
+        raise PaperError(f"{gold_path}: {exc}") from None
+    return table11_agreement(res.summary, key, src)
+
+
+def _clear(folder: Path, patterns: tuple[str, ...]) -> None:
+    if folder.is_dir():
+        for pat in patterns:
+            for p in sorted(folder.glob(pat)):
+                p.unlink()
+
+
+def run_paper(
+    input: str | Path | None = None,
+    out: str | Path = "paper",
+    gold: str | Path | None = None,
+    min_cell: int = 10,
+    seed: int = DEFAULT_SEED,
+    n: int = DEFAULT_N,
+    codebook: str | Path | None = None,
+    figures: bool = True,
+    command: str = "vsdstats paper",
+    log: Callable[[str], None] = _stderr,
+) -> PaperRun:
+    """Run the whole job into ``out``; raises PaperError / RUnavailableError on failure.
+
+    Without ``input`` the SYNTHETIC replication corpus ``simulate_corpus(n, seed)`` is used.
+    """
+    from vsdstats.r import bridge as rbridge
+    from vsdstats.paper import tables as T
+    from vsdstats.paper.figures import run_figures
+    from vsdstats.paper.manuscript import manuscript_tex, readme_text, write_docs
+
+    if min_cell < 1:
+        raise PaperError(f"--min-cell must be >= 1, got {min_cell}")
+    out = Path(out)
+    run = PaperRun(out=out)
+    t_start = time.perf_counter()
+
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        dt = time.perf_counter() - t0
+        run.timings.append((name, dt))
+        log(f"vsdstats paper: {name}: {dt:.2f} s")
+
+    with step("check R"):
+        rbridge.check_r()
+    with step("load data"):
+        cb = load_codebook(codebook)
+        study = load_study()
+        releases = load_releases()
+        if input is None:
+            from vsdstats.paper.simulate import simulate_corpus
+
+            units = validate_units(simulate_corpus(n=n, seed=seed), cb, "simulated corpus")
+            source, synthetic = f"simulate_corpus(n={n}, seed={seed})", True
+        else:
+            units, source = load_units(input, cb)
+            synthetic = bool((units.get("coder", pd.Series(dtype=str)) == "simulated").all())
+    with step("statistics"):
+        res: Analyses = compute(units, cb, study, seed=seed, glmm=False)
+    with step("GLMMs (R glmmTMB)"):
+        from vsdstats.paper.analyses import run_glmm
+
+        res.glmm, res.glmm_reference = run_glmm(units, cb, study, res.notes)
+    with step("tables"):
+        tdir = out / "tables"
+        _clear(tdir, ("table*.csv", "table*.tex", "table*.md"))
+        masks = T.CountMasks(units, cb, min_cell)
+        published = [
+            T.table1_corpus(units, res, cb, masks, synthetic),
+            T.table2_chisq(res, synthetic),
+            T.table5_means(res, cb, masks, synthetic),
+            T.table9_logodds(res, cb, int(study["logodds"].get("top", 3)), min_cell, synthetic),
+            T.table10_glmm(res, cb, synthetic),
+        ]
+        if gold is not None:
+            published.append(_agreement_table(units, gold, cb))
+        for t in published:
+            run.tables += write_table(t, tdir)
+    with step("hand-off files"):
+        _clear(out / "handoff", ("*.csv", "schema.json"))
+        run.handoff = write_handoff(res, units, out / "handoff", cb, releases)
+    if figures:
+        with step("figures (R/figures.R)"):
+            try:
+                run.figures, r_notes = run_figures(run.handoff, out / "figures")
+                res.notes += [f"R/figures.R: {m}" for m in r_notes]
+            except PaperError as exc:
+                run.figure_error = str(exc)
+                res.notes.append(f"figure step FAILED: {exc}")
+    else:
+        res.notes.append("figures skipped (figures=False)")
+    with step("README and manuscript"):
+        readme = readme_text(
+            res,
+            published,
+            command,
+            source,
+            synthetic,
+            min_cell,
+            res.notes,
+            figures_ok=figures and run.figure_error is None,
+        )
+        write_docs(out, readme, manuscript_tex(published))
+    run.notes = res.notes
+    for note in res.notes:
+        log(f"vsdstats paper: note: {note}")
+    total = time.perf_counter() - t_start
+    lines = [f"{name}\t{dt:.2f} s" for name, dt in run.timings] + [f"total\t{total:.2f} s"]
+    (out / "timings.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log(f"vsdstats paper: total: {total:.2f} s; wrote {out}/")
+    if run.figure_error:
+        raise FigureError(run.figure_error)
+    return run

@@ -1,0 +1,212 @@
+"""The data contract every stage shares: normalized posts and coded units.
+
+Two pydantic models validate single records; ``POST_COLUMNS`` and
+``CODED_UNIT_COLUMNS`` document the tidy table each becomes (column -> pandas
+dtype), and :func:`to_frame` / :func:`validate_frame` convert and check tables.
+
+Post table (one row per post):
+    platform        lower-case platform slug (reddit, x, youtube, tiktok, mastodon, bluesky, ...)
+    post_id         platform id as a string (TikTok ids exceed 2**53, so never a float)
+    thread_id       id of the thread/submission/video the post belongs to (itself for roots)
+    parent_id       id of the post replied to, or missing for top-level posts
+    author          keyed pseudonym ``a_<24 hex>`` (never a raw handle), or missing
+    created_at      timestamp, timezone-aware UTC
+    text            plain text (HTML and markup removed)
+    url             permalink, or missing
+    lang            BCP-47 language tag when the platform gives one
+    source_file     file the post was read from (for audit), or missing for live collection
+    source_line     1-based line (or record) number within source_file
+
+Coded-unit table (one row per post and reported use; a post yields 0..n units):
+    post_id, unit_index, llm_product, sentiment, condition, perspective, value,
+    quote (verbatim supporting quote), coder (``llm``, ``baseline``, ``simulated`` or
+    ``human:<id>``),
+    model (model name, missing for humans), codebook_version
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vsdstats.ingest.pseudonymize import PSEUDONYM_PATTERN
+
+if TYPE_CHECKING:
+    from vsdstats.tables.codebook import Codebook
+
+POST_COLUMNS: dict[str, str] = {
+    "platform": "string",
+    "post_id": "string",
+    "thread_id": "string",
+    "parent_id": "string",
+    "author": "string",
+    "created_at": "datetime64[ns, UTC]",
+    "text": "string",
+    "url": "string",
+    "lang": "string",
+    "source_file": "string",
+    "source_line": "Int64",
+}
+
+CODE_FIELDS = ("llm_product", "sentiment", "condition", "perspective", "value")
+
+CODED_UNIT_COLUMNS: dict[str, str] = {
+    "post_id": "string",
+    "unit_index": "Int64",
+    "llm_product": "string",
+    "sentiment": "string",
+    "condition": "string",
+    "perspective": "string",
+    "value": "string",
+    "quote": "string",
+    "coder": "string",
+    "model": "string",
+    "codebook_version": "string",
+}
+
+_REQUIRED = {
+    "post": ("platform", "post_id", "created_at", "text"),
+    "coded_unit": ("post_id", *CODE_FIELDS, "coder", "codebook_version"),
+}
+
+
+class SchemaError(ValueError):
+    """A table does not follow the data contract."""
+
+
+class Post(BaseModel):
+    """One normalized post."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    post_id: str = Field(min_length=1)
+    thread_id: str | None = None
+    parent_id: str | None = None
+    author: str | None = Field(default=None, pattern=PSEUDONYM_PATTERN)
+    created_at: datetime
+    text: str
+    url: str | None = None
+    lang: str | None = None
+    source_file: str | None = None
+    source_line: int | None = Field(default=None, ge=1)
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("created_at must be timezone-aware (connectors convert to UTC)")
+        return v.astimezone(timezone.utc)
+
+
+class CodedUnit(BaseModel):
+    """One reported use of an LLM for mental health, coded against the codebook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    post_id: str = Field(min_length=1)
+    unit_index: int = Field(default=0, ge=0)
+    llm_product: str
+    sentiment: str
+    condition: str
+    perspective: str
+    value: str
+    quote: str
+    coder: str = Field(pattern=r"^(llm|baseline|simulated|human(:.+)?)$")
+    model: str | None = None
+    codebook_version: str
+
+    def check(self, codebook: Codebook) -> CodedUnit:
+        """Raise ValueError unless every label is a category of ``codebook``."""
+        for f in CODE_FIELDS:
+            codebook.check_label(f, getattr(self, f))
+        if self.codebook_version != codebook.version:
+            raise ValueError(
+                f"codebook_version {self.codebook_version!r} != codebook {codebook.version!r}"
+            )
+        return self
+
+
+def _columns(kind: str) -> dict[str, str]:
+    if kind == "post":
+        return POST_COLUMNS
+    if kind == "coded_unit":
+        return CODED_UNIT_COLUMNS
+    raise ValueError(f"unknown table kind {kind!r} (post or coded_unit)")
+
+
+def to_frame(records: Iterable[Post | CodedUnit], kind: str) -> pd.DataFrame:
+    """Tidy DataFrame with the documented columns and dtypes, from model instances."""
+    cols = _columns(kind)
+    df = pd.DataFrame([r.model_dump() for r in records], columns=list(cols))
+    return df.astype(cols)
+
+
+def validate_frame(
+    df: pd.DataFrame, kind: str, codebook: Codebook | None = None, source: str = "table"
+) -> pd.DataFrame:
+    """Check a table against the contract; return it with the documented dtypes.
+
+    Errors name the source, the column and the first offending row.
+    """
+    cols = _columns(kind)
+    missing = [c for c in _REQUIRED[kind] if c not in df.columns]
+    if missing:
+        raise SchemaError(f"{source}: missing required column(s) {', '.join(missing)}")
+    out = df.copy()
+    for c in cols:
+        if c not in out.columns:
+            out[c] = pd.Series(pd.NA, index=out.index, dtype=cols[c])
+    for c in _REQUIRED[kind]:
+        bad = out[c].isna()
+        if bad.any():
+            raise SchemaError(f"{source}: column {c!r} is missing a value at row {_first(bad)}")
+    for c, dtype in cols.items():
+        try:
+            if dtype.startswith("datetime"):
+                out[c] = _to_utc(out[c], c, source)
+            else:
+                out[c] = out[c].astype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"{source}: column {c!r} cannot be read as {dtype}: {exc}") from None
+    if kind == "post":
+        bad_author = out["author"].notna() & ~out["author"].str.match(PSEUDONYM_PATTERN).fillna(
+            False
+        )
+        if bad_author.any():
+            raise SchemaError(
+                f"{source}: column 'author' must hold pseudonyms (a_<24 hex>), "
+                f"not raw handles: row {_first(bad_author)}"
+            )
+    if kind == "coded_unit" and codebook is not None:
+        for f in CODE_FIELDS:
+            allowed = set(codebook.codes(f))
+            bad = ~out[f].isin(allowed)
+            if bad.any():
+                i = _first(bad)
+                raise SchemaError(
+                    f"{source}: column {f!r} row {i}: {out[f].iloc[i]!r} is not a category of "
+                    f"codebook {codebook.name} {codebook.version}"
+                )
+    return out[list(cols) + [c for c in out.columns if c not in cols]]
+
+
+def _first(mask: pd.Series) -> int:
+    return int(mask.to_numpy().nonzero()[0][0])
+
+
+def _to_utc(s: pd.Series, col: str, source: str) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    parsed = pd.to_datetime(s, utc=False, errors="coerce", format="ISO8601")
+    bad = parsed.isna() & s.notna()
+    if bad.any():
+        i = _first(bad)
+        raise SchemaError(f"{source}: column {col!r} row {i}: cannot parse {s.iloc[i]!r}")
+    if getattr(parsed.dtype, "tz", None) is None:
+        raise SchemaError(f"{source}: column {col!r} has timestamps without a time zone")
+    return parsed.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")

@@ -1,0 +1,1 @@
+"""Human validation of the LLM coding: gold tables, comparison, sampling sheets."""
