@@ -35,6 +35,7 @@ import click
 from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
 from vsdstats.connectors.readers import BOM
 from vsdstats.connectors.records import Reject
+from vsdstats.errors import InputError
 from vsdstats.filter.relevance import RelevanceFilter
 
 #: Text fields checked by default: Reddit (title, selftext, body), posts tables and most
@@ -55,7 +56,7 @@ TABLE_SUFFIXES = (".parquet", ".csv", ".tsv")
 BLOCK_SIZE = 1 << 24
 
 
-class FilterError(ValueError):
+class FilterError(InputError):
     """Inputs or outputs of the filter are unusable (the message names the file)."""
 
 

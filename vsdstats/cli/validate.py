@@ -37,6 +37,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from vsdstats.errors import InputError
 from vsdstats.stats.agreement import AgreementResult
 from vsdstats.tables.codebook import Codebook, CodebookError, load_codebook
 from vsdstats.tables.io import TableError, read_table, write_table
@@ -52,7 +53,7 @@ _IMHI_QUERY = re.compile(
 _IMHI_ANSWER = re.compile(r"^\W*(?P<label>yes|no)\b", re.IGNORECASE)
 
 
-class ValidateError(ValueError):
+class ValidateError(InputError):
     """Unusable input for validate/sample (the message names the file and field)."""
 
 

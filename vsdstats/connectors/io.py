@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from vsdstats.connectors.records import Source
+from vsdstats.errors import InputError
 
 
-class TruncatedInput(ValueError):
+class TruncatedInput(InputError):
     """A compressed input that ends inside a frame (gzip member) or is corrupt.
 
     ``file`` names the input, ``offset`` is the compressed byte where the damage was

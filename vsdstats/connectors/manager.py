@@ -13,9 +13,10 @@ import pluggy
 
 from vsdstats.connectors.base import Connector
 from vsdstats.connectors.hookspecs import ENTRY_POINT_GROUP, PlatformSpec
+from vsdstats.errors import EnvironmentProblem
 
 
-class PluginError(RuntimeError):
+class PluginError(EnvironmentProblem):
     """A plugin failed to load or registered something invalid."""
 
 

@@ -11,10 +11,12 @@ import json
 import re
 from pathlib import Path
 
+from vsdstats.errors import InputError
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
-class ScaffoldError(ValueError):
+class ScaffoldError(InputError):
     """The plugin name or target directory is unusable."""
 
 

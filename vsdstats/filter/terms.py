@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vsdstats.errors import InputError
 from vsdstats.tables.codebook import Codebook
 
 if sys.version_info >= (3, 11):
@@ -32,7 +33,7 @@ DEFAULT_CASE_SENSITIVE = ("ADD", "ASD", "ED", "GAD")
 LISTS = ("llm", "mental_health")
 
 
-class TermFileError(ValueError):
+class TermFileError(InputError):
     """A term file is unreadable or invalid (the message names the file and key)."""
 
 

@@ -51,6 +51,7 @@ from vsdstats.connectors.base import Connector
 from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
 from vsdstats.connectors.manager import PluginError, connectors
 from vsdstats.connectors.records import RawPost, Reject
+from vsdstats.errors import InputError, VsdstatsError
 from vsdstats.ingest.console import IngestProgress
 from vsdstats.ingest.masking import Identities, Masker
 from vsdstats.ingest.pseudonymize import file_label, keyed_id
@@ -79,11 +80,11 @@ MAX_REASON = 300  # characters of a reject reason kept
 MAX_REASONS = 200  # distinct reasons counted per file in the report (the rest lumped)
 
 
-class IngestError(ValueError):
+class IngestError(InputError):
     """A usage problem: unknown platform, missing file, unusable secret or output."""
 
 
-class RejectsFound(RuntimeError):
+class RejectsFound(VsdstatsError, RuntimeError):
     """``strict=True`` and some records were rejected (outputs are written)."""
 
     def __init__(self, report: IngestReport) -> None:

@@ -15,13 +15,14 @@ import os
 import secrets as _secrets
 from pathlib import Path
 
+from vsdstats.errors import InputError
 from vsdstats.tables.study import default_secret_path
 
 SECRET_BYTES = 32
 SECRET_ENV = "VSDSTATS_SECRET"
 
 
-class SecretError(ValueError):
+class SecretError(InputError):
     """The secret is missing, unreadable or too short (the message names where)."""
 
 

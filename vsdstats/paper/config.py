@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from vsdstats.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,7 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-class PaperError(ValueError):
+class PaperError(InputError):
     """The paper job cannot run: bad input, bad analysis file or a missing script."""
 
 

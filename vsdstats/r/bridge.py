@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vsdstats.errors import EnvironmentProblem, VsdstatsError
+
 # rpy2 releases that are known to work with a given R minor version range.
 # rpy2 >= 3.6.7 / the 3.6.9 metapackage reference R_ParentEnv, added in R 4.5.
 _RPY2_MAX_FOR_OLD_R = (3, 6, 6)
 
 
-class RUnavailableError(RuntimeError):
+class RUnavailableError(EnvironmentProblem):
     """R or rpy2 is missing or the two do not match."""
 
 
@@ -146,7 +148,7 @@ class RWarning(UserWarning):
     """A warning or message emitted by R, re-emitted in Python."""
 
 
-class RError(RuntimeError):
+class RError(VsdstatsError, RuntimeError):
     """An error raised by R code run through :func:`r_eval`."""
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from vsdstats.errors import InputError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -26,7 +28,7 @@ REQUIRED_DIMENSIONS = ("sentiment", "condition", "perspective", "value", "llm_pr
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
-class CodebookError(ValueError):
+class CodebookError(InputError):
     """A codebook file is unreadable or invalid."""
 
 

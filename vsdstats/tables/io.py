@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from vsdstats.errors import InputError
+
 READERS = {
     ".csv": lambda p: pd.read_csv(p, dtype_backend="numpy_nullable"),
     ".tsv": lambda p: pd.read_csv(p, sep="\t", dtype_backend="numpy_nullable"),
@@ -22,7 +24,7 @@ READERS = {
 }
 
 
-class TableError(ValueError):
+class TableError(InputError):
     """A table file cannot be read or written."""
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vsdstats.errors import InputError
 from vsdstats.ingest.pseudonymize import PSEUDONYM_PATTERN
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ _REQUIRED = {
 }
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """A table does not follow the data contract."""
 
 

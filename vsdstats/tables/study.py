@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vsdstats.errors import InputError
 from vsdstats.tables.models import validate_frame
 
 SCHEMA = pa.schema(
@@ -42,7 +43,7 @@ SCHEMA = pa.schema(
 COLUMNS = SCHEMA.names
 
 
-class StudyError(ValueError):
+class StudyError(InputError):
     """The output location is unusable (wrong kind, unreadable, different columns)."""
 
 
