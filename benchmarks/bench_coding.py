@@ -90,6 +90,7 @@ def _engine_run(
     """Wall and CPU seconds, and the steady-state posts/s (without start-up and tail)."""
     from vsdstats.coding.engine import Engine, EngineConfig
     from vsdstats.coding.prompt import build_prompt
+    from vsdstats.coding.run import code_texts
     from vsdstats.coding.store import RunKey, Store, text_key
     from vsdstats.tables.codebook import load_codebook
 
@@ -109,7 +110,7 @@ def _engine_run(
     engine = Engine(spec, cfg, cb, on_result=lambda r: done.append(time.perf_counter()))
     items = [(text_key(t), t) for t in texts]
     c0, t0 = _cpu(), time.perf_counter()
-    stats = asyncio.run(engine.run(items, store, key))
+    stats = asyncio.run(code_texts(engine, items, store, key))
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     store.close()
     if stats.statuses["coded"] != len(texts):

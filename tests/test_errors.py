@@ -6,6 +6,8 @@ import importlib
 import inspect
 import pkgutil
 
+import click
+
 import vsdstats
 from vsdstats.errors import VsdstatsError
 
@@ -20,6 +22,7 @@ def _error_classes():
                 inspect.isclass(obj)
                 and issubclass(obj, Exception)
                 and not issubclass(obj, Warning)
+                and not issubclass(obj, click.ClickException)  # the CLI's usage signal
                 and obj.__module__ == info.name
             ):
                 yield info.name, name, obj

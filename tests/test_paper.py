@@ -239,7 +239,8 @@ def test_user_input_file_and_gold(tmp_path: Path) -> None:
     assert 0.5 < t11.loc[0, "Cohen's kappa"] < 1.0
     t1 = pd.read_csv(out / "tables" / "table1_corpus.csv", dtype=str)
     assert t1.iloc[-1]["Units"] == "1500"
-    assert "--input" in (out / "README.md").read_text()
+    assert "--input is deprecated" in result.output  # the old spelling still works, warned
+    assert f"vsdstats paper {units}" in (out / "README.md").read_text()  # recorded positional
     assert "statistics" in (out / "timings.txt").read_text()
 
 

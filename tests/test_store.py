@@ -6,7 +6,8 @@ import sqlite3
 
 import pandas as pd
 
-from vsdstats.coding.store import RunKey, Store, TextResult, post_tables, text_key
+from vsdstats.coding.outputs import post_tables
+from vsdstats.coding.store import RunKey, Store, TextResult, text_key
 from vsdstats.tables.models import CODED_UNIT_COLUMNS
 
 KEY = RunKey("1.0.0", "gpt-4o-mini", "p" * 64)

@@ -7,17 +7,14 @@ from typing import Any
 
 import click
 
-
-def _fail(msg: str, code: int = 2) -> None:
-    click.echo(f"vsdstats: error: {msg}", err=True)
-    sys.exit(code)
+from vsdstats.cli._common import codebook_option, fail
 
 
 def _relevance_filter(codebook_path: str | None) -> Any:
     try:
         from vsdstats.filter.relevance import RelevanceFilter
     except ImportError:
-        _fail(
+        fail(
             "--relevance needs the relevance filter (vsdstats.filter.relevance), which is not "
             "available in this installation; run without --relevance and use `vsdstats filter`"
         )
@@ -26,7 +23,7 @@ def _relevance_filter(codebook_path: str | None) -> Any:
     try:
         return RelevanceFilter.from_codebook(load_codebook(codebook_path))
     except (CodebookError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @click.command()
@@ -52,12 +49,7 @@ def _relevance_filter(codebook_path: str | None) -> Any:
     show_default=True,
     help="drop posts that do not match the codebook's relevance terms",
 )
-@click.option(
-    "--codebook",
-    "codebook_path",
-    type=click.Path(dir_okay=False),
-    help="codebook TOML for --relevance (default: the shipped one)",
-)
+@codebook_option
 @click.option("--strict", is_flag=True, help="exit with code 1 if any record was rejected")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 @click.option(
@@ -108,11 +100,11 @@ def ingest(
             keep_file_names=keep_file_names,
         )
     except IngestError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     except OSError as exc:  # e.g. the output folder is not writable
-        _fail(f"{exc.filename or out}: {exc.strerror or exc}", code=1)
+        fail(f"{exc.filename or out}: {exc.strerror or exc}", code=1)
         return
     print_summary(report, console)
     if strict and report.rejected:
-        _fail(f"--strict: {report.rejected:,} record(s) rejected (see the rejects)", code=1)
+        fail(f"--strict: {report.rejected:,} record(s) rejected (see the rejects)", code=1)

@@ -7,16 +7,12 @@ import sys
 
 import click
 
+from vsdstats.cli._common import codebook_option, fail, warn
+
 
 @click.command()
-@click.option(
-    "--input",
-    "input_path",
-    type=click.Path(exists=False),
-    default=None,
-    help="coded table (CSV/TSV/JSONL/Parquet) or study folder with coded_units.{parquet,csv} "
-    "and posts.{parquet,csv} (joined on post_id); default: the SYNTHETIC replication corpus",
-)
+@click.argument("input_path", metavar="[STUDY]", required=False, type=click.Path(exists=True))
+@click.option("--input", "old_input", hidden=True, type=click.Path(exists=True))
 @click.option(
     "--gold",
     type=click.Path(dir_okay=False),
@@ -25,6 +21,7 @@ import click
 )
 @click.option(
     "--out",
+    "-o",
     default="paper",
     show_default=True,
     type=click.Path(file_okay=False),
@@ -54,15 +51,10 @@ import click
     show_default=True,
     help="size of the simulated corpus (ignored with --input)",
 )
-@click.option(
-    "--codebook",
-    "codebook_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="codebook TOML (default: the shipped one)",
-)
+@codebook_option
 def paper(
     input_path: str | None,
+    old_input: str | None,
     gold: str | None,
     out: str,
     min_cell: int,
@@ -70,7 +62,9 @@ def paper(
     n: int,
     codebook_path: str | None,
 ) -> None:
-    """Regenerate paper/: tables (CSV, LaTeX, Markdown), hand-off files, R figures,
+    """Regenerate paper/ from STUDY (a coded table, or a study folder with
+    coded_units.{parquet,csv} and posts.{parquet,csv}, joined on post_id; default: the
+    SYNTHETIC replication corpus): tables (CSV, LaTeX, Markdown), hand-off files, R figures,
     README.md and manuscript.tex (the job `tox -e paper` runs).
 
     Needs R (glmmTMB for the mixed models, R/figures.R for the figures).  Step timings
@@ -82,8 +76,12 @@ def paper(
     from vsdstats.r.bridge import RUnavailableError
     from vsdstats.tables.codebook import CodebookError
 
+    if old_input is not None:
+        if input_path is not None:
+            fail("give STUDY once: as an argument or (deprecated) --input, not both")
+        warn("--input is deprecated: give STUDY as an argument")
+        input_path = old_input
     given = [
-        ("--input", input_path, None),
         ("--gold", gold, None),
         ("--out", out, "paper"),
         ("--min-cell", min_cell, 10),
@@ -91,7 +89,7 @@ def paper(
         ("--n", n, 40_000),
         ("--codebook", codebook_path, None),
     ]
-    args = ["vsdstats", "paper"]
+    args = ["vsdstats", "paper", *([input_path] if input_path else [])]
     for opt, value, default in given:
         if value != default:
             args += [opt, str(value)]

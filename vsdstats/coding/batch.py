@@ -27,9 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from vsdstats.coding.engine import EngineConfig, RunStats, instructor_mode
+from vsdstats.coding.engine import EngineConfig, instructor_mode
 from vsdstats.coding.redact import Redactor, redacting_logs
-from vsdstats.coding.results import apply_extraction, apply_usage, short_message, usage_tokens
+from vsdstats.coding.results import (
+    RunStats,
+    apply_extraction,
+    apply_usage,
+    short_message,
+    usage_tokens,
+)
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 if TYPE_CHECKING:

@@ -39,7 +39,6 @@ import functools
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -48,6 +47,7 @@ from vsdstats.coding.ratelimit import Pause, TokenBucket, backoff, retry_after
 from vsdstats.coding.redact import Redactor, client_url, has_userinfo, redacting_logs
 from vsdstats.coding.response import post_text_context
 from vsdstats.coding.results import (
+    RunStats,
     apply_extraction,
     apply_usage,
     short_message,
@@ -56,57 +56,13 @@ from vsdstats.coding.results import (
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 if TYPE_CHECKING:
+    from vsdstats.coding.pricing import Price
     from vsdstats.tables.codebook import Codebook
 
-#: USD per 1M tokens: (input, cached input, output).  Override with --price-in/--price-out.
-PRICES: dict[str, tuple[float, float, float]] = {
-    "gpt-4o-mini": (0.15, 0.075, 0.60),
-    "gpt-4o": (2.50, 1.25, 10.00),
-    "gpt-4.1": (2.00, 0.50, 8.00),
-    "gpt-4.1-mini": (0.40, 0.10, 1.60),
-    "gpt-4.1-nano": (0.10, 0.025, 0.40),
-    "gpt-5": (1.25, 0.125, 10.00),
-    "gpt-5-mini": (0.25, 0.025, 2.00),
-    "gpt-5-nano": (0.05, 0.005, 0.40),
-}
 MODES = ("json", "tools", "json_schema", "md_json")
 _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "vsdstats_requests", default=None
 )
-
-
-@dataclass(frozen=True)
-class Price:
-    """USD per 1M tokens."""
-
-    input: float
-    cached_input: float
-    output: float
-
-    def cost(self, prompt: int, completion: int, cached: int = 0, factor: float = 1.0) -> float:
-        fresh = max(prompt - cached, 0)
-        usd = fresh * self.input + cached * self.cached_input + completion * self.output
-        return usd / 1e6 * factor
-
-
-def price_for(
-    model: str, price_in: float | None = None, price_out: float | None = None
-) -> Price | None:
-    """The price of ``model`` (longest matching name in PRICES), with overrides; None if unknown."""
-    base = None
-    for name in sorted(PRICES, key=len, reverse=True):
-        if model == name or model.startswith(name + "-"):
-            base = PRICES[name]
-            break
-    if price_in is not None and price_out is not None:
-        return Price(price_in, base[1] if base else price_in, price_out)
-    if base is None:
-        return None
-    return Price(
-        price_in if price_in is not None else base[0],
-        base[1],
-        price_out if price_out is not None else base[2],
-    )
 
 
 @dataclass
@@ -141,52 +97,6 @@ class EngineConfig:
         """``base_url`` and ``default_query`` for ``openai.AsyncOpenAI``."""
         url, query = client_url(self.base_url)
         return {"base_url": url, "default_query": query}
-
-
-@dataclass
-class RunStats:
-    """Counters of one run (texts actually sent, not those found in the store)."""
-
-    texts: int = 0
-    statuses: Counter = field(default_factory=Counter)
-    requests: int = 0
-    http_retries: int = 0
-    validation_retries: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float | None = 0.0
-    elapsed_s: float = 0.0
-
-    def add(self, r: TextResult, *, count: bool = True) -> None:
-        """Add a result's counters (``count=False``: its requests and tokens only)."""
-        if count:
-            self.texts += 1
-            self.statuses[r.status] += 1
-        self.requests += r.requests
-        self.http_retries += r.http_retries
-        self.validation_retries += r.validation_retries
-        self.prompt_tokens += r.prompt_tokens
-        self.completion_tokens += r.completion_tokens
-        self.cached_tokens += r.cached_tokens
-        if self.cost_usd is not None:
-            self.cost_usd = None if r.cost_usd is None else self.cost_usd + r.cost_usd
-
-    def merge(self, other: RunStats) -> None:
-        """Add another run's counters (e.g. a worker process's) to these."""
-        self.texts += other.texts
-        self.statuses.update(other.statuses)
-        for f in (
-            "requests",
-            "http_retries",
-            "validation_retries",
-            "prompt_tokens",
-            "completion_tokens",
-            "cached_tokens",
-        ):
-            setattr(self, f, getattr(self, f) + getattr(other, f))
-        both = self.cost_usd is not None and other.cost_usd is not None
-        self.cost_usd = self.cost_usd + other.cost_usd if both else None
 
 
 def make_client(cfg: EngineConfig) -> Any:
@@ -414,9 +324,10 @@ class Engine:
 
     async def _run(self, items: list[tuple[str, str]], store: Store, key: RunKey) -> RunStats:
         if self.cfg.workers > 1:
-            from vsdstats.coding.parallel import run_workers
-
-            return await run_workers(self, items, store, key)
+            raise ValueError(
+                "Engine.run codes in this process: use vsdstats.coding.run.code_texts "
+                "for workers > 1"
+            )
         stats = RunStats()
         t0 = time.perf_counter()
         if self._own_client:  # bound to this event loop; closed at the end of the run

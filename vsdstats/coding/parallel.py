@@ -38,10 +38,11 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from vsdstats.coding.results import RunStats
 from vsdstats.coding.store import RunKey, Store, TextResult
 
 if TYPE_CHECKING:
-    from vsdstats.coding.engine import Engine, RunStats
+    from vsdstats.coding.engine import Engine
 
 DUMMY_KEY = "not-needed"
 _POLL_S = 0.2
@@ -80,8 +81,6 @@ async def run_workers(
     engine: Engine, items: list[tuple[str, str]], store: Store, key: RunKey
 ) -> RunStats:
     """Code ``items`` in ``engine.cfg.workers`` processes; the merged counters of all."""
-    from vsdstats.coding.engine import RunStats
-
     cfg = engine.cfg
     if not engine._own_client:
         raise ValueError("workers > 1 cannot use a client passed in (each worker makes its own)")

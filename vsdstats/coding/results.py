@@ -15,13 +15,15 @@ it took:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vsdstats.coding.store import TextResult
 
 if TYPE_CHECKING:
-    from vsdstats.coding.engine import Price
+    from vsdstats.coding.pricing import Price
     from vsdstats.tables.codebook import Codebook
 
 #: ``post_id`` of units before they are mapped to posts (results are per text).
@@ -91,3 +93,49 @@ def apply_usage(
     if price is not None:
         r.cost_usd = price.cost(*tokens, factor)
     return r
+
+
+@dataclass
+class RunStats:
+    """Counters of one run (texts actually sent, not those found in the store)."""
+
+    texts: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    requests: int = 0
+    http_retries: int = 0
+    validation_retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = 0.0
+    elapsed_s: float = 0.0
+
+    def add(self, r: TextResult, *, count: bool = True) -> None:
+        """Add a result's counters (``count=False``: its requests and tokens only)."""
+        if count:
+            self.texts += 1
+            self.statuses[r.status] += 1
+        self.requests += r.requests
+        self.http_retries += r.http_retries
+        self.validation_retries += r.validation_retries
+        self.prompt_tokens += r.prompt_tokens
+        self.completion_tokens += r.completion_tokens
+        self.cached_tokens += r.cached_tokens
+        if self.cost_usd is not None:
+            self.cost_usd = None if r.cost_usd is None else self.cost_usd + r.cost_usd
+
+    def merge(self, other: RunStats) -> None:
+        """Add another run's counters (e.g. a worker process's) to these."""
+        self.texts += other.texts
+        self.statuses.update(other.statuses)
+        for f in (
+            "requests",
+            "http_retries",
+            "validation_retries",
+            "prompt_tokens",
+            "completion_tokens",
+            "cached_tokens",
+        ):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+        both = self.cost_usd is not None and other.cost_usd is not None
+        self.cost_usd = self.cost_usd + other.cost_usd if both else None

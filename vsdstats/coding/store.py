@@ -16,7 +16,6 @@ The API key is never passed to, and so never written by, this module.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -24,9 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from vsdstats.ingest.textnorm import EMPTY_HASH, text_hash
+from vsdstats.ingest.textnorm import text_hash
 
 FINISHED = ("coded", "not_relevant")
 STATUSES = ("coded", "not_relevant", "failed")
@@ -254,61 +251,3 @@ def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     """Successive slices of ``items`` of at most ``size``."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-# ---------------------------------------------------------------- outputs
-def post_tables(
-    posts: pd.DataFrame, results: dict[str, TextResult]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(coded_units, post_status) for ``posts`` (post_id, text_hash[, text]).
-
-    Text-level results are mapped to every post with that text.  A post whose text has
-    no result is ``failed`` ("not coded (run interrupted?)"); a text with nothing to
-    code (blank, or only links: :data:`~vsdstats.ingest.textnorm.EMPTY_HASH`) is
-    ``not_relevant`` without a request.
-    """
-    from vsdstats.tables.models import CODED_UNIT_COLUMNS
-
-    units: list[dict[str, Any]] = []
-    status: list[dict[str, Any]] = []
-    texts = posts["text"] if "text" in posts.columns else None
-    for i, (pid, h) in enumerate(zip(posts["post_id"], posts["text_hash"], strict=True)):
-        r = results.get(h)
-        empty = h == EMPTY_HASH or (texts is not None and not str(texts.iloc[i]).strip())
-        if r is None and empty:
-            status.append(_status(pid, h, "not_relevant", 0, "no text to code (not sent)"))
-            continue
-        if r is None:
-            status.append(_status(pid, h, "failed", 0, "not coded (run interrupted?)"))
-            continue
-        for u in r.units:
-            units.append({**u, "post_id": pid})
-        status.append(_status(pid, h, r.status, len(r.units), r.reason))
-    cols = CODED_UNIT_COLUMNS
-    udf = pd.DataFrame(units, columns=list(cols)).astype(cols)
-    sdf = pd.DataFrame(status, columns=["post_id", "text_hash", "status", "n_units", "reason"])
-    sdf = sdf.astype(
-        {"post_id": "string", "text_hash": "string", "status": "string", "n_units": "Int64"}
-    )
-    sdf["reason"] = sdf["reason"].astype("string")
-    return udf, sdf
-
-
-def _status(pid: str, h: str, status: str, n: int, reason: str | None) -> dict[str, Any]:
-    return {"post_id": pid, "text_hash": h, "status": status, "n_units": n, "reason": reason}
-
-
-def write_outputs(out: Path, units: pd.DataFrame, status: pd.DataFrame) -> list[Path]:
-    """``coded_units`` and ``post_status`` as .parquet and .csv, each replaced atomically."""
-    written = []
-    for name, df in (("coded_units", units), ("post_status", status)):
-        for ext in (".parquet", ".csv"):
-            path = out / f"{name}{ext}"
-            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-            if ext == ".parquet":
-                df.to_parquet(tmp, index=False)
-            else:
-                df.to_csv(tmp, index=False, lineterminator="\n")
-            os.replace(tmp, path)
-            written.append(path)
-    return written

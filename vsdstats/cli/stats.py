@@ -1,0 +1,241 @@
+"""``vsdstats stats ...``: one statistic per command on a tidy table, printed or written with -o."""
+
+from __future__ import annotations
+
+import click
+
+from vsdstats.cli._common import bad_input, complete, emit, fail, need, note, out_option, read
+
+
+@click.group()
+def stats() -> None:
+    """Statistics on tidy tables (CSV, TSV, JSONL, Parquet)."""
+
+
+@stats.command("crosstab")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--row", required=True, help="row variable, e.g. condition")
+@click.option("--col", required=True, help="column variable, e.g. sentiment")
+@out_option
+def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None:
+    """Contingency table of ROW x COL (rows with a missing ROW or COL are dropped, counted)."""
+    from vsdstats.stats import crosstab
+
+    df = read(input_path)
+    need(df, input_path, row, col)
+    df, _ = complete(df, row, col)
+    with bad_input():
+        table = crosstab(df, row, col).reset_index()
+    emit(table, out)
+
+
+@stats.command("chisq")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--row", required=True, help="row variable, e.g. condition")
+@click.option("--col", required=True, help="column variable, e.g. sentiment")
+@click.option(
+    "--simulate/--no-simulate",
+    default=None,
+    help="Monte-Carlo p-value (default: when expected counts are small)",
+)
+@click.option("--seed", type=int, default=None, help="seed for the Monte-Carlo p-value")
+@click.option(
+    "--cells", is_flag=True, help="print per-cell adjusted residuals and adjusted p-values"
+)
+@click.option(
+    "--adjust",
+    type=click.Choice(["holm", "fdr_bh", "bonferroni", "none"]),
+    default="holm",
+    show_default=True,
+)
+@out_option
+def stats_chisq(
+    input_path: str,
+    row: str,
+    col: str,
+    simulate: bool | None,
+    seed: int | None,
+    cells: bool,
+    adjust: str,
+    out: str | None,
+) -> None:
+    """Pearson chi-square test of independence of ROW and COL.
+
+    Rows with a missing ROW or COL are dropped; their number is printed and is the
+    n_dropped_missing column of the summary."""
+    from vsdstats.stats import cell_tests, chisq_independence, crosstab
+
+    df = read(input_path)
+    need(df, input_path, row, col)
+    df, dropped = complete(df, row, col)
+    with bad_input():
+        res = chisq_independence(crosstab(df, row, col), simulate=simulate, seed=seed)
+        table = cell_tests(res, method=adjust) if cells else res.tidy()
+    if not cells:
+        table["n_dropped_missing"] = dropped
+    emit(table, out)
+
+
+@stats.command("logodds")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--group", required=True, help="grouping column, e.g. condition")
+@click.option("--feature", required=True, help="feature column, e.g. perspective")
+@click.option(
+    "--n", "n_col", default=None, help="count column of non-negative integers (default: count rows)"
+)
+@click.option(
+    "--method",
+    type=click.Choice(["tidylo", "dirichlet"]),
+    default="tidylo",
+    show_default=True,
+    help="tidylo weighted log-odds, or Monroe et al. (2008) one-vs-rest",
+)
+@click.option("--uninformative", is_flag=True, help="tidylo: uninformative (flat) prior")
+@out_option
+def stats_logodds(
+    input_path: str,
+    group: str,
+    feature: str,
+    n_col: str | None,
+    method: str,
+    uninformative: bool,
+    out: str | None,
+) -> None:
+    """Weighted log-odds of FEATURE by GROUP (rows with a missing GROUP or FEATURE are
+    dropped and counted; a missing, negative or fractional count is an error)."""
+    from vsdstats.stats import log_odds_dirichlet, weighted_log_odds
+
+    df = read(input_path)
+    need(df, input_path, group, feature, *([n_col] if n_col else []))
+    df, _ = complete(df, group, feature)
+    if n_col is None:
+        df = df.groupby([group, feature], observed=True, dropna=True).size().reset_index(name="n")
+        n_col = "n"
+    with bad_input():
+        if method == "tidylo":
+            res = weighted_log_odds(df, group, feature, n_col, uninformative=uninformative)
+        else:
+            res = log_odds_dirichlet(df, group, feature, n_col)
+    emit(res, out)
+
+
+@stats.command("pmi")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--a", "a", required=True, help="first code column, e.g. value")
+@click.option("--b", "b", required=True, help="second code column, e.g. perspective")
+@click.option("--by", default=None, help="if given, delta-PMI of each level of BY vs all others")
+@out_option
+def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) -> None:
+    """(Normalized) pointwise mutual information of A x B co-occurrence."""
+    from vsdstats.stats import delta_pmi, pmi
+
+    df = read(input_path)
+    need(df, input_path, a, b, *([by] if by else []))
+    df, _ = complete(df, a, b, *([by] if by else []))
+    with bad_input():
+        res = delta_pmi(df, a, b, by) if by else pmi(df, a, b)
+    emit(res, out)
+
+
+@stats.command("means")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--by", required=True, help="grouping column, e.g. llm_product")
+@click.option(
+    "--score",
+    default="sentiment",
+    show_default=True,
+    help="numeric score column, or a sentiment label column (mapped to +1/0/-1)",
+)
+@out_option
+def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
+    """Mean score with n and t-based 95% CI per group.
+
+    Rows with a missing BY or SCORE are dropped and counted; n_missing is the number of
+    rows of each group without a score."""
+    import pandas as pd
+
+    from vsdstats.stats import group_means_ci, sentiment_score
+
+    df = read(input_path)
+    need(df, input_path, by, score)
+    if not pd.api.types.is_numeric_dtype(df[score]) or pd.api.types.is_bool_dtype(df[score]):
+        with bad_input():
+            try:
+                df = df.assign(**{score: sentiment_score(df[score])})
+            except ValueError as exc:
+                raise ValueError(f"{input_path}: column {score!r}: {exc}") from None
+    missing = df[score].isna().groupby(df[by], observed=True, dropna=True).sum()
+    df, _ = complete(df, by, score)
+    with bad_input():
+        res = group_means_ci(df, by, score)
+    res["n_missing"] = res[by].map(missing).fillna(0).astype("int64").to_numpy()
+    emit(res, out)
+
+
+@stats.command("glmm")
+@click.argument("input_path", metavar="INPUT")
+@click.option(
+    "--formula", required=True, help="e.g. 'negative ~ condition + (1|platform) + (1|author)'"
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["glmmTMB", "lme4", "statsmodels"]),
+    default="glmmTMB",
+    show_default=True,
+)
+@out_option
+def stats_glmm(input_path: str, formula: str, engine: str, out: str | None) -> None:
+    """Binomial mixed-effects logistic regression; prints fixed effects as odds ratios.
+
+    Rows with a missing value in a formula column are dropped (a warning says how many)."""
+    from vsdstats.r.bridge import RError
+    from vsdstats.stats import mixed_logit
+
+    df = read(input_path)
+    with bad_input(RError):
+        res = mixed_logit(formula, df, engine=engine)
+    emit(res.fixed, out)
+    if not out:
+        click.echo("\nrandom effects:")
+        click.echo(res.random.to_string(index=False))
+
+
+@stats.command("agreement")
+@click.argument("gold_path", metavar="GOLD")
+@click.argument("coded_path", metavar="CODED")
+@click.option("--on", default="post_id", show_default=True, help="id column joining the two tables")
+@out_option
+def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -> None:
+    """Agreement of CODED with human GOLD codes: kappa, alpha, per-category F1.
+
+    Items labelled on one side only are not compared; n_gold_only and n_coded_only
+    count them (and a note says so)."""
+    from vsdstats.stats import agreement
+
+    gold, coded = read(gold_path), read(coded_path)
+    need(gold, gold_path, on)
+    need(coded, coded_path, on)
+    for df, path in ((gold, gold_path), (coded, coded_path)):
+        dup = df[on].dropna()
+        dup = dup[dup.duplicated()]
+        if len(dup):
+            fail(
+                f"{path}: column {on!r} has duplicated ids (e.g. {dup.iloc[0]!r}); "
+                "one row per item expected"
+            )
+        if df[on].isna().any():
+            fail(f"{path}: column {on!r} is missing a value at row {int(df[on].isna().argmax())}")
+    with bad_input():
+        res = agreement(gold, coded, on=on)
+    for r in res.summary.itertuples(index=False):
+        if r.n_gold_only or r.n_coded_only:
+            note(
+                f"{r.field}: compared {r.n} items; not compared: {r.n_gold_only} labelled "
+                f"only in {gold_path}, {r.n_coded_only} only in {coded_path}"
+            )
+        if r.note:
+            note(f"{r.field}: {r.note}")
+    emit(res.summary, out)
+    if not out:
+        click.echo("")
+        click.echo(res.per_category.to_string(index=False))
