@@ -4,10 +4,11 @@ A plugin is a distribution with an entry point in the group ``vsdstats.platforms
 pointing at a module that implements the ``register_platforms`` hook (see
 :mod:`vsdstats.connectors.hookspecs` and ``docs/writing-a-plugin.md``)::
 
-    from vsdstats.connectors import Connector, hookimpl
+    from vsdstats.connectors import JsonConnector, JsonFormat, connector_plugin
 
-Modules: ``records`` (RawPost, Reject), ``base`` (Connector, JsonConnector),
-``hookspecs`` (hookimpl, register_connectors), ``manager`` (entry points, broken
+Modules: ``records`` (RawPost, Reject), ``base`` (Connector), ``jsonconnector``
+(JsonConnector with its ``formats`` table of JsonFormat rows), ``hookspecs`` (hookimpl,
+connector_plugin, dist_version), ``manager`` (entry points, broken
 plugins), ``io`` (opening and decompressing sources), ``guarded`` (reading without
 raising, format sniffing), ``readers`` (JSON, times, HTML), ``fields`` (reject reasons),
 ``snscrape_live`` (live collection through snscrape), ``scaffold`` (``new-plugin``).
@@ -23,8 +24,16 @@ from vsdstats.connectors.fields import (
     some_keys,
 )
 from vsdstats.connectors.guarded import head_values, peek, read_guarded, unread
-from vsdstats.connectors.hookspecs import ENTRY_POINT_GROUP, PlatformSpec, hookimpl, hookspec
+from vsdstats.connectors.hookspecs import (
+    ENTRY_POINT_GROUP,
+    PlatformSpec,
+    connector_plugin,
+    dist_version,
+    hookimpl,
+    hookspec,
+)
 from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
+from vsdstats.connectors.jsonconnector import JsonConnector, JsonFile, JsonFormat, source_name
 from vsdstats.connectors.manager import (
     BrokenPlugin,
     PluginError,
@@ -41,6 +50,7 @@ from vsdstats.connectors.readers import (
     html_to_text,
     iter_json_lines,
     iter_json_values,
+    json_records,
     load_json_document,
     loads,
     parse_time,
@@ -60,6 +70,9 @@ __all__ = [
     "SNIFF_LINES",
     "BrokenPlugin",
     "Connector",
+    "JsonConnector",
+    "JsonFile",
+    "JsonFormat",
     "PlatformSpec",
     "PluginError",
     "PluginWarning",
@@ -71,8 +84,10 @@ __all__ = [
     "TruncatedInput",
     "broken_plugins",
     "check_format",
+    "connector_plugin",
     "connectors",
     "convert_or_reason",
+    "dist_version",
     "get_connector",
     "head_values",
     "hookimpl",
@@ -80,6 +95,7 @@ __all__ = [
     "html_to_text",
     "iter_json_lines",
     "iter_json_values",
+    "json_records",
     "load_json_document",
     "load_plugins",
     "loads",
@@ -96,6 +112,7 @@ __all__ = [
     "snscrape_class",
     "snscrape_records",
     "some_keys",
+    "source_name",
     "strip_bom",
     "unescape_markdown",
     "unread",

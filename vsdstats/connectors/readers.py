@@ -294,6 +294,14 @@ def read_json_records(
     A value yielding nothing, a post id seen before in the file, an unreadable stream
     or a converter error each become a Reject.
     """
+    return json_records(source, lambda value, _line: convert(value))
+
+
+def json_records(
+    source: Source, convert: Callable[[Any, int], Iterable[RawPost | Reject | str]]
+) -> Iterator[RawPost | Reject]:
+    """:func:`read_json_records` with ``convert(value, line)`` told the line the value
+    starts on; a Reject it yields is passed on as it is."""
     name, stream = open_source(source)
     try:
         data, damage = read_prefix(stream)  # a cut .gz/.zst: what came before the damage
@@ -315,11 +323,13 @@ def read_json_records(
         line, value = item
         produced = 0
         try:
-            for out in convert(value):
+            for out in convert(value, line):
                 produced += 1
                 n += 1
                 where = n if single else line
-                if isinstance(out, str):
+                if isinstance(out, Reject):
+                    yield out
+                elif isinstance(out, str):
                     yield Reject(name, where, out)
                 elif not out.post_id:
                     yield Reject(name, where, "empty post id")

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from vsdstats.connectors import connector_plugin, dist_version
 
-from vsdstats.connectors import Connector, hookimpl
-from vsdstats_bluesky.connector import BlueskyConnector
+from .connector import BlueskyConnector
 
-__all__ = ["BlueskyConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-bluesky")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(BlueskyConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the Bluesky connector."""
-    register(BlueskyConnector())
+__all__ = ["BlueskyConnector", "__version__", "register_platforms"]

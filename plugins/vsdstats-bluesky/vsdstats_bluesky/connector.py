@@ -28,15 +28,13 @@ from typing import Any
 
 from vsdstats.connectors import (
     CONVERT_ERRORS,
-    Connector,
+    JsonConnector,
+    JsonFile,
+    JsonFormat,
     RawPost,
-    Record,
-    Source,
-    check_format,
     convert_or_reason,
     not_an_object,
     parse_time,
-    read_json_records,
     require_str,
     some_keys,
 )
@@ -50,23 +48,18 @@ Out = RawPost | str
 _ERRORS = (*CONVERT_ERRORS, AttributeError, IndexError)
 
 
-class BlueskyConnector(Connector):
+class BlueskyConnector(JsonConnector):
     """Reads Bluesky XRPC responses (search, feeds, threads, posts) and post records."""
 
     name = PLATFORM
-    formats = (XRPC, RECORD)
-    version = "0.1.0"
+    formats = (
+        JsonFormat(XRPC, head=(b"at://did:", b'"app.bsky.')),
+        JsonFormat(RECORD, head=((b'"$type"', POST_TYPE.encode(), b'"value"'),)),
+    )
+    sniff_order = (RECORD, XRPC)  # a getRecord result holds an at:// URI too
 
-    def sniff(self, head: bytes) -> str | None:
-        if b'"$type"' in head and POST_TYPE.encode() in head and b'"value"' in head:
-            return RECORD
-        if b"at://did:" in head or b'"app.bsky.' in head:
-            return XRPC
-        return None
-
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        check_format(self, format)
-        return read_json_records(source, _value)
+    def parse_value(self, value: Any, file: JsonFile) -> Iterator[Out]:
+        return _value(value)
 
 
 def _value(value: Any) -> Iterator[Out]:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from vsdstats.connectors import connector_plugin, dist_version
 
-from vsdstats.connectors import Connector, hookimpl
-from vsdstats_mastodon.connector import MastodonConnector
+from .connector import MastodonConnector
 
-__all__ = ["MastodonConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-mastodon")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(MastodonConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the Mastodon connector."""
-    register(MastodonConnector())
+__all__ = ["MastodonConnector", "__version__", "register_platforms"]

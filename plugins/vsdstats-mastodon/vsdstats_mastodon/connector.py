@@ -25,16 +25,14 @@ from typing import Any
 
 from vsdstats.connectors import (
     CONVERT_ERRORS,
-    Connector,
+    JsonConnector,
+    JsonFile,
+    JsonFormat,
     RawPost,
-    Record,
-    Source,
-    check_format,
     convert_or_reason,
     html_to_text,
     not_an_object,
     parse_time,
-    read_json_records,
     require_str,
     some_keys,
 )
@@ -48,25 +46,25 @@ Out = RawPost | str
 _ERRORS = (*CONVERT_ERRORS, AttributeError)
 
 
-class MastodonConnector(Connector):
+class MastodonConnector(JsonConnector):
     """Reads Mastodon API statuses; collects live through snscrape (optional extra)."""
 
     name = PLATFORM
-    formats = (API,)
-    version = "0.1.0"
+    formats = (
+        JsonFormat(
+            API,
+            head=(
+                b'"ancestors"',
+                (b'"content"', b'"spoiler_text"'),
+                (b'"content"', b'"in_reply_to_id"'),
+            ),
+        ),
+    )
     can_collect = True
     live_module = "vsdstats_mastodon.live"  # an account's statuses or a thread, via snscrape
 
-    def sniff(self, head: bytes) -> str | None:
-        if b'"ancestors"' in head or (
-            b'"content"' in head and (b'"spoiler_text"' in head or b'"in_reply_to_id"' in head)
-        ):
-            return API
-        return None
-
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        check_format(self, format)
-        return read_json_records(source, _value)
+    def parse_value(self, value: Any, file: JsonFile) -> Iterator[Out]:
+        return _value(value)
 
 
 def _value(value: Any) -> Iterator[Out]:

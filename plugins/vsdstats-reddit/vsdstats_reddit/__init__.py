@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from vsdstats.connectors import Connector, hookimpl
+from vsdstats.connectors import connector_plugin, dist_version
 
 from .connector import API, PUSHSHIFT, RedditConnector
 
-__all__ = ["API", "PUSHSHIFT", "RedditConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-reddit")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(RedditConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the Reddit connector."""
-    register(RedditConnector())
+__all__ = ["API", "PUSHSHIFT", "RedditConnector", "__version__", "register_platforms"]

@@ -5,37 +5,45 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator
-from functools import partial
-from typing import BinaryIO
+from typing import Any
 
-from vsdstats.connectors import (
-    SNIFF_LINES,
-    Connector,
-    Record,
-    Reject,
-    Source,
-    head_values,
-    peek,
-    read_guarded,
-    strip_bom,
-)
+from vsdstats.connectors import SNIFF_LINES, JsonConnector, JsonFile, JsonFormat, Record, strip_bom
 
-from .dump import read_dump
-from .listing import read_api
+from .dump import dump_line
+from .listing import api_value
 
 PUSHSHIFT = "pushshift-ndjson"
 API = "reddit-api-json"
 _HEAD = 1 << 16
 
 
-class RedditConnector(Connector):
-    """Reddit submissions and comments from dumps, API listings, or snscrape."""
+def _is_listing(value: object) -> bool:
+    """A Reddit API Listing, or a list of them (a submission with its comments)."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_listing(v) for v in value)
+    return isinstance(value, dict) and value.get("kind") == "Listing"
+
+
+def _is_dump_line(value: object) -> bool:
+    """A Pushshift submission or comment."""
+    return (
+        isinstance(value, dict) and "created_utc" in value and ("title" in value or "body" in value)
+    )
+
+
+class RedditConnector(JsonConnector):
+    """Reddit submissions and comments from dumps, API listings, or snscrape; a file's
+    format is sniffed from its head unless given."""
 
     name = "reddit"
-    formats = (PUSHSHIFT, API)
+    formats = (
+        JsonFormat(PUSHSHIFT, match=_is_dump_line, parser="parse_dump", lines=True),
+        JsonFormat(API, match=_is_listing, parser="parse_api"),
+    )
+    sniff_order = (API, PUSHSHIFT)
+    read_mode = "values"
     can_collect = True
     live_module = "vsdstats_reddit.live"
-    version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
         """``pushshift-ndjson`` for dump lines, ``reddit-api-json`` for API listings; the
@@ -44,19 +52,11 @@ class RedditConnector(Connector):
         body = head.lstrip(b" \t\r\n")
         if b'"interactions"' in body[:200] and b"reddit.com" in head:
             return API  # a PRAW betamax cassette wrapping API responses
-        values = head_values(head)
-        for value in values:
-            if _is_listing(value):
-                return API
-            if (
-                isinstance(value, dict)
-                and "created_utc" in value
-                and ("title" in value or "body" in value)
-            ):
-                return PUSHSHIFT
-        if values:
-            return None
-        # the first line cut by the head, or a pretty-printed document, after bad lines
+        return super().sniff(head)
+
+    def sniff_head(self, head: bytes) -> str | None:
+        """The first line cut by the head, or a pretty-printed document, after bad lines."""
+        body = head.lstrip(b" \t\r\n")
         starts = [ln for ln in body.split(b"\n")[:SNIFF_LINES] if ln.startswith((b"{", b"["))]
         if not starts:
             return None
@@ -67,30 +67,14 @@ class RedditConnector(Connector):
         keys = (b'"created_utc"', b'"subreddit"')
         return PUSHSHIFT if all(k in first for k in keys) else None
 
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        """Submissions and comments as RawPosts; everything else as Rejects."""
-        return read_guarded(source, partial(self._read, format=format))
+    def not_ours_head(self, head: bytes) -> str:
+        return _not_reddit(head)
 
-    def _read(self, name: str, stream: BinaryIO, format: str | None) -> Iterator[Record]:
-        if format is None:
-            head, stream = peek(stream, _HEAD)
-            format = self.sniff(head)
-            if format is None:
-                yield Reject(name, 0, "empty file" if not head.strip() else _not_reddit(head))
-                return
-        if format == PUSHSHIFT:
-            yield from read_dump(stream, name)
-        elif format == API:
-            yield from read_api(stream, name)
-        else:
-            yield Reject(name, 0, f"unknown format {format!r} (reddit reads {self.formats})")
+    def parse_dump(self, value: Any, file: JsonFile) -> Iterator[Record]:
+        yield dump_line(value, file.name, file.line)
 
-
-def _is_listing(value: object) -> bool:
-    """A Reddit API Listing, or a list of them (a submission with its comments)."""
-    if isinstance(value, list):
-        return bool(value) and all(_is_listing(v) for v in value)
-    return isinstance(value, dict) and value.get("kind") == "Listing"
+    def parse_api(self, value: Any, file: JsonFile) -> Iterator[Record]:
+        return api_value(value, file.name, file.line)
 
 
 def _not_reddit(head: bytes) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from vsdstats.connectors import Record, Reject, iter_json_values, loads
+from vsdstats.connectors import Record, Reject, loads
 
 from .things import BadThing, thing_to_post
 
@@ -14,20 +14,15 @@ _KINDS = {"t3": "submission", "t1": "comment"}
 _MAX_DEPTH = 200  # Reddit nests at most ~10 levels per page; guards against hostile input
 
 
-def read_api(stream: Any, name: str) -> Iterator[Record]:
-    """Every submission and comment in a file of Reddit API responses (one per file or
+def api_value(value: Any, name: str, line: int) -> Iterator[Record]:
+    """Every submission and comment in one Reddit API response (a file holds one, or
     one per line), walking nested ``replies`` listings depth-first."""
-    for item in iter_json_values(stream, name):
-        if isinstance(item, Reject):
-            yield item
-            continue
-        line, value = item
-        empty = True
-        for rec in _walk(value, name, line, 0):
-            empty = False
-            yield rec
-        if empty:
-            yield Reject(name, line, "Reddit API response without posts (empty listing)")
+    empty = True
+    for rec in _walk(value, name, line, 0):
+        empty = False
+        yield rec
+    if empty:
+        yield Reject(name, line, "Reddit API response without posts (empty listing)")
 
 
 def _walk(value: Any, name: str, line: int, depth: int) -> Iterator[Record]:

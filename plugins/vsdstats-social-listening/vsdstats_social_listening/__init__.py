@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from vsdstats.connectors import Connector, hookimpl
+from vsdstats.connectors import connector_plugin, dist_version
 
 from .connector import CSV, JSONL, SocialListeningConnector
 
-__all__ = ["CSV", "JSONL", "SocialListeningConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-social-listening")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(SocialListeningConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the social-listening connector."""
-    register(SocialListeningConnector())
+__all__ = ["CSV", "JSONL", "SocialListeningConnector", "__version__", "register_platforms"]

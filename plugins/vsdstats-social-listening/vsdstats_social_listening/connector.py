@@ -30,7 +30,6 @@ class SocialListeningConnector(Connector):
 
     name = "social-listening"
     formats = (CSV, JSONL)
-    version = "0.1.0"
 
     def sniff(self, head: bytes) -> str | None:
         """``brandwatch-jsonl`` if one of the first lines is a mention object,

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from vsdstats.connectors import connector_plugin, dist_version
 
-from vsdstats.connectors import Connector, hookimpl
-from vsdstats_tiktok.connector import TikTokConnector
+from .connector import TikTokConnector
 
-__all__ = ["TikTokConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-tiktok")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(TikTokConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the TikTok connector."""
-    register(TikTokConnector())
+__all__ = ["TikTokConnector", "__version__", "register_platforms"]

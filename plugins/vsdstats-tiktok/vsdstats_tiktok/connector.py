@@ -26,15 +26,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from vsdstats.connectors import (
-    Connector,
+    JsonConnector,
+    JsonFile,
+    JsonFormat,
     RawPost,
-    Record,
-    Source,
-    check_format,
     convert_or_reason,
     not_an_object,
     parse_time,
-    read_json_records,
     require_str,
     some_keys,
 )
@@ -45,23 +43,23 @@ _DIGITS = re.compile(r"^[0-9]+$")
 Out = RawPost | str
 
 
-class TikTokConnector(Connector):
+class TikTokConnector(JsonConnector):
     """Reads TikTok Research API video query and comment list responses."""
 
     name = PLATFORM
-    formats = (RESEARCH_API,)
-    version = "0.1.0"
+    formats = (
+        JsonFormat(
+            RESEARCH_API,
+            head=(
+                b'"video_description"',
+                (b'"videos"', b'"create_time"'),
+                (b'"comments"', b'"create_time"'),
+            ),
+        ),
+    )
 
-    def sniff(self, head: bytes) -> str | None:
-        if b'"video_description"' in head or (
-            (b'"videos"' in head or b'"comments"' in head) and b'"create_time"' in head
-        ):
-            return RESEARCH_API
-        return None
-
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        check_format(self, format)
-        return read_json_records(source, _value)
+    def parse_value(self, value: Any, file: JsonFile) -> Iterator[Out]:
+        return _value(value)
 
 
 def _value(value: Any) -> Iterator[Out]:

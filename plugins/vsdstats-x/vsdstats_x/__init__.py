@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from vsdstats.connectors import Connector, hookimpl
+from vsdstats.connectors import connector_plugin, dist_version
 
 from .connector import FLAT, SNSCRAPE, V2, XConnector
 
-__all__ = ["FLAT", "SNSCRAPE", "V2", "XConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-x")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(XConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the X connector."""
-    register(XConnector())
+__all__ = ["FLAT", "SNSCRAPE", "V2", "XConnector", "__version__", "register_platforms"]

@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, BinaryIO
+from typing import Any
 
 from vsdstats.connectors import (
-    Connector,
+    JsonConnector,
+    JsonFile,
+    JsonFormat,
     RawPost,
     Record,
     Reject,
-    Source,
-    head_values,
-    iter_json_values,
-    read_guarded,
     strip_bom,
 )
 
@@ -44,27 +42,36 @@ def classify(obj: Any) -> str | None:
     return None
 
 
-class XConnector(Connector):
-    """Tweets from X API v2 pages (twarc2), twarc-flattened lines, or snscrape."""
+class XConnector(JsonConnector):
+    """Tweets from X API v2 pages (twarc2), twarc-flattened lines, or snscrape.
+
+    Every JSON value is classified on its own (a file may mix formats); with a
+    ``format`` given, values of another format are Rejects.  Errors, edits, duplicates
+    and bad lines are Rejects.
+    """
 
     name = "x"
-    formats = (V2, FLAT, SNSCRAPE)
+    formats = (
+        JsonFormat(V2, parser="parse_page"),
+        JsonFormat(FLAT, parser="parse_flat"),
+        JsonFormat(SNSCRAPE, parser="parse_snscrape"),
+    )
+    read_mode = "values"
+    mixed_formats = True
     can_collect = True
     live_module = "vsdstats_x.live"
-    version = "0.1.0"
 
-    def sniff(self, head: bytes) -> str | None:
-        """The format of a file starting with ``head``, or None if not X data; the first
-        lines that parse are classified, so a bad first line does not hide the rest."""
-        values = head_values(head)
-        for value in values:
-            fmt = classify(value)
-            if fmt is not None:
-                return fmt
-        if values:
-            return None
+    def classify(self, value: Any) -> str | None:
+        return classify(value)
+
+    def not_ours(self, value: Any) -> str:
+        return _foreign(value)
+
+    def sniff_head(self, head: bytes) -> str | None:
+        """No value in ``head`` parses: its first line is cut off by the head, or it
+        starts a pretty-printed document."""
         head = strip_bom(head).lstrip(b" \t\r\n")
-        first = head.split(b"\n", 1)[0]  # cut off by the head, or a pretty-printed document
+        first = head.split(b"\n", 1)[0]
         if _PAGE_RE.match(head):
             return V2 if b'"text"' in head or b'"errors"' in head else None
         if b'"rawContent"' in first or b'"renderedContent"' in first:
@@ -73,51 +80,37 @@ class XConnector(Connector):
             return FLAT
         return None
 
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        """Every tweet as a RawPost; errors, edits, duplicates and bad lines as Rejects.
+    def parse_page(self, value: Any, file: JsonFile) -> Iterator[Record]:
+        """The tweets of an API v2 page (or a list of pages)."""
+        reader = _Reader.of(file)
+        for page in value if isinstance(value, list) else [value]:
+            yield from reader.page(page, file.line)
 
-        With ``format=None`` each JSON value is classified on its own.
-        """
-        return read_guarded(source, partial(self._read, format=format))
+    def parse_flat(self, value: Any, file: JsonFile) -> Iterator[Record]:
+        make = partial(v2_tweet_to_post, value, {}, {}, file.name, file.line)
+        yield _Reader.of(file).one(make, file.line, value)
 
-    def _read(self, name: str, stream: BinaryIO, format: str | None) -> Iterator[Record]:
-        if format is not None and format not in self.formats:
-            yield Reject(name, 0, f"unknown format {format!r} (x reads {self.formats})")
-            return
-        yield from _Reader(name, format).run(iter_json_values(stream, name))
+    def parse_snscrape(self, value: Any, file: JsonFile) -> Iterator[Record]:
+        make = partial(snscrape_to_post, value, file.name, file.line)
+        yield _Reader.of(file).one(make, file.line, value)
 
 
 class _Reader:
     """State across one file: ids seen and versions superseded by edits."""
 
-    def __init__(self, name: str, format: str | None) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.format = format
         self.seen: set[str] = set()
         self.older: dict[str, str] = {}  # superseded version id -> latest id
 
-    def run(self, values: Iterator[Any]) -> Iterator[Record]:
-        for item in values:
-            if isinstance(item, Reject):
-                yield item
-                continue
-            line, value = item
-            fmt = classify(value)
-            if fmt is None:
-                yield Reject(self.name, line, _foreign(value))
-            elif self.format is not None and fmt != self.format:
-                yield Reject(self.name, line, f"a {fmt} record, not {self.format}")
-            elif fmt == V2:
-                pages = value if isinstance(value, list) else [value]
-                for page in pages:
-                    yield from self._page(page, line)
-            elif fmt == FLAT:
-                make = partial(v2_tweet_to_post, value, {}, {}, self.name, line)
-                yield self._one(make, line, value)
-            else:
-                yield self._one(partial(snscrape_to_post, value, self.name, line), line, value)
+    @classmethod
+    def of(cls, file: JsonFile) -> _Reader:
+        """The state of ``file`` (made on its first tweet)."""
+        if "x" not in file.state:
+            file.state["x"] = cls(file.name)
+        return file.state["x"]
 
-    def _page(self, page: dict[str, Any], line: int) -> Iterator[Record]:
+    def page(self, page: dict[str, Any], line: int) -> Iterator[Record]:
         errors = page.get("errors") or []
         for err in errors if isinstance(errors, list) else [errors]:
             yield Reject(self.name, line, _api_error(err))
@@ -132,9 +125,9 @@ class _Reader:
             return
         for t in data:
             make = partial(v2_tweet_to_post, t, users, tweets, self.name, line)
-            yield self._one(make, line, t)
+            yield self.one(make, line, t)
 
-    def _one(self, make: Callable[[], RawPost], line: int, raw: Any) -> Record:
+    def one(self, make: Callable[[], RawPost], line: int, raw: Any) -> Record:
         try:
             post = make()
         except BadTweet as exc:

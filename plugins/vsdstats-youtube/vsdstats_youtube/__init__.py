@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from vsdstats.connectors import connector_plugin, dist_version
 
-from vsdstats.connectors import Connector, hookimpl
-from vsdstats_youtube.connector import YouTubeConnector
+from .connector import YouTubeConnector
 
-__all__ = ["YouTubeConnector", "register_platforms"]
-__version__ = "0.1.0"
+__version__ = dist_version("vsdstats-youtube")  # the one version: pyproject.toml's
+register_platforms = connector_plugin(YouTubeConnector, version=__version__)
 
-
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    """Register the YouTube connector."""
-    register(YouTubeConnector())
+__all__ = ["YouTubeConnector", "__version__", "register_platforms"]

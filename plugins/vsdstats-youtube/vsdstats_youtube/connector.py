@@ -23,16 +23,15 @@ from typing import Any
 
 from vsdstats.connectors import (
     CONVERT_ERRORS,
-    Connector,
+    JsonConnector,
+    JsonFile,
+    JsonFormat,
     RawPost,
-    Record,
     Source,
-    check_format,
     convert_or_reason,
     html_to_text,
     not_an_object,
     parse_time,
-    read_json_records,
     require_str,
     some_keys,
 )
@@ -44,24 +43,20 @@ _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 Out = RawPost | str
 
 
-class YouTubeConnector(Connector):
+class YouTubeConnector(JsonConnector):
     """Reads YouTube Data API v3 comment pages and youtube-comment-downloader output."""
 
     name = PLATFORM
-    formats = (DATA_API, DOWNLOADER)
-    version = "0.1.0"
+    formats = (
+        JsonFormat(DATA_API, head=(b'"youtube#',)),
+        JsonFormat(DOWNLOADER, head=((b'"cid"', b'"time_parsed"'), (b'"cid"', b'"votes"'))),
+    )
 
-    def sniff(self, head: bytes) -> str | None:
-        if b'"youtube#' in head:
-            return DATA_API
-        if b'"cid"' in head and (b'"time_parsed"' in head or b'"votes"' in head):
-            return DOWNLOADER
-        return None
-
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        check_format(self, format)
-        video = _video_from_name(source)
-        return read_json_records(source, lambda v: _value(v, video, format))
+    def parse_value(self, value: Any, file: JsonFile) -> Iterator[Out]:
+        """Either format (the one asked for rejects the other's values)."""
+        if "video" not in file.state:
+            file.state["video"] = _video_from_name(file.source)
+        return _value(value, file.state["video"], file.format)
 
 
 def _video_from_name(source: Source) -> str | None:
