@@ -18,7 +18,6 @@ from typing import Any
 
 import click
 
-from vsdstats import __version__
 from vsdstats.cli._common import command_path, message, one_line
 
 #: name -> "module:attribute", in the order of the data flow (the order of --help).
@@ -113,7 +112,7 @@ class _Main(click.Group):
 
 
 @click.group(name="vsdstats", cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="vsdstats")
+@click.version_option(package_name="vsdstats", prog_name="vsdstats")
 @click.option(
     "--debug",
     is_flag=True,

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from vsdstats import __version__
+import vsdstats
 from vsdstats.cli._common import fail
 
 
@@ -15,7 +15,7 @@ def doctor() -> None:
     """Check that R, the R packages and rpy2 are installed and match."""
     from vsdstats.r.bridge import RUnavailableError, check_r
 
-    click.echo(f"vsdstats {__version__}, Python {sys.version.split()[0]}")
+    click.echo(f"vsdstats {vsdstats.__version__}, Python {sys.version.split()[0]}")
     try:
         info = check_r()
     except RUnavailableError as exc:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from vsdstats.coding.store import TextResult
+from vsdstats.tally import Tally
 
 if TYPE_CHECKING:
     from vsdstats.coding.pricing import Price
@@ -96,8 +97,11 @@ def apply_usage(
 
 
 @dataclass
-class RunStats:
-    """Counters of one run (texts actually sent, not those found in the store)."""
+class RunStats(Tally):
+    """Counters of one run (texts actually sent, not those found in the store);
+    :meth:`merge` adds another run's (e.g. a worker process's)."""
+
+    NOT_SUMMED = frozenset({"elapsed_s"})
 
     texts: int = 0
     statuses: Counter = field(default_factory=Counter)
@@ -115,27 +119,12 @@ class RunStats:
         if count:
             self.texts += 1
             self.statuses[r.status] += 1
-        self.requests += r.requests
-        self.http_retries += r.http_retries
-        self.validation_retries += r.validation_retries
-        self.prompt_tokens += r.prompt_tokens
-        self.completion_tokens += r.completion_tokens
-        self.cached_tokens += r.cached_tokens
-        if self.cost_usd is not None:
-            self.cost_usd = None if r.cost_usd is None else self.cost_usd + r.cost_usd
+        self.merge(r, _PER_RESULT)
 
-    def merge(self, other: RunStats) -> None:
-        """Add another run's counters (e.g. a worker process's) to these."""
-        self.texts += other.texts
-        self.statuses.update(other.statuses)
-        for f in (
-            "requests",
-            "http_retries",
-            "validation_retries",
-            "prompt_tokens",
-            "completion_tokens",
-            "cached_tokens",
-        ):
-            setattr(self, f, getattr(self, f) + getattr(other, f))
-        both = self.cost_usd is not None and other.cost_usd is not None
-        self.cost_usd = self.cost_usd + other.cost_usd if both else None
+
+#: The counters a :class:`TextResult` carries and :meth:`RunStats.add` sums.
+_PER_RESULT = [
+    f.name
+    for f in fields(RunStats)
+    if f.name in {g.name for g in fields(TextResult)} and f.name != "status"
+]

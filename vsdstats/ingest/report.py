@@ -1,4 +1,5 @@
-"""Ingest bookkeeping: per-file reconciliation, the run report, progress and summary.
+"""Ingest bookkeeping: per-file reconciliation and the run report (counts only; the
+console lives in :mod:`vsdstats.ingest.console`).
 
 Every record a connector yields is counted once: ``read = kept + duplicates +
 filtered_out + rejected`` per file and in total; ``dup_texts`` (kept posts whose text
@@ -11,10 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from vsdstats.tally import Tally
+
 
 @dataclass
-class FileCounts:
-    """Reconciliation of one input file."""
+class FileCounts(Tally):
+    """Reconciliation of one input file (:meth:`merge` adds another's counts)."""
 
     file: str
     format: str | None = None
@@ -54,31 +57,28 @@ class IngestReport:
     files: list[FileCounts] = field(default_factory=list)
     posts_in_output: int = 0
 
-    def _sum(self, name: str) -> int:
-        return sum(getattr(f, name) for f in self.files)
-
-    read = property(lambda self: self._sum("read"))
-    kept = property(lambda self: self._sum("kept"))
-    duplicates = property(lambda self: self._sum("duplicates"))
-    filtered_out = property(lambda self: self._sum("filtered_out"))
-    rejected = property(lambda self: self._sum("rejected"))
-    dup_texts = property(lambda self: self._sum("dup_texts"))
-    urls_dropped = property(lambda self: self._sum("urls_dropped"))
-
-    @property
-    def reasons(self) -> Counter[str]:
-        total: Counter[str] = Counter()
+    def totals(self) -> FileCounts:
+        """The counts of all files together."""
+        total = FileCounts(file="")
         for f in self.files:
-            total.update(f.reasons)
+            total.merge(f)
         return total
+
+    read = property(lambda self: self.totals().read)
+    kept = property(lambda self: self.totals().kept)
+    duplicates = property(lambda self: self.totals().duplicates)
+    filtered_out = property(lambda self: self.totals().filtered_out)
+    rejected = property(lambda self: self.totals().rejected)
+    dup_texts = property(lambda self: self.totals().dup_texts)
+    urls_dropped = property(lambda self: self.totals().urls_dropped)
+    reasons = property(lambda self: self.totals().reasons)
 
     @property
     def balanced(self) -> bool:
-        return all(f.balanced for f in self.files) and self.read == (
-            self.kept + self.duplicates + self.filtered_out + self.rejected
-        )
+        return all(f.balanced for f in self.files) and self.totals().balanced
 
     def to_dict(self) -> dict[str, Any]:
+        totals = self.totals()
         return {
             "run_id": self.run_id,
             "platform": self.platform,
@@ -87,9 +87,9 @@ class IngestReport:
             "finished_at": self.finished_at,
             "secret_id": self.secret_id,
             "relevance": self.relevance,
-            "totals": {k: self._sum(k) for k in _COUNTS},
+            "totals": {k: getattr(totals, k) for k in _COUNTS},
             "balanced": self.balanced,
             "posts_in_output": self.posts_in_output,
-            "reasons": dict(self.reasons.most_common()),
+            "reasons": dict(totals.reasons.most_common()),
             "files": [f.to_dict() for f in self.files],
         }
