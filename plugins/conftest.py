@@ -1,22 +1,50 @@
-"""Fixtures shared by the connector tests (tests/ is not a package: under a plain
-``pytest`` run a helper module here could not be imported, so helpers are fixtures).
+"""Fixtures shared by the tests of the built-in plugins (``plugins/vsdstats-*/tests``),
+which the main suite runs too (``testpaths`` in the root ``pyproject.toml``).
 
 A test module sets ``CONNECTOR`` (the connector under test) and, to use ``sample``,
 ``SAMPLES`` (its sample folder below ``shared_dir``).  The fixtures are module- or
-session-scoped, so hypothesis tests may take them too.
+session-scoped, so hypothesis tests may take them too.  ``shared_dir`` is ../shared
+beside the checkout (real sample files, never copied into the repository): missing,
+it skips a test on a developer machine and fails it when CI or VSDSTATS_REQUIRE_R is
+set.  The hypothesis profiles are those of ``tests/conftest.py`` (``ci`` under CI).
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from vsdstats.connectors.records import RawPost, Record, Reject
 
 Split = tuple[list[RawPost], list[Reject]]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CI = bool(os.environ.get("CI") or os.environ.get("VSDSTATS_REQUIRE_R"))
+
+_SLOW = [HealthCheck.too_slow]
+_PROFILES = {  # as in tests/conftest.py: ``ci`` under CI, else ``dev``
+    "ci": {"max_examples": 60, "derandomize": True, "suppress_health_check": _SLOW},
+    "dev": {"max_examples": 100},
+}
+for _name, _options in _PROFILES.items():
+    settings.register_profile(_name, deadline=None, **_options)
+_DEFAULT = "ci" if os.environ.get("CI") else "dev"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _DEFAULT)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the checkout (see the module docstring)."""
+    if not SHARED.is_dir():
+        why = f"shared fixtures not found at {SHARED}"
+        if CI:
+            pytest.fail(f"required in CI but missing: {why}", pytrace=False)
+        pytest.skip(why)
+    return SHARED
 
 
 def _split(records: list[Record]) -> Split:
