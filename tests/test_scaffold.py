@@ -78,6 +78,11 @@ def test_refuses_to_overwrite_and_default_dir(tmp_path: Path) -> None:
     first = scaffold("my-forum", tmp_path)
     assert (first / "vsdstats_my_forum" / "__init__.py").is_file()
     assert 'my-forum = "vsdstats_my_forum"' in (first / "pyproject.toml").read_text()
+    init = (first / "vsdstats_my_forum" / "__init__.py").read_text()
+    assert "class MyForumConnector(JsonConnector):" in init
+    assert "register_platforms = connector_plugin(MyForumConnector" in init
+    assert "@hookimpl" not in init and "0.1.0" not in init  # one version: pyproject.toml's
+    assert 'version = "0.1.0"' in (first / "pyproject.toml").read_text()
     with pytest.raises(ScaffoldError, match="already exists"):
         scaffold("my-forum", tmp_path)
     assert default_dir(tmp_path) == tmp_path

@@ -1,8 +1,11 @@
 """``vsdstats new-plugin``: scaffold a platform-connector distribution.
 
-The scaffold works as generated: its connector reads JSON lines with ``id``,
+The scaffold works as generated: its connector (a
+:class:`~vsdstats.connectors.JsonConnector`, registered by
+:func:`~vsdstats.connectors.connector_plugin`) reads JSON lines with ``id``,
 ``created_at``, ``text`` and ``author``, it ships a sample file and a test, and once
-installed it is listed by ``vsdstats plugins``.
+installed it is listed by ``vsdstats plugins``.  Its version is written once, in its
+``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -119,8 +122,10 @@ vsdstats plugins          # lists it
 pytest tests              # reads the sample file
 ```
 
-Edit `@module@/__init__.py` to read the platform's real export format; see
-"Writing a platform plugin" in the vsdstats docs.
+Edit `@module@/__init__.py` to read the platform's real export format: declare its
+formats in the `formats` table and turn one JSON value into posts in `parse_value`;
+see "Writing a platform plugin" in the vsdstats docs.  The version is the one in
+`pyproject.toml`.
 """
 
 _INIT = '''\
@@ -128,81 +133,71 @@ _INIT = '''\
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-from vsdstats.connectors import Connector, RawPost, Record, Reject, Source, hookimpl, open_source
-from vsdstats.connectors.readers import iter_json_lines, parse_time
+from vsdstats.connectors import (
+    JsonConnector,
+    JsonFile,
+    JsonFormat,
+    RawPost,
+    connector_plugin,
+    dist_version,
+    parse_time,
+)
 
-try:
-    __version__ = version("@dist@")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+__version__ = dist_version("@dist@")  # the one version: pyproject.toml's
 
 FORMAT = "@name@-jsonl"
 REQUIRED = ("id", "created_at", "text")
 
 
-class @cls@(Connector):
-    """Reads @name@ JSON lines (one post per line)."""
+def is_post(value: Any) -> bool:
+    """Whether a JSON value is one @name@ post (how ``sniff`` recognises the format)."""
+    return isinstance(value, dict) and all(k in value for k in REQUIRED)
+
+
+class @cls@(JsonConnector):
+    """Reads @name@ JSON lines (one post per line).
+
+    JsonConnector detects the format (``sniff``), reads the file (a BOM, bad lines,
+    ``.gz``/``.zst``, duplicate ids) and calls ``parse_value`` once per JSON value.
+    """
 
     name = "@name@"
-    formats = (FORMAT,)
+    formats = (JsonFormat(FORMAT, match=is_post),)
     can_collect = False
-    version = __version__
 
-    def sniff(self, head: bytes) -> str | None:
-        first = head.lstrip().split(b"\\n", 1)[0]
-        try:
-            obj = json.loads(first)
-        except ValueError:
-            return None
-        return FORMAT if isinstance(obj, dict) and all(k in obj for k in REQUIRED) else None
-
-    def read(self, source: Source, format: str | None = None) -> Iterator[Record]:
-        name, stream = open_source(source)
-        try:
-            for item in iter_json_lines(stream, name):
-                if isinstance(item, Reject):
-                    yield item
-                else:
-                    yield self._post(item[1], name, item[0])
-        finally:
-            if isinstance(source, (str, Path)):
-                stream.close()
-
-    def _post(self, obj: Any, name: str, line: int) -> Record:
-        if not isinstance(obj, dict):
-            return Reject(name, line, "not a JSON object")
-        missing = [k for k in REQUIRED if obj.get(k) is None]
+    def parse_value(self, value: Any, file: JsonFile) -> Iterator[RawPost | str]:
+        """The post in one line, or the reason (a string) it is rejected."""
+        if not isinstance(value, dict):
+            yield "not a JSON object"
+            return
+        missing = [k for k in REQUIRED if value.get(k) is None]
         if missing:
-            return Reject(name, line, f"missing field(s) {', '.join(missing)}")
-        if not isinstance(obj["text"], str):
-            return Reject(name, line, "field text is not a string")
+            yield f"missing field(s) {', '.join(missing)}"
+            return
+        if not isinstance(value["text"], str):
+            yield "field text is not a string"
+            return
         try:
-            created = parse_time(obj["created_at"], field="created_at")
+            created = parse_time(value["created_at"], field="created_at")
         except ValueError as exc:
-            return Reject(name, line, str(exc))
-        author = obj.get("author")
+            yield str(exc)
+            return
+        author = value.get("author")
         author = str(author) if author is not None else None
-        return RawPost(
+        yield RawPost(
             platform=self.name,
-            post_id=str(obj["id"]),
+            post_id=str(value["id"]),
             created_at=created,
-            text=obj["text"],
+            text=value["text"],
             author_handle=author,
-            source_file=name,
-            source_line=line,
             identities={author} if author else set(),
         )
 
 
-@hookimpl
-def register_platforms(register: Callable[[Connector], None]) -> None:
-    register(@cls@())
+register_platforms = connector_plugin(@cls@, version=__version__)
 '''
 
 _SAMPLE_RECORDS = [
@@ -267,4 +262,5 @@ def test_registered() -> None:
     if "@name@" not in found:  # not installed: register the module directly
         found = connectors(extra_plugins=(plugin,))
     assert found["@name@"].connector.formats == (plugin.FORMAT,)
+    assert found["@name@"].connector.version == plugin.__version__  # pyproject's version
 '''
