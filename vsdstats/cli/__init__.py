@@ -78,7 +78,7 @@ class _Main(click.Group):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            raise _OneLineUsage(exc.message, exc.ctx) from None
+            raise _OneLineUsage(exc.format_message(), exc.ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         from vsdstats.errors import InputError
@@ -90,7 +90,7 @@ class _Main(click.Group):
             except click.UsageError as exc:
                 if isinstance(exc, _OneLineUsage):
                     raise
-                raise _OneLineUsage(exc.message, exc.ctx) from None
+                raise _OneLineUsage(exc.format_message(), exc.ctx) from None
             except (click.ClickException, click.exceptions.Exit, click.Abort):
                 raise
             except InputError as exc:  # bad input files, whatever command

@@ -38,7 +38,7 @@ def codebook_show(codebook_path: str | None, dimension: str | None) -> None:
 
 
 @codebook.command("check")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def codebook_check(path: str) -> None:
     """Validate a codebook file; errors name the file and the offending key."""
     from vsdstats.tables.codebook import CodebookError, load_codebook

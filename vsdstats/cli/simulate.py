@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from vsdstats.cli._common import fail
+from vsdstats.cli._common import fail, seed_option
 
 
 @click.command()
 @click.option("--n", "n", type=int, default=40_000, show_default=True, help="number of coded units")
-@click.option("--seed", type=int, default=2026, show_default=True)
+@seed_option(2026, "the synthetic corpus (recorded in <stem>.planted.json)")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="output table")
 def simulate(n: int, seed: int, out: str) -> None:
     """Write the SYNTHETIC replication corpus calibrated to the study's published

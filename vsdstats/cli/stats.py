@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from vsdstats.cli._common import bad_input, complete, emit, fail, need, note, out_option, read
+from vsdstats.cli._common import (
+    bad_input,
+    complete,
+    emit,
+    fail,
+    need,
+    note,
+    out_option,
+    read,
+    seed_option,
+)
+
+_TABLE = click.Path(dir_okay=False)  # a missing file: the table reader's one-line error
 
 
 @click.group()
@@ -13,7 +25,7 @@ def stats() -> None:
 
 
 @stats.command("crosstab")
-@click.argument("input_path", metavar="INPUT")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
 @click.option("--row", required=True, help="row variable, e.g. condition")
 @click.option("--col", required=True, help="column variable, e.g. sentiment")
 @out_option
@@ -30,7 +42,7 @@ def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None
 
 
 @stats.command("chisq")
-@click.argument("input_path", metavar="INPUT")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
 @click.option("--row", required=True, help="row variable, e.g. condition")
 @click.option("--col", required=True, help="column variable, e.g. sentiment")
 @click.option(
@@ -38,7 +50,7 @@ def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None
     default=None,
     help="Monte-Carlo p-value (default: when expected counts are small)",
 )
-@click.option("--seed", type=int, default=None, help="seed for the Monte-Carlo p-value")
+@seed_option(2026, "the Monte-Carlo p-value (recorded in the seed column)")
 @click.option(
     "--cells", is_flag=True, help="print per-cell adjusted residuals and adjusted p-values"
 )
@@ -54,7 +66,7 @@ def stats_chisq(
     row: str,
     col: str,
     simulate: bool | None,
-    seed: int | None,
+    seed: int,
     cells: bool,
     adjust: str,
     out: str | None,
@@ -73,11 +85,12 @@ def stats_chisq(
         table = cell_tests(res, method=adjust) if cells else res.tidy()
     if not cells:
         table["n_dropped_missing"] = dropped
+        table["seed"] = seed if res.simulated_pvalue is not None else None
     emit(table, out)
 
 
 @stats.command("logodds")
-@click.argument("input_path", metavar="INPUT")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
 @click.option("--group", required=True, help="grouping column, e.g. condition")
 @click.option("--feature", required=True, help="feature column, e.g. perspective")
 @click.option(
@@ -120,7 +133,7 @@ def stats_logodds(
 
 
 @stats.command("pmi")
-@click.argument("input_path", metavar="INPUT")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
 @click.option("--a", "a", required=True, help="first code column, e.g. value")
 @click.option("--b", "b", required=True, help="second code column, e.g. perspective")
 @click.option("--by", default=None, help="if given, delta-PMI of each level of BY vs all others")
@@ -138,7 +151,7 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
 
 
 @stats.command("means")
-@click.argument("input_path", metavar="INPUT")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
 @click.option("--by", required=True, help="grouping column, e.g. llm_product")
 @click.option(
     "--score",
@@ -173,7 +186,7 @@ def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
 
 
 @stats.command("glmm")
-@click.argument("input_path", metavar="INPUT")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
 @click.option(
     "--formula", required=True, help="e.g. 'negative ~ condition + (1|platform) + (1|author)'"
 )
@@ -201,8 +214,8 @@ def stats_glmm(input_path: str, formula: str, engine: str, out: str | None) -> N
 
 
 @stats.command("agreement")
-@click.argument("gold_path", metavar="GOLD")
-@click.argument("coded_path", metavar="CODED")
+@click.argument("gold_path", metavar="GOLD", type=_TABLE)
+@click.argument("coded_path", metavar="CODED", type=_TABLE)
 @click.option("--on", default="post_id", show_default=True, help="id column joining the two tables")
 @out_option
 def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -> None:
