@@ -72,3 +72,19 @@ def test_ci_script_runs_the_readme_test_command():
     assert "\npython3 -m tox\n" in readme
     assert "python3 -m tox          # the README's test command" in ci
     assert "VSDSTATS_REQUIRE_R=1" in ci
+
+
+def test_test_only_libraries_stay_out_of_the_runtime_and_the_paper_job():
+    project = _pyproject()["project"]
+    runtime = " ".join(project["dependencies"])
+    assert "pingouin" not in runtime  # a test reference only (issue 9)
+    assert any(d.startswith("pingouin") for d in project["optional-dependencies"]["test"])
+    imported = [
+        p
+        for p in (ROOT / "vsdstats").rglob("*.py")
+        if "import pingouin" in p.read_text() or "from pingouin" in p.read_text()
+    ]
+    assert imported == []
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    assert tox["testenv:paper"]["extras"].strip() == ""  # tox -e paper: no test extra
