@@ -45,21 +45,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
 from vsdstats.connectors.base import Connector
 from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
 from vsdstats.connectors.manager import PluginError, connectors
 from vsdstats.connectors.records import RawPost, Reject
 from vsdstats.errors import InputError, VsdstatsError
 from vsdstats.ingest.console import IngestProgress
-from vsdstats.ingest.masking import Identities, Masker
-from vsdstats.ingest.pseudonymize import file_label, keyed_id
+from vsdstats.ingest.masking import Masker
+from vsdstats.ingest.normalize import Normalizer, clean
+from vsdstats.ingest.pseudonymize import file_label
 from vsdstats.ingest.report import FileCounts, IngestReport
 from vsdstats.ingest.secret import SECRET_BYTES, SecretError, load_secret, secret_id
 from vsdstats.ingest.sinks import open_sink
 from vsdstats.ingest.textnorm import normalize_text, text_hash
-from vsdstats.tables.models import Post
 from vsdstats.tables.study import StudyError, read_posts
 
 __all__ = [
@@ -75,7 +73,6 @@ __all__ = [
 ]
 
 SNIFF_BYTES = 64 * 1024
-PLACEHOLDER_AUTHORS = frozenset({"[deleted]", "[removed]"})
 MAX_REASON = 300  # characters of a reject reason kept
 MAX_REASONS = 200  # distinct reasons counted per file in the report (the rest lumped)
 
@@ -109,27 +106,6 @@ def _hash_key(hex_hash: str) -> int:
     return int(hex_hash[:16], 16)
 
 
-# ----------------------------------------------------------- normalization
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
-
-def _clean(s: object) -> str | None:
-    """``s`` as a string with lone surrogates replaced by U+FFFD (None stays None)."""
-    if s is None:
-        return None
-    s = str(s)
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE_RE.sub("\ufffd", s)
-    return s
-
-
-def _reason(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()]
-    return "invalid post: " + "; ".join(parts)
-
-
 def display_name(path: str | Path) -> str:
     """The path as given, with the user's home folder shown as ``~``."""
     s = str(path)
@@ -137,76 +113,6 @@ def display_name(path: str | Path) -> str:
     if home not in ("", "/", "~") and (s == home or s.startswith(home + os.sep)):
         return "~" + s[len(home) :]
     return s
-
-
-_URL_ID_RE = re.compile(r"^\s*(?:https?:/|www\.)", re.IGNORECASE)
-
-
-class _Normalizer:
-    """RawPost -> row dict; pseudonyms are keyed by each post's own platform (a
-    multi-platform connector such as social-listening yields several)."""
-
-    def __init__(self, secret: bytes, platform: str) -> None:
-        self._secret = secret
-        self.masker = Masker(secret, platform)
-        self._maskers = {platform: self.masker}
-
-    def _masker(self, platform: str) -> Masker:
-        m = self._maskers.get(platform)
-        if m is None:
-            m = self._maskers[platform] = Masker(self._secret, platform)
-        return m
-
-    def _safe_id(self, m: Masker, value: str, idents: Identities) -> str:
-        """A URL used as an id, or an id with a mention in it, becomes a keyed hash (the
-        same for the same id, so threads still link); other ids have identities scrubbed."""
-        if _URL_ID_RE.match(value) or m.mask_mentions(value) != value:
-            return keyed_id(value, self._secret, m.platform)
-        return m.scrub_identities(value, idents)
-
-    def __call__(self, raw: RawPost, name: str, counts: FileCounts) -> dict[str, Any] | str:
-        """A row dict, or a reject reason."""
-        handle = _clean(raw.author_handle)
-        uid = _clean(raw.author_id)
-        keys = [k for k in (handle, uid) if k and k.strip()]
-        keys = [k for k in keys if k.strip() not in PLACEHOLDER_AUTHORS]
-        ids = [_clean(i) or "" for i in (raw.identities or ()) if isinstance(i, str)]
-        m = self._masker(raw.platform if isinstance(raw.platform, str) else "")
-        author = m.pseudonym(keys[0]) if keys else None
-        text = raw.text if isinstance(raw.text, str) else None
-        if text is None:
-            return "invalid post: text: not a string"
-        idents = Identities(ids, keys)
-        text = m.mask_text(_clean(text) or "", idents)
-        url = _clean(raw.url)
-        safe_url = m.scrub_url(url, idents) if url else None
-        try:
-            post = Post(
-                platform=_clean(raw.platform) or "",
-                post_id=_clean(raw.post_id) or "",
-                thread_id=_clean(raw.thread_id),
-                parent_id=_clean(raw.parent_id),
-                author=author,
-                created_at=raw.created_at,
-                text=text,
-                url=safe_url,
-                lang=_clean(raw.lang),
-                source_file=name,
-                source_line=raw.source_line if raw.source_line else None,
-            )
-        except ValidationError as exc:
-            return _reason(exc)
-        except (TypeError, ValueError) as exc:
-            return f"invalid post: {type(exc).__name__}"
-        if url and safe_url is None:
-            counts.urls_dropped += 1
-        row = post.model_dump()
-        for k in ("post_id", "thread_id", "parent_id"):  # ids may embed user names or ids
-            if row[k]:
-                row[k] = self._safe_id(m, row[k], idents)
-        row["kind"] = _clean(raw.kind)
-        row["text_hash"] = text_hash(text)
-        return row
 
 
 # --------------------------------------------------------------- the engine
@@ -375,7 +281,7 @@ def ingest_files(
                 f"{out} was pseudonymized with a different secret; use the study's secret "
                 "(or a new output) so that pseudonyms stay comparable"
             )
-        normalize = _Normalizer(secret, platform)
+        normalize = Normalizer(secret, platform)
         with IngestProgress(progress, console) as bar:
             for path in files:
                 shown = display_name(path)
@@ -435,7 +341,7 @@ class _Dedup:
 def _rows(
     records: Iterator[RawPost | Reject],
     counts: FileCounts,
-    normalize: _Normalizer,
+    normalize: Normalizer,
     dedup: _Dedup,
     relevance: Relevance | None,
     sink: Any,
@@ -452,7 +358,7 @@ def _rows(
                 rec = Reject(counts.file, rec.source_line or 0, row)
         if isinstance(rec, Reject):
             counts.rejected += 1
-            reason = safe_reason(_clean(rec.reason) or "", normalize.masker)
+            reason = safe_reason(clean(rec.reason) or "", normalize.masker)
             key = _reason_key(reason)
             if key not in counts.reasons and len(counts.reasons) >= MAX_REASONS:
                 key = "other reasons (see the rejects)"
