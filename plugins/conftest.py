@@ -12,39 +12,24 @@ set.  The hypothesis profiles are those of ``tests/conftest.py`` (``ci`` under C
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 from vsdstats.connectors.records import RawPost, Record, Reject
+from vsdstats.testing import load_hypothesis_profiles
+from vsdstats.testing import shared_dir as find_shared
 
 Split = tuple[list[RawPost], list[Reject]]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CI = bool(os.environ.get("CI") or os.environ.get("VSDSTATS_REQUIRE_R"))
 
-_SLOW = [HealthCheck.too_slow]
-_PROFILES = {  # as in tests/conftest.py: ``ci`` under CI, else ``dev``
-    "ci": {"max_examples": 60, "derandomize": True, "suppress_health_check": _SLOW},
-    "dev": {"max_examples": 100},
-}
-for _name, _options in _PROFILES.items():
-    settings.register_profile(_name, deadline=None, **_options)
-_DEFAULT = "ci" if os.environ.get("CI") else "dev"
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _DEFAULT)
+load_hypothesis_profiles()
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared beside the checkout (see the module docstring)."""
-    if not SHARED.is_dir():
-        why = f"shared fixtures not found at {SHARED}"
-        if CI:
-            pytest.fail(f"required in CI but missing: {why}", pytrace=False)
-        pytest.skip(why)
-    return SHARED
+    return find_shared(Path(__file__).parents[1])
 
 
 def _split(records: list[Record]) -> Split:

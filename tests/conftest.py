@@ -15,35 +15,13 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "ci",
-    deadline=None,
-    max_examples=60,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("dev", deadline=None, max_examples=100)
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-)
+from vsdstats.testing import load_hypothesis_profiles, require
+from vsdstats.testing import shared_dir as find_shared
+
+load_hypothesis_profiles()
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-
-
-def _strict() -> bool:
-    return bool(os.environ.get("CI") or os.environ.get("VSDSTATS_REQUIRE_R"))
-
-
-def require(condition: bool, why: str) -> None:
-    """Skip on a developer machine, fail under CI, when a test prerequisite is missing."""
-    if condition:
-        return
-    if _strict():
-        pytest.fail(f"required in CI but missing: {why}", pytrace=False)
-    pytest.skip(why)
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +47,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    require(SHARED.is_dir(), f"shared fixtures not found at {SHARED}")
-    return SHARED
+    return find_shared(ROOT)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,0 +1,57 @@
+"""Test helpers shared by the vsdstats suite and the plugins' tests (pytest and
+hypothesis come with the ``test`` extra; nothing here runs at import).
+
+- :func:`load_hypothesis_profiles`: "ci" (no deadline, bounded and derandomized
+  examples; chosen when CI is set) and "dev"; HYPOTHESIS_PROFILE overrides.
+- :func:`require`: a missing prerequisite (R, ../shared) skips a test on a developer
+  machine and FAILS it when CI or VSDSTATS_REQUIRE_R is set, so CI never passes by
+  skipping.
+- :func:`shared_dir`: ../shared beside the checkout (real sample files, read-only).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CI_MAX_EXAMPLES = 60
+DEV_MAX_EXAMPLES = 100
+
+
+def strict() -> bool:
+    """True under CI (or VSDSTATS_REQUIRE_R): missing prerequisites fail."""
+    return bool(os.environ.get("CI") or os.environ.get("VSDSTATS_REQUIRE_R"))
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip on a developer machine, fail under CI, when a test prerequisite is missing."""
+    import pytest
+
+    if condition:
+        return
+    if strict():
+        pytest.fail(f"required in CI but missing: {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def load_hypothesis_profiles() -> None:
+    """Register the "ci" and "dev" profiles and load the one in use."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        deadline=None,
+        max_examples=CI_MAX_EXAMPLES,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("dev", deadline=None, max_examples=DEV_MAX_EXAMPLES)
+    default = "ci" if os.environ.get("CI") else "dev"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or default)
+
+
+def shared_dir(checkout: Path) -> Path:
+    """``checkout/../shared``, or skip (fail under CI) when it is missing."""
+    shared = checkout.resolve().parent / "shared"
+    require(shared.is_dir(), f"shared fixtures not found at {shared}")
+    return shared
