@@ -132,7 +132,7 @@ def test_paper_degenerate_input(tmp_path, case):
     df = df.assign(condition=df["condition"].iloc[0]) if case == "one-condition" else df.head(1)
     p = tmp_path / "units.csv"
     df.to_csv(p, index=False)
-    r = _run(["paper", "--input", p, "--out", tmp_path / "out"])
+    r = _run(["paper", p, "--out", tmp_path / "out"])
     msg = _assert_one_line_error(r, "paper", only_line=False)
     assert "column 'condition'" in msg and "at least 2" in msg
     assert "No objects to concatenate" not in r.output

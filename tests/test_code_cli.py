@@ -55,7 +55,7 @@ def run(args: list[str], **env: str):
 
 
 def llm_args(posts: Path, out: Path, srv: FakeOpenAI, *extra: str) -> list[str]:
-    args = ["--input", str(posts), "--out", str(out), "--model", "gpt-4o-mini"]
+    args = [str(posts), "--out", str(out), "--model", "gpt-4o-mini"]
     return [*args, "--base-url", srv.base_url, "--concurrency", "4", *extra]
 
 
@@ -148,7 +148,7 @@ def test_study_folder_input_and_unknown_model_cost(server, tmp_path):
             "text": TEXTS[:2],
         }
     ).to_parquet(study / "posts.parquet")
-    args = ["--input", str(study), "--model", "local-llm", "--base-url", server.base_url]
+    args = [str(study), "--model", "local-llm", "--base-url", server.base_url]
     run(args)
     s = summary(study)
     assert s["cost_usd"] == "unknown" and s["coded"] == 2
@@ -163,13 +163,13 @@ def test_limit(server, posts, tmp_path):
 
 def test_baseline_needs_no_server(posts, tmp_path):
     out = tmp_path / "study"
-    run(["--input", str(posts), "--out", str(out), "--baseline"])
+    run([str(posts), "--out", str(out), "--baseline"])
     s = summary(out)
     assert s["coder"] == "baseline" and s["reconciles"] and s["posts_in"] == 9
     units = pd.read_parquet(out / "coded_units.parquet")
     assert len(units) > 0 and (units["coder"] == "baseline").all()
     validate_frame(units, kind="coded_unit", codebook=CB)
-    run(["--input", str(posts), "--out", str(out), "--baseline"])
+    run([str(posts), "--out", str(out), "--baseline"])
     assert summary(out)["texts_sent"] == 0
 
 
@@ -191,7 +191,5 @@ def test_batch_mode_requeues_invalid_answers(server, posts, tmp_path):
 def test_bad_input_is_reported(tmp_path):
     p = tmp_path / "x.csv"
     pd.DataFrame({"id": [1], "body": ["x"]}).to_csv(p, index=False)
-    res = CliRunner().invoke(
-        main, ["code", "--input", str(p), "--out", str(tmp_path), "--baseline"]
-    )
+    res = CliRunner().invoke(main, ["code", str(p), "--out", str(tmp_path), "--baseline"])
     assert res.exit_code == 2 and "post_id" in res.output

@@ -61,7 +61,7 @@ def test_ingest_code_paper(tmp_path, monkeypatch):
     totals = report["runs"][-1]["totals"]
     assert totals["read"] == 601 and totals["kept"] == 600 and totals["rejected"] == 1
 
-    code_args = ["--input", str(study), "--out", str(study), "--baseline", "--no-progress"]
+    code_args = [str(study), "--out", str(study), "--baseline", "--no-progress"]
     r = run(main, ["code", *code_args])
     assert r.exit_code == 0, r.output
     status = pd.read_parquet(study / "post_status.parquet")
@@ -72,7 +72,7 @@ def test_ingest_code_paper(tmp_path, monkeypatch):
     assert len(units) >= (status["status"] == "coded").sum() > 0
 
     out = tmp_path / "paper"
-    r = run(main, ["paper", "--input", str(study), "--out", str(out)])
+    r = run(main, ["paper", str(study), "--out", str(out)])
     assert r.exit_code == 0, r.output
     t1 = pd.read_csv(out / "tables" / "table1_corpus.csv")
     assert {"table1_corpus", "table2_chisq", "table10_glmm"} <= {

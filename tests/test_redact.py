@@ -94,7 +94,7 @@ def test_base_url_credentials_never_stored_or_printed(server, tmp_path, caplog, 
     posts = tmp_path / "posts.csv"
     pd.DataFrame({"post_id": ["a", "b", "c"], "text": TEXTS}).to_csv(posts, index=False)
     out = tmp_path / "study"
-    args = ["code", "--input", str(posts), "--out", str(out), "--model", "gpt-4o-mini"]
+    args = ["code", str(posts), "--out", str(out), "--model", "gpt-4o-mini"]
     args += ["--base-url", _secret_url(server), "--no-progress", "--http-retries", "1", *extra]
     res = CliRunner().invoke(main, args, env={"OPENAI_API_KEY": FAKE_KEY})
     assert res.exit_code == 0, res.output + res.stderr + repr(res.exception)

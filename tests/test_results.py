@@ -94,7 +94,7 @@ def test_code_treats_link_variants_as_one_text_and_link_only_posts_as_empty(tmp_
     pd.DataFrame(rows, columns=["post_id", "text"]).to_csv(posts, index=False)
     with FakeOpenAI(render=spec.messages) as srv:
         srv.add_texts([t for _, t in rows if t])
-        args = ["code", "--input", str(posts), "--out", str(tmp_path / "s"), "--no-progress"]
+        args = ["code", str(posts), "--out", str(tmp_path / "s"), "--no-progress"]
         res = CliRunner().invoke(
             main, [*args, "--model", "gpt-4o-mini", "--base-url", srv.base_url], env={}
         )

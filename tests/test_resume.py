@@ -28,7 +28,7 @@ KILL_AFTER = 20
 
 def _cmd(posts: Path, out: Path, url: str) -> list[str]:
     return [
-        sys.executable, "-m", "vsdstats", "code", "--input", str(posts), "--out", str(out),
+        sys.executable, "-m", "vsdstats", "code", str(posts), "--out", str(out),
         "--model", "gpt-4o-mini", "--base-url", url, "--concurrency", "4", "--no-progress",
     ]  # fmt: skip
 

@@ -40,7 +40,7 @@ def _posts(tmp: Path, n: int = 200) -> Path:
 
 def _args(posts: Path, out: Path, url: str, workers: int, conc: int = 16) -> list[str]:
     return [
-        "code", "--input", str(posts), "--out", str(out), "--model", "gpt-4o-mini",
+        "code", str(posts), "--out", str(out), "--model", "gpt-4o-mini",
         "--base-url", url, "--concurrency", str(conc), "--workers", str(workers),
         "--no-progress",
     ]  # fmt: skip
@@ -100,7 +100,7 @@ def test_two_workers_match_one_worker(tmp_path):
 @pytest.mark.parametrize("flag", ["--baseline", "--batch"])
 def test_workers_rejected_with_baseline_and_batch(tmp_path, flag):
     posts = _posts(tmp_path, 4)
-    args = ["code", "--input", str(posts), "--out", str(tmp_path / "o"), "--workers", "2", flag]
+    args = ["code", str(posts), "--out", str(tmp_path / "o"), "--workers", "2", flag]
     if flag == "--batch":
         args += ["--model", "gpt-4o-mini"]
     res = CliRunner().invoke(main, args, env={"OPENAI_API_KEY": KEY})
