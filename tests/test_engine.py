@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from fake_openai import B, FakeOpenAI
 
-from vsdstats.coding.engine import Engine, EngineConfig, classify, request_model
+from vsdstats.coding.engine import Engine, EngineConfig, request_model
+from vsdstats.coding.failures import classify
 from vsdstats.coding.pricing import price_for
 from vsdstats.coding.prompt import build_prompt
 from vsdstats.coding.ratelimit import TokenBucket, backoff, retry_after

@@ -43,14 +43,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vsdstats.coding.ratelimit import Pause, TokenBucket, backoff, retry_after
+from vsdstats.coding.failures import Failure, classify
+from vsdstats.coding.ratelimit import Pause, TokenBucket, backoff
 from vsdstats.coding.redact import Redactor, client_url, has_userinfo, redacting_logs
 from vsdstats.coding.response import post_text_context
 from vsdstats.coding.results import (
     RunStats,
     apply_extraction,
     apply_usage,
-    short_message,
     usage_tokens,
 )
 from vsdstats.coding.store import RunKey, Store, TextResult
@@ -221,75 +221,6 @@ def _count_request(*_: Any, **__: Any) -> None:
         box[0] += 1
 
 
-@dataclass
-class _Failure:
-    kind: str  # transient | validation | refused | fatal
-    reason: str
-    wait: float | None = None
-    usage: Any = None
-
-
-def classify(exc: BaseException) -> _Failure:
-    """Sort an exception from instructor/openai into what the engine does next."""
-    import openai
-
-    usage = getattr(exc, "total_usage", None)
-    chain: list[BaseException] = []
-    e: BaseException | None = exc
-    while e is not None and e not in chain:
-        chain.append(e)
-        e = e.__cause__ or e.__context__
-    if _refused(exc):
-        return _Failure("refused", "refused", usage=usage)
-    for e in chain:
-        if isinstance(e, openai.APITimeoutError):
-            dropped = _dropped(chain)  # aiohttp transport: a drop arrives as a timeout
-            if dropped is not None:
-                return _Failure(
-                    "transient", f"connection error: {short_message(dropped)}", usage=usage
-                )
-            return _Failure("transient", "timeout", usage=usage)
-        if isinstance(e, openai.APIConnectionError):
-            return _Failure("transient", f"connection error: {short_message(e)}", usage=usage)
-        if isinstance(e, openai.APIStatusError):
-            code = e.status_code
-            wait = retry_after(e.response.headers) if e.response is not None else None
-            reason = f"http {code}: {short_message(e)}"
-            kind = "transient" if code in (408, 409, 429) or code >= 500 else "fatal"
-            return _Failure(kind, reason, wait=wait, usage=usage)
-        if isinstance(e, AssertionError) and "Unable to generate a response" in str(e):
-            return _Failure("refused", "refused", usage=usage)
-        if type(e).__name__ == "IncompleteOutputException":
-            return _Failure("fatal", "incomplete output (max tokens reached)", usage=usage)
-    n = getattr(exc, "n_attempts", None)
-    last = chain[1] if len(chain) > 1 else exc
-    head = f"validation failed after {n} attempt(s)" if n else "validation failed"
-    return _Failure("validation", f"{head}: {short_message(last)}", usage=usage)
-
-
-def _dropped(chain: list[BaseException]) -> BaseException | None:
-    """An aiohttp connection error that is not a timeout (openai's aiohttp transport maps
-    e.g. ``ServerDisconnectedError`` to ``httpx.ConnectTimeout``), else None."""
-    for e in chain:
-        if not type(e).__module__.startswith("aiohttp"):
-            continue
-        import aiohttp
-
-        if isinstance(e, aiohttp.ClientConnectionError) and not isinstance(
-            e, (aiohttp.ServerTimeoutError, TimeoutError)
-        ):
-            return e
-    return None
-
-
-def _refused(exc: BaseException) -> bool:
-    comp = getattr(exc, "last_completion", None)
-    try:
-        return bool(comp.choices[0].message.refusal)  # type: ignore[union-attr]
-    except (AttributeError, IndexError, TypeError):
-        return False
-
-
 class Engine:
     """Codes distinct texts concurrently and hands every result to the store writer."""
 
@@ -381,7 +312,7 @@ class Engine:
         _REQUESTS.set(box)  # each worker task has its own context copy
         r = TextResult(text_hash=text_hash, status="failed", coder="llm", started_at=time.time())
         tokens = [0, 0, 0]
-        fail: _Failure | None = None
+        fail: Failure | None = None
         for attempt in range(self.cfg.http_retries + 1):
             r.attempts = attempt + 1
             await self._admit(text)
