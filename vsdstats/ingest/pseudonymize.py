@@ -11,7 +11,8 @@ import hmac
 import os
 import re
 
-PSEUDONYM_PATTERN = r"^a_[0-9a-f]{24}$"
+from vsdstats.tables.models import PSEUDONYM_PATTERN
+
 _PSEUDONYM_RE = re.compile(PSEUDONYM_PATTERN)
 
 

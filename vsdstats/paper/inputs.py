@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from vsdstats.tables.codebook import Codebook
-from vsdstats.tables.models import CODE_FIELDS
 from vsdstats.paper.config import PaperError
-from vsdstats.ingest.pseudonymize import PSEUDONYM_PATTERN
+from vsdstats.tables.codebook import Codebook
 from vsdstats.tables.io import TableError, read_table
+from vsdstats.tables.models import CODE_FIELDS, PSEUDONYM_PATTERN
 
 #: Columns the paper job needs on every coded unit.
 REQUIRED_COLUMNS = ("post_id", *CODE_FIELDS, "platform", "author", "created_at")

@@ -34,10 +34,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vsdstats.errors import InputError
-from vsdstats.ingest.pseudonymize import PSEUDONYM_PATTERN
 
 if TYPE_CHECKING:
     from vsdstats.tables.codebook import Codebook
+
+#: An author in every table: ``a_`` + 24 hex digits (:mod:`vsdstats.ingest.pseudonymize`).
+PSEUDONYM_PATTERN = r"^a_[0-9a-f]{24}$"
 
 POST_COLUMNS: dict[str, str] = {
     "platform": "string",
