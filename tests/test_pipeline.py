@@ -12,6 +12,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from vsdstats.cli import main
+from vsdstats.tables.study import StudyDir
 
 LLMS = ["ChatGPT", "Claude", "Gemini", "Replika", "Copilot"]
 CONDITIONS = ["my ADHD", "my anxiety", "depression", "being autistic", "bipolar disorder"]
@@ -70,6 +71,20 @@ def test_ingest_code_paper(tmp_path, monkeypatch):
     assert (status["status"] == "not_relevant").sum() >= 60  # the weather posts
     units = pd.read_parquet(study / "coded_units.parquet")
     assert len(units) >= (status["status"] == "coded").sum() > 0
+    # StudyDir is the one place that knows these names: nothing else lands in the folder
+    names = StudyDir(study)
+    known = {names.posts, names.rejects, names.ingest_report, names.secret, names.store}
+    known |= {names.code_summary, names.secret.parent}
+    known |= {
+        names.output(t, e) for t in ("coded_units", "post_status") for e in (".parquet", ".csv")
+    }
+    found = {p for p in study.rglob("*") if not p.name.startswith("study.sqlite-")}
+    assert found <= known, found - known
+    assert known - found == {
+        names.secret,
+        names.secret.parent,
+    }  # the key came from $VSDSTATS_SECRET
+    assert names.table("coded_units") == names.output("coded_units", ".parquet")
 
     out = tmp_path / "paper"
     r = run(main, ["paper", str(study), "--out", str(out)])

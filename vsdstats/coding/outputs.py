@@ -19,6 +19,7 @@ import pandas as pd
 from vsdstats.coding.store import TextResult, text_key
 from vsdstats.errors import InputError
 from vsdstats.ingest.textnorm import EMPTY_HASH
+from vsdstats.tables.study import StudyDir
 
 
 def load_posts(path: str | Path, limit: int | None = None) -> pd.DataFrame:
@@ -28,7 +29,7 @@ def load_posts(path: str | Path, limit: int | None = None) -> pd.DataFrame:
 
     p = Path(path)
     if p.is_dir():
-        p = p / "posts.parquet"
+        p = StudyDir(p).posts
     df = read_table(p)
     if limit is not None:
         df = df.head(limit)
@@ -92,7 +93,7 @@ def write_outputs(out: Path, units: pd.DataFrame, status: pd.DataFrame) -> list[
     written = []
     for name, df in (("coded_units", units), ("post_status", status)):
         for ext in (".parquet", ".csv"):
-            path = out / f"{name}{ext}"
+            path = StudyDir(out).output(name, ext)
             tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
             if ext == ".parquet":
                 df.to_parquet(tmp, index=False)

@@ -24,6 +24,7 @@ from typing import Any
 from vsdstats.coding.results import RunStats
 from vsdstats.coding.store import RunKey, Store, TextResult
 from vsdstats.errors import InputError, VsdstatsError
+from vsdstats.tables.study import StudyDir
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DUMMY_KEY = "not-needed"
@@ -152,7 +153,8 @@ def code_study(
     distinct = dict(zip(first["text_hash"], first["text"], strict=True))
     per_text = posts["text_hash"].value_counts().to_dict()
 
-    with Store(out / "study.sqlite", durable=settings.durable) as store:
+    study = StudyDir(out)
+    with Store(study.store, durable=settings.durable) as store:
         spec = None
         if settings.baseline:
             from vsdstats.coding.baseline import MODEL_NAME
@@ -199,7 +201,7 @@ def code_study(
             status, stats, distinct=len(distinct), skipped=len(done & distinct.keys()), extra=extra
         )
         store.finish_run(run_id, summary)
-    path = out / "code_summary.json"
+    path = study.code_summary
     path.write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return CodeOutcome(summary, [*written, path])
 

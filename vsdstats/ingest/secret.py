@@ -16,7 +16,7 @@ import secrets as _secrets
 from pathlib import Path
 
 from vsdstats.errors import InputError
-from vsdstats.tables.study import default_secret_path
+from vsdstats.tables.study import StudyDir, default_secret_path
 
 SECRET_BYTES = 32
 SECRET_ENV = "VSDSTATS_SECRET"
@@ -57,7 +57,7 @@ def load_secret(secret_file: str | Path | None = None, out: str | Path | None = 
                 "a .parquet or .duckdb output needs --secret-file FILE (created if missing) "
                 f"or ${SECRET_ENV}; keep the secret apart from the data you share"
             )
-        if not path.exists() and out is not None and (Path(out) / "posts.parquet").exists():
+        if not path.exists() and out is not None and StudyDir(out).posts.exists():
             raise SecretError(
                 f"{out} holds posts but its secret {path} is missing; restore it (or pass "
                 f"--secret-file / ${SECRET_ENV}) so that pseudonyms stay comparable"

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vsdstats.connectors.readers import replace_surrogates, scrub_surrogates
-from vsdstats.tables.study import COLUMNS, SCHEMA, StudyError, out_kind
+from vsdstats.tables.study import COLUMNS, SCHEMA, StudyDir, StudyError, out_kind
 
 KeyFn = Callable[[str, str, str], None]  # (platform, post_id, text_hash) of a stored post
 
@@ -268,7 +268,8 @@ def open_sink(out: str | Path) -> Sink:
         return ParquetSink(p, rejects, stem.with_name(stem.name + ".report.json"))
     if p.exists() and not p.is_dir():
         raise StudyError(f"{p} exists and is not a folder (use .parquet or .duckdb for files)")
-    return ParquetSink(p / "posts.parquet", p / "rejects.csv", p / "ingest_report.json")
+    study = StudyDir(p)
+    return ParquetSink(study.posts, study.rejects, study.ingest_report)
 
 
 def iter_rejects(study_or_file: str | Path) -> Iterator[tuple[str, int, str]]:

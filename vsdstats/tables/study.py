@@ -1,8 +1,10 @@
-"""A study's posts table and where it lives: a study folder, one Parquet file, or a
-DuckDB database (the one place that knows their file names).
+"""A study's tables and where they live: a study folder, one Parquet file, or a DuckDB
+database.  :class:`StudyDir` is the one place that knows a study folder's file names.
 
 - study folder ``STUDY/``: ``posts.parquet``, ``rejects.csv`` (file,line,reason),
-  ``ingest_report.json`` (one entry per run) and ``.vsdstats/secret.key``;
+  ``ingest_report.json`` (one entry per run) and ``.vsdstats/secret.key`` (ingest);
+  ``study.sqlite``, ``coded_units.{parquet,csv}``, ``post_status.{parquet,csv}`` and
+  ``code_summary.json`` (code);
 - ``NAME.parquet``: rejects and report beside it as ``NAME.rejects.csv`` and
   ``NAME.report.json``;
 - ``NAME.duckdb``: tables ``posts``, ``rejects`` and ``ingest_runs``.
@@ -10,6 +12,7 @@ DuckDB database (the one place that knows their file names).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,35 @@ class StudyError(InputError):
     """The output location is unusable (wrong kind, unreadable, different columns)."""
 
 
+@dataclass(frozen=True)
+class StudyDir:
+    """The file names of a study folder (nothing is created or checked here)."""
+
+    root: Path
+
+    def __init__(self, root: str | Path) -> None:
+        object.__setattr__(self, "root", Path(root))
+
+    posts = property(lambda self: self.root / "posts.parquet")
+    rejects = property(lambda self: self.root / "rejects.csv")
+    ingest_report = property(lambda self: self.root / "ingest_report.json")
+    secret = property(lambda self: self.root / ".vsdstats" / "secret.key")
+    store = property(lambda self: self.root / "study.sqlite")
+    code_summary = property(lambda self: self.root / "code_summary.json")
+
+    def output(self, stem: str, ext: str) -> Path:
+        """Where ``code`` writes table ``stem`` (coded_units, post_status) as ``ext``."""
+        return self.root / f"{stem}{ext}"
+
+    def table(self, stem: str) -> Path | None:
+        """``STUDY/<stem>.parquet``, else ``.csv``, if one exists (e.g. coded_units)."""
+        for ext in (".parquet", ".csv"):
+            p = self.output(stem, ext)
+            if p.is_file():
+                return p
+        return None
+
+
 def out_kind(out: str | Path) -> str:
     """``parquet``, ``duckdb`` or ``folder`` for an ``--out`` value."""
     suffix = Path(out).suffix.lower()
@@ -59,7 +91,7 @@ def out_kind(out: str | Path) -> str:
 
 def default_secret_path(out: str | Path) -> Path | None:
     """``STUDY/.vsdstats/secret.key`` for a study folder; None for single-file outputs."""
-    return Path(out) / ".vsdstats" / "secret.key" if out_kind(out) == "folder" else None
+    return StudyDir(out).secret if out_kind(out) == "folder" else None
 
 
 def _types(t: pa.DataType) -> Any:
@@ -89,7 +121,7 @@ def read_posts(study_or_file: str | Path) -> pd.DataFrame:
         finally:
             con.close()
     else:
-        path = p / "posts.parquet" if p.is_dir() else p
+        path = StudyDir(p).posts if p.is_dir() else p
         if not path.is_file():
             raise StudyError(f"no posts found at {path}")
         table = pq.read_table(path)
