@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vsdstats.coding.store import TextResult
-from vsdstats.tally import Tally
+from vsdstats.coding.usage import USAGE_FIELDS, Usage
 
 if TYPE_CHECKING:
     from vsdstats.coding.pricing import Price
@@ -97,7 +97,7 @@ def apply_usage(
 
 
 @dataclass
-class RunStats(Tally):
+class RunStats(Usage):
     """Counters of one run (texts actually sent, not those found in the store);
     :meth:`merge` adds another run's (e.g. a worker process's)."""
 
@@ -105,13 +105,6 @@ class RunStats(Tally):
 
     texts: int = 0
     statuses: Counter = field(default_factory=Counter)
-    requests: int = 0
-    http_retries: int = 0
-    validation_retries: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float | None = 0.0
     elapsed_s: float = 0.0
 
     def add(self, r: TextResult, *, count: bool = True) -> None:
@@ -119,12 +112,4 @@ class RunStats(Tally):
         if count:
             self.texts += 1
             self.statuses[r.status] += 1
-        self.merge(r, _PER_RESULT)
-
-
-#: The counters a :class:`TextResult` carries and :meth:`RunStats.add` sums.
-_PER_RESULT = [
-    f.name
-    for f in fields(RunStats)
-    if f.name in {g.name for g in fields(TextResult)} and f.name != "status"
-]
+        self.merge(r, list(USAGE_FIELDS))

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vsdstats.coding.usage import Usage
 from vsdstats.ingest.textnorm import text_hash
 
 FINISHED = ("coded", "not_relevant")
@@ -85,8 +86,9 @@ class RunKey:
 
 
 @dataclass
-class TextResult:
-    """The outcome of coding one distinct text (units without ``post_id``)."""
+class TextResult(Usage):
+    """The outcome of coding one distinct text (units without ``post_id``), with what its
+    requests used (:class:`~vsdstats.coding.usage.Usage`; cost None until known)."""
 
     text_hash: str
     status: str
@@ -94,13 +96,7 @@ class TextResult:
     reason: str | None = None
     coder: str = "llm"
     attempts: int = 0
-    requests: int = 0
-    http_retries: int = 0
-    validation_retries: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float | None = None
+    cost_usd: float | None = field(default=None, kw_only=True)
     started_at: float | None = None
     finished_at: float | None = None
 
