@@ -125,8 +125,8 @@ def _zstd_baseline(path: Path) -> tuple[float, str]:
 
 
 def run() -> list[Report]:
-    from vsdstats.cli.filter import filter_files
     from vsdstats.filter.relevance import RelevanceFilter
+    from vsdstats.filter.stream import filter_files
     from vsdstats.tables.codebook import load_codebook
 
     rf = RelevanceFilter.from_codebook(load_codebook())

@@ -13,8 +13,8 @@ import zstandard
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.cli.filter import filter_files
 from vsdstats.filter.relevance import RelevanceFilter
+from vsdstats.filter.stream import filter_files
 from vsdstats.tables.codebook import load_codebook
 
 # (line, kept?) -- line numbers are 1-based positions in this list
@@ -84,7 +84,7 @@ def test_filter_api_counts_reconcile(tmp_path: Path, engine: str) -> None:
 
 
 def test_filter_field_option_and_big_blocks(tmp_path: Path, monkeypatch) -> None:
-    import vsdstats.cli.filter as f
+    import vsdstats.filter.stream as f
 
     monkeypatch.setattr(f, "BLOCK_SIZE", 64)  # many blocks, lines split across reads
     inp = _dump(tmp_path / "d.jsonl")

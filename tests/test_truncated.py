@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vsdstats.cli import main
-from vsdstats.cli.filter import filter_files
 from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
 from vsdstats.connectors.manager import connectors
+from vsdstats.filter.stream import filter_files
 
 SECRET = bytes(range(7, 39))
 ZSTD_BLOCK = 128 * 1024  # a frame this small is one block: cut, it decodes to nothing

@@ -5,3 +5,18 @@ text and raw JSON bytes), ``scanners`` (candidate lines of a block: Hyperscan or
 anchors), ``relevance`` (``RelevanceFilter``) and ``stream`` (the dump filter behind
 ``vsdstats filter``).
 """
+
+#: Text fields checked by default: Reddit (title, selftext, body), posts tables and most
+#: APIs (text), Twitter/X (full_text), Mastodon (content), YouTube, Bluesky (record.text).
+DEFAULT_FIELDS = (
+    "title",
+    "selftext",
+    "body",
+    "text",
+    "full_text",
+    "content",
+    "description",
+    "caption",
+    "textOriginal",
+    "record.text",
+)
