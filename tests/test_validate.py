@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.cli.validate import allocate, read_imhi, run_validate, stratified_sample
 from vsdstats.tables.codebook import load_codebook
+from vsdstats.validate.compare import run_validate
+from vsdstats.validate.gold import read_imhi
+from vsdstats.validate.sample import allocate, stratified_sample
 
 CB = load_codebook()
 

@@ -1,1 +1,21 @@
-"""Human validation of the LLM coding: gold tables, comparison, sampling sheets."""
+"""Human coding: gold tables (:mod:`.gold`), the per-post comparison with the machine
+(:mod:`.compare`) and blind sampling sheets (:mod:`.sample`)."""
+
+from vsdstats._lazy import lazy_exports
+
+_MEMBERS = {
+    "ValidateError": "gold",
+    "read_coded": "gold",
+    "read_imhi": "gold",
+    "parse_yes_no": "gold",
+    "Validation": "compare",
+    "run_validate": "compare",
+    "collapse": "compare",
+    "write_report": "compare",
+    "allocate": "sample",
+    "stratified_sample": "sample",
+    "sample_posts": "sample",
+    "coding_sheet": "sample",
+}
+__all__ = sorted(_MEMBERS)
+__getattr__ = lazy_exports(__name__, _MEMBERS)
