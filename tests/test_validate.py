@@ -38,9 +38,7 @@ def test_dr_report(dr, tmp_path):
     out = tmp_path / "dr.md"
     r = _run(
         "validate",
-        "--gold",
         str(dr),
-        "--coded",
         "baseline",
         "--no-baseline-gate",
         "--out",
@@ -114,16 +112,19 @@ def test_validate_per_post_rule(tmp_path):
 
 def test_validate_cli_prints_and_errors(tmp_path):
     gold, study = _gold_and_coded(tmp_path)
-    r = _run("validate", "--gold", str(gold), "--coded", str(study))
+    r = _run("validate", str(gold), str(study))
     assert r.exit_code == 0 and "sentiment" in r.output and "condition" in r.output
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"post_id": ["1"], "relevant": ["perhaps"], "condition": ["adhd"]}).to_csv(
         bad, index=False
     )
-    r = CliRunner().invoke(main, ["validate", "--gold", str(bad), "--coded", str(study)])
+    r = CliRunner().invoke(main, ["validate", str(bad), str(study)])
     assert r.exit_code == 2 and "'relevant' row 1" in r.output and "perhaps" in r.output
-    r = CliRunner().invoke(main, ["validate", "--gold", str(gold), "--coded", str(tmp_path)])
+    r = CliRunner().invoke(main, ["validate", str(gold), str(tmp_path)])
     assert r.exit_code == 2 and "no coded_units.parquet or .csv" in r.output
+    r = CliRunner().invoke(main, ["validate", "--gold", str(gold), "--coded", str(study)])
+    assert r.exit_code == 0, r.output  # the old spelling, for one release
+    assert "vsdstats validate: warning: --gold is deprecated" in r.stderr
 
 
 # ------------------------------------------------------------------ sample

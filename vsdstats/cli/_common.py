@@ -117,27 +117,35 @@ def seed_option(default: int | None, what: str) -> Callable[[Callable[..., Any]]
 
 
 def positional_input(
-    name: str, metavar: str, *, exists: bool = True, file_okay: bool = True
+    name: str,
+    metavar: str,
+    *,
+    exists: bool = True,
+    file_okay: bool = True,
+    old: str = "--input",
+    path: bool = True,
 ) -> Callable[[Callable[..., Any]], Any]:
-    """A positional input ``METAVAR`` (stored as ``name``); ``--input`` still works for
-    one release, with a deprecation warning."""
-    path = click.Path(exists=exists, file_okay=file_okay)
+    """A positional input ``METAVAR`` (stored as ``name``); the old option spelling
+    ``old`` still works for one release, with a deprecation warning.  ``path=False``
+    takes any string (e.g. CODED, which may be the word ``baseline``)."""
+    kind: click.ParamType = click.Path(exists=exists, file_okay=file_okay) if path else click.STRING
+    hidden = f"_deprecated_{name}"
 
     def deco(f: Callable[..., Any]) -> Any:
         @functools.wraps(f)
         def wrapper(*args: Any, **kw: Any) -> Any:
-            old = kw.pop("_deprecated_input", None)
-            if old is not None:
+            given = kw.pop(hidden, None)
+            if given is not None:
                 if kw.get(name) is not None:
-                    fail(f"give {metavar} once: as an argument or (deprecated) --input, not both")
-                warn(f"--input is deprecated: give {metavar} as an argument")
-                kw[name] = old
+                    fail(f"give {metavar} once: as an argument or (deprecated) {old}, not both")
+                warn(f"{old} is deprecated: give {metavar} as an argument")
+                kw[name] = given
             if kw.get(name) is None:
                 fail(f"missing {metavar} (see {command_path()} --help)")
             return f(*args, **kw)
 
-        wrapper = click.argument(name, metavar=metavar, required=False, type=path)(wrapper)
-        return click.option("--input", "_deprecated_input", hidden=True, type=path)(wrapper)
+        wrapper = click.option(old, hidden, hidden=True, type=kind)(wrapper)
+        return click.argument(name, metavar=metavar, required=False, type=kind)(wrapper)
 
     return deco
 

@@ -7,16 +7,12 @@ from pathlib import Path
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail, seed_option
+from vsdstats.cli._common import codebook_option, fail, positional_input, seed_option
 
 
 @click.command("validate")
-@click.option("--gold", "gold_path", required=True, help="human gold codes (table or IMHI file)")
-@click.option(
-    "--coded",
-    required=True,
-    help="coded-units table, study folder with coded_units.{parquet,csv}, or 'baseline'",
-)
+@positional_input("gold_path", "GOLD", old="--gold")
+@positional_input("coded", "CODED", old="--coded", path=False)
 @click.option(
     "--fields",
     default=None,
@@ -41,7 +37,11 @@ def validate(
     codebook_path: str | None,
     baseline_gate: bool,
 ) -> None:
-    """Agreement of CODED with human GOLD codes, per post: kappa, alpha, per-category F1."""
+    """Agreement of CODED with human GOLD codes, per post: kappa, alpha, per-category F1.
+
+    GOLD: human codes (a table, e.g. a filled-in `vsdstats sample` sheet, or an IMHI
+    file).  CODED: a coded-units table, a study folder with coded_units.{parquet,csv},
+    or the word 'baseline' (the offline coder on GOLD's texts)."""
     import pandas as pd
 
     from vsdstats.tables.codebook import CodebookError, load_codebook
