@@ -23,7 +23,9 @@ def doctor() -> None:
     click.echo(f"R {info.r_version} at {info.r_home}, rpy2 {info.rpy2_version}: ok")
     import rpy2.robjects as ro
 
-    need = ["lme4", "glmmTMB", "nloptr", "ggplot2", "ggalluvial", "scales", "jsonlite"]
+    from vsdstats.r.packages import required_libraries
+
+    need = required_libraries()
     ok = ro.r["vapply"](
         ro.StrVector(need), ro.r["requireNamespace"], ro.r("logical(1)"), quietly=True
     )

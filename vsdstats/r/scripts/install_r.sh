@@ -4,13 +4,26 @@
 # not on Debian/Ubuntu, print the exact commands and exit non-zero.
 set -euo pipefail
 
-DEB_PACKAGES=(
-  r-base-core r-base-dev
-  r-cran-lme4 r-cran-glmmtmb r-cran-nloptr
-  r-cran-ggplot2 r-cran-ggalluvial r-cran-scales r-cran-jsonlite r-cran-dplyr
-)
-# R library names that must load once the packages are in.
-R_LIBS_NEEDED=(lme4 glmmTMB nloptr ggplot2 ggalluvial scales jsonlite dplyr)
+# R itself, plus the headers and compiler that building rpy2 (pip install
+# 'vsdstats[r]') needs; the R libraries come from packages.txt beside this script.
+BASE_DEB_PACKAGES=(r-base-core r-base-dev)
+PACKAGES_TXT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/packages.txt"
+if [ ! -r "$PACKAGES_TXT" ]; then
+  echo "install_r.sh: cannot read $PACKAGES_TXT" >&2
+  exit 1
+fi
+
+DEB_PACKAGES=("${BASE_DEB_PACKAGES[@]}")
+R_LIBS_NEEDED=()  # R library names that must load once the packages are in
+while read -r deb lib _rest; do
+  case "$deb" in '' | '#'*) continue ;; esac
+  if [ -z "${lib:-}" ] || [ "${lib:0:1}" = "#" ]; then
+    echo "install_r.sh: $PACKAGES_TXT: expected 'DEBIAN-PACKAGE R-LIBRARY', got '$deb'" >&2
+    exit 1
+  fi
+  case " ${DEB_PACKAGES[*]} " in *" $deb "*) ;; *) DEB_PACKAGES+=("$deb") ;; esac
+  R_LIBS_NEEDED+=("$lib")
+done < <(cat "$PACKAGES_TXT"; echo)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
