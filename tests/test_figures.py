@@ -318,3 +318,81 @@ def test_rscript_invalid_handoff_exits_nonzero(handoff, rscript, tmp_path):
     )
     assert proc.returncode == 1
     assert "means.csv" in proc.stderr and "'n'" in proc.stderr and "'many'" in proc.stderr
+
+
+# ---------------------------------------------------------------------------
+# The split: figures.R (driver) sources handoff.R, theme.R and one file per figure
+# ---------------------------------------------------------------------------
+
+SCRIPTS = SCRIPT.resolve().parent
+
+
+def _r_parts(rscript: str) -> list[str]:
+    proc = subprocess.run(
+        [rscript, "--vanilla", "-e", f"source('{SCRIPT.as_posix()}'); writeLines(.vsd_parts)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_driver_sources_every_figure_file(rscript):
+    parts = _r_parts(rscript)
+    assert parts[:2] == ["handoff.R", "theme.R"]
+    on_disk = {p.name for p in SCRIPTS.glob("fig*.R")} - {"figures.R"}
+    assert set(parts[2:]) == on_disk and len(parts) == len(set(parts))
+
+
+def test_one_figure_file_with_reader_and_theme_alone(handoff, rscript, tmp_path):
+    """A figure file needs only handoff.R and theme.R (no driver) to draw its figure."""
+    code = (
+        f"d <- '{SCRIPTS.as_posix()}'\n"
+        "for (f in c('handoff.R', 'theme.R', 'fig5_mean_sentiment.R')) source(file.path(d, f))\n"
+        f"h <- vsd_read_handoff('{handoff.as_posix()}')\n"
+        f"writeLines(vsd_save(vsd_fig5_mean_sentiment(h), '{tmp_path.as_posix()}', 'fig5', 9, 7))\n"
+    )
+    proc = subprocess.run(
+        [rscript, "--vanilla", "-e", code], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _png_size(tmp_path / "fig5.png") == (9 * DPI, 7 * DPI)
+
+
+def test_driver_finds_its_files_from_anywhere(handoff, rscript, tmp_path):
+    """A copy of the scripts folder elsewhere (as in an installed wheel), run by a relative
+    path from another working directory and sourced from a third: the driver reads the
+    files beside itself, not R/ of this checkout or the working directory."""
+    copy = tmp_path / "site-packages" / "vsdstats" / "r" / "scripts"
+    shutil.copytree(SCRIPTS, copy)
+    work = tmp_path / "work"
+    work.mkdir()
+    rel = os.path.relpath(copy / "figures.R", work)
+    proc = subprocess.run(
+        [rscript, rel, str(handoff), str(tmp_path / "out")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    _check_figures(tmp_path / "out", proc.stdout.split())
+    # a missing part is named, with where it was looked for
+    (copy / "fig7_fingerprint.R").unlink()
+    proc = subprocess.run(
+        [rscript, "--vanilla", "-e", f"source('{(copy / 'figures.R').as_posix()}')"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert f"{copy.as_posix()}/fig7_fingerprint.R is missing" in proc.stderr, proc.stderr
+
+
+def test_figure_specs_match_python(r_figures):
+    from vsdstats.paper.figures import FIGURES as PY_FIGURES
+
+    names = [str(s.rx2("name")[0]) for s in r_figures["vsd_figure_specs"]()]
+    assert names == list(FIGURES) == list(PY_FIGURES)

@@ -1,4 +1,10 @@
-"""Running R/figures.R (written by the R side of the hand-off contract) through rpy2."""
+"""Running R/figures.R (written by the R side of the hand-off contract) through rpy2.
+
+R/figures.R is the driver: it sources, from its own folder, handoff.R (the reader of the
+hand-off tables), theme.R and one file per figure (fig3_residuals.R ... fig10_forest.R).
+All of them are package data in ``vsdstats/r/scripts`` (pyproject's ``r/scripts/*.R``),
+so an installed wheel finds them.
+"""
 
 from __future__ import annotations
 

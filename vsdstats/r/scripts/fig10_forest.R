@@ -1,0 +1,63 @@
+# Figure 10: forest plot of the sentiment GLMMs (fig10_forest).
+#
+# Part of the paper's figures: sourced by figures.R (the driver), which also sources
+# handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
+# the palette, placeholders, vsd_save()) that this file uses.  Reads h$glmm and h$labels.
+
+# "conditionadhd" -> "Condition: ADHD" when the term is a dimension name followed by
+# one of its codes; other terms are shown as they are.
+.vsd_term_labels <- function(h, terms) {
+  lab <- h$labels
+  dims <- unique(lab$dimension)
+  dims <- dims[order(-nchar(dims))]
+  out <- terms
+  ord <- rep(1e6, length(terms))
+  for (i in seq_along(terms)) {
+    for (k in seq_along(dims)) {
+      dm <- dims[k]
+      if (startsWith(terms[i], dm)) {
+        code <- substring(terms[i], nchar(dm) + 1)
+        j <- which(lab$dimension == dm & lab$code == code)
+        if (length(j)) {
+          out[i] <- paste0(.vsd_dim_title[[dm]], ": ", lab$label[j[1]])
+          ord[i] <- match(dm, names(.vsd_dim_title)) * 1000 + lab$order[j[1]]
+          break
+        }
+      }
+    }
+  }
+  list(label = out, order = ord)
+}
+
+#' Odds ratios with 95% CI (log axis) of the negative- and positive-sentiment mixed
+#' logits; the intercept is omitted.
+vsd_fig10_forest <- function(h, drop_intercept = TRUE) {
+  d <- h$glmm
+  if (drop_intercept) d <- d[d$term != "(Intercept)", , drop = FALSE]
+  e <- .vsd_empty(d, "glmm.csv", " besides the intercepts (models not fitted?)",
+    "Mixed logistic regressions of sentiment")
+  if (!is.null(e)) return(e)
+  tl <- .vsd_term_labels(h, d$term)
+  d$lab <- .vsd_wrap(tl$label, 44)
+  d <- d[order(-tl$order, d$term, decreasing = FALSE), , drop = FALSE]
+  d$lab <- factor(d$lab, levels = unique(d$lab))
+  d$outcome <- factor(d$outcome, levels = c("negative", "positive"),
+    labels = c("Negative sentiment", "Positive sentiment"))
+  d$sig <- !is.na(d$p) & d$p < 0.05
+  engines <- paste(unique(d$engine), collapse = ", ")
+  ggplot(d, aes(x = odds_ratio, y = lab)) +
+    geom_vline(xintercept = 1, linetype = "dashed", colour = "grey40") +
+    geom_errorbarh(aes(xmin = or_ci_low, xmax = or_ci_high), height = 0.25, na.rm = TRUE) +
+    geom_point(aes(shape = sig), size = 2.2, fill = "white", na.rm = TRUE) +
+    scale_shape_manual(values = c(`TRUE` = 16, `FALSE` = 21),
+      labels = c(`TRUE` = "p < 0.05", `FALSE` = "p >= 0.05"), name = NULL) +
+    scale_x_log10(labels = function(x) format(x, drop0trailing = TRUE, trim = TRUE)) +
+    facet_wrap(vars(outcome), nrow = 1) +
+    labs(x = "Odds ratio with 95% CI (log scale)", y = NULL,
+      title = "Mixed logistic regressions of sentiment",
+      caption = paste0("Odds of a negative (left) or positive (right) unit versus ",
+        "the reference levels; random intercepts not shown. Engine: ", engines, ".")) +
+    vsd_theme() +
+    theme(legend.position = "bottom", panel.grid.major.y = element_blank(),
+      panel.spacing.x = unit(1.5, "lines"))
+}

@@ -1,0 +1,46 @@
+# Figure 3: adjusted residual heatmaps (fig3_residuals_condition_{sentiment,perspective,value}).
+#
+# Part of the paper's figures: sourced by figures.R (the driver), which also sources
+# handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
+# the palette, placeholders, vsd_save()) that this file uses.  Reads h$residuals.
+
+#' Heatmap of adjusted standardized residuals of one chi-squared test.
+#'
+#' Cells show the residual; an asterisk marks Holm-adjusted p < 0.05.
+#' @param test "condition_sentiment", "condition_perspective" or "condition_value".
+vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
+  d <- h$residuals[h$residuals$test == test, , drop = FALSE]
+  e <- .vsd_empty(d, "residuals.csv", paste0(" with test == '", test, "'"), test)
+  if (!is.null(e)) return(e)
+  row_var <- d$row_var[1]
+  col_var <- d$col_var[1]
+  d$row_f <- vsd_label(h, row_var, d$row, wrap = 32)
+  d$row_f <- factor(d$row_f, levels = rev(levels(d$row_f)))
+  d$col_f <- vsd_label(h, col_var, d$col, wrap = 16)
+  d$txt <- paste0(
+    .vsd_num(d$adjusted_residual, 1),
+    ifelse(!is.na(d$significant) & d$significant, "*", "")
+  )
+  lim <- .vsd_sym_limit(d$adjusted_residual)
+  d$dark <- abs(d$adjusted_residual) > 0.6 * lim[2]
+  ncol <- length(unique(d$col))
+  ggplot(d, aes(x = col_f, y = row_f, fill = adjusted_residual)) +
+    geom_tile(colour = "white", linewidth = 0.4) +
+    geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.7 else 3.4) +
+    scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
+    scale_fill_gradient2(
+      low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,
+      name = "Adjusted\nresidual"
+    ) +
+    scale_x_discrete(position = "bottom", expand = c(0, 0)) +
+    scale_y_discrete(expand = c(0, 0)) +
+    labs(
+      x = .vsd_dim_title[[col_var]], y = .vsd_dim_title[[row_var]],
+      title = paste0(.vsd_dim_title[[row_var]], " x ", tolower(.vsd_dim_title[[col_var]]),
+        ": adjusted standardized residuals"),
+      caption = "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05."
+    ) +
+    vsd_theme() +
+    theme(panel.grid = element_blank()) +
+    (if (ncol > 3) .vsd_angled_x() else theme())
+}

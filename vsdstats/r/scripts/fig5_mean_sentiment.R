@@ -1,0 +1,36 @@
+# Figure 5: mean sentiment with 95% CI by LLM family and by condition (fig5_mean_sentiment).
+#
+# Part of the paper's figures: sourced by figures.R (the driver), which also sources
+# handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
+# the palette, placeholders, vsd_save()) that this file uses.  Reads h$means.
+
+#' Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI by LLM family
+#' and by condition; group labels carry n.
+vsd_fig5_mean_sentiment <- function(h) {
+  d <- h$means
+  if (!is.null(e <- .vsd_empty(d, "means.csv", "", "Mean sentiment"))) return(e)
+  parts <- lapply(c("llm_product", "condition"), function(b) {
+    x <- d[d$by == b, , drop = FALSE]
+    if (!nrow(x)) return(NULL)
+    f <- vsd_label(h, b, x$group, wrap = 36)
+    x$ord <- as.integer(f)
+    x$lab <- paste0(as.character(f), " (n = ", format(x$n, big.mark = ",", trim = TRUE), ")")
+    x$panel <- .vsd_dim_title[[b]]
+    x
+  })
+  d <- do.call(rbind, parts)
+  d$panel <- factor(d$panel, levels = c("LLM family", "Condition"))
+  d <- d[order(d$panel, -d$ord), , drop = FALSE]
+  d$lab <- factor(d$lab, levels = unique(d$lab))
+  ggplot(d, aes(y = lab, x = mean)) +
+    geom_vline(xintercept = 0, colour = "grey50", linetype = "dashed") +
+    geom_errorbarh(aes(xmin = ci_low, xmax = ci_high), height = 0.25, na.rm = TRUE) +
+    geom_point(size = 2.2, colour = "black", na.rm = TRUE) +
+    facet_grid(rows = vars(panel), scales = "free_y", space = "free_y") +
+    labs(
+      x = "Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI",
+      y = NULL, title = "Mean sentiment by LLM family and by condition"
+    ) +
+    vsd_theme() +
+    theme(strip.text.y = element_text(angle = 0, hjust = 0), panel.grid.major.y = element_blank())
+}

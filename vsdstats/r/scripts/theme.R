@@ -1,0 +1,137 @@
+# What the figures share: their theme and palette, code -> label lookups (labels.csv,
+# codebook order), number formatting, placeholders for empty tables, and vsd_save()
+# (PDF via the cairo-free pdf(); PNG via ragg if installed, else png(type = "cairo")).
+#
+# Sourced by figures.R before the figure files (fig*.R), which use these helpers.
+
+suppressPackageStartupMessages(library(ggplot2))
+
+# The lumped category of condition, perspective and value (vsdstats.paper.analyses.LUMPED).
+.vsd_lumped <- "other (lumped)"
+
+#' Human labels of codes, as a factor in codebook order.
+#'
+#' Codes not in labels.csv (e.g. "other (lumped)") keep their code as label and come
+#' after the codebook's categories, the lumped category last.
+#' @param wrap wrap labels longer than this many characters onto several lines.
+#' @param override named character vector code -> label replacing labels.csv's label.
+vsd_label <- function(h, dim, codes, wrap = Inf, drop = TRUE, override = NULL) {
+  lab <- h$labels[h$labels$dimension == dim, , drop = FALSE]
+  lab <- lab[order(lab$order), , drop = FALSE]
+  present <- unique(codes[!is.na(codes)])
+  known <- if (drop) lab$code[lab$code %in% present] else lab$code
+  extra <- sort(setdiff(present, lab$code))
+  extra <- c(setdiff(extra, .vsd_lumped), intersect(extra, .vsd_lumped))
+  levs <- c(known, extra)
+  labs <- c(lab$label[match(known, lab$code)], extra)
+  hit <- levs %in% names(override)
+  labs[hit] <- override[levs[hit]]
+  labs <- .vsd_wrap(labs, wrap)
+  factor(codes, levels = levs, labels = make.unique(labs, sep = " "))
+}
+
+.vsd_wrap <- function(x, width) {
+  if (!is.finite(width)) return(x)
+  vapply(x, function(s) paste(strwrap(s, width = width), collapse = "\n"), character(1),
+    USE.NAMES = FALSE
+  )
+}
+
+.vsd_dim_title <- c(
+  sentiment = "Sentiment", condition = "Condition", perspective = "Perspective",
+  value = "Value", llm_product = "LLM family", platform = "Platform"
+)
+
+.vsd_sym_limit <- function(x) {
+  m <- max(abs(x), na.rm = TRUE)
+  if (!is.finite(m) || m == 0) m <- 1
+  c(-m, m)
+}
+
+# Fixed-decimal numbers without "-0.0"; NA stays empty.
+.vsd_num <- function(x, digits) {
+  v <- round(x, digits)
+  v[!is.na(v) & v == 0] <- 0
+  ifelse(is.na(v), "", formatC(v, format = "f", digits = digits))
+}
+
+# Every combination of the codes of two dimensions (codebook order), with the rows of d
+# merged in; absent pairs get NA, so heatmaps show them as missing instead of blank.
+.vsd_complete <- function(h, d, a, b, by = NULL) {
+  codes <- function(dim, x) {
+    lab <- h$labels[h$labels$dimension == dim, , drop = FALSE]
+    union(lab$code[order(lab$order)], unique(x))
+  }
+  grid <- expand.grid(
+    a = codes(a, d[[a]]), b = codes(b, d[[b]]), stringsAsFactors = FALSE
+  )
+  names(grid) <- c(a, b)
+  if (!is.null(by)) {
+    grid <- merge(data.frame(by = unique(d[[by]]), stringsAsFactors = FALSE), grid, by = NULL)
+    names(grid)[1] <- by
+  }
+  merge(grid, d, by = c(by, a, b), all.x = TRUE, sort = TRUE)
+}
+
+# A figure that says why there is nothing to draw (e.g. the GLMMs were not fitted), so
+# one empty hand-off table does not stop the other figures.
+vsd_placeholder <- function(title, message) {
+  ggplot() +
+    annotate("text", x = 0, y = 0, label = message, size = 4.5, colour = "grey30") +
+    labs(title = title, x = NULL, y = NULL) +
+    vsd_theme() +
+    theme(axis.text = element_blank(), panel.grid = element_blank())
+}
+
+.vsd_empty <- function(d, file, what, title) {
+  if (nrow(d)) return(NULL)
+  vsd_placeholder(title, paste0("No data: ", file, " has no rows", what, "."))
+}
+
+# Diverging palette (ColorBrewer RdBu end points), white at 0.
+.vsd_low <- "#2166AC"
+.vsd_high <- "#B2182B"
+
+#' The figures' common theme.
+vsd_theme <- function(base_size = 11) {
+  theme_minimal(base_size = base_size) +
+    theme(
+      panel.grid.minor = element_blank(),
+      plot.title = element_text(face = "bold", size = rel(1.1)),
+      plot.title.position = "plot",
+      plot.caption = element_text(colour = "grey30", hjust = 0),
+      plot.caption.position = "plot",
+      strip.text = element_text(face = "bold"),
+      legend.position = "right",
+      plot.background = element_rect(fill = "white", colour = NA)
+    )
+}
+
+.vsd_angled_x <- function() {
+  theme(axis.text.x = element_text(angle = 40, hjust = 1, vjust = 1))
+}
+
+#' Save one figure as out_dir/NAME.pdf and out_dir/NAME.png; returns both paths.
+vsd_save <- function(plot, out_dir, name, width, height, dpi = 180) {
+  dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+  pdf_path <- file.path(out_dir, paste0(name, ".pdf"))
+  png_path <- file.path(out_dir, paste0(name, ".png"))
+  ggsave(pdf_path, plot,
+    width = width, height = height, units = "in", device = grDevices::pdf,
+    useDingbats = FALSE
+  )
+  if (requireNamespace("ragg", quietly = TRUE)) {
+    ggsave(png_path, plot,
+      width = width, height = height, units = "in", dpi = dpi,
+      device = ragg::agg_png
+    )
+  } else if (isTRUE(capabilities("cairo"))) {
+    ggsave(png_path, plot,
+      width = width, height = height, units = "in", dpi = dpi,
+      device = "png", type = "cairo"
+    )
+  } else {
+    ggsave(png_path, plot, width = width, height = height, units = "in", dpi = dpi, device = "png")
+  }
+  c(pdf_path, png_path)
+}
