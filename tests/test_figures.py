@@ -24,7 +24,7 @@ CONTRACT: dict[str, dict[str, str]] = {
                    "order": "integer"},
     "residuals.csv": {"test": "character", "row_var": "character", "col_var": "character",
                       "row": "character", "col": "character", "observed": "integer",
-                      "expected": "double", "adjusted_residual": "double", "p_adj": "double",
+                      "expected": "double", "adjusted_residual": "double", "p_value_adj": "double",
                       "significant": "logical"},
     "pmi.csv": {"value": "character", "perspective": "character", "n": "integer",
                 "pmi": "double", "npmi": "double"},
@@ -45,7 +45,7 @@ CONTRACT: dict[str, dict[str, str]] = {
                     "rank": "integer"},
     "glmm.csv": {"outcome": "character", "term": "character", "estimate": "double",
                  "std_error": "double", "odds_ratio": "double", "or_ci_low": "double",
-                 "or_ci_high": "double", "p": "double", "engine": "character"},
+                 "or_ci_high": "double", "p_value": "double", "engine": "character"},
 }  # fmt: skip
 
 #: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()).

@@ -43,7 +43,7 @@ vsd_fig10_forest <- function(h, drop_intercept = TRUE) {
   d$lab <- factor(d$lab, levels = unique(d$lab))
   d$outcome <- factor(d$outcome, levels = c("negative", "positive"),
     labels = c("Negative sentiment", "Positive sentiment"))
-  d$sig <- !is.na(d$p) & d$p < 0.05
+  d$sig <- !is.na(d$p_value) & d$p_value < 0.05
   engines <- paste(unique(d$engine), collapse = ", ")
   ggplot(d, aes(x = odds_ratio, y = lab)) +
     geom_vline(xintercept = 1, linetype = "dashed", colour = "grey40") +

@@ -18,7 +18,7 @@
   "residuals.csv" = c(
     test = "character", row_var = "character", col_var = "character", row = "character",
     col = "character", observed = "integer", expected = "double",
-    adjusted_residual = "double", p_adj = "double", significant = "logical"
+    adjusted_residual = "double", p_value_adj = "double", significant = "logical"
   ),
   "pmi.csv" = c(
     value = "character", perspective = "character", n = "integer", pmi = "double",
@@ -50,7 +50,7 @@
   ),
   "glmm.csv" = c(
     outcome = "character", term = "character", estimate = "double", std_error = "double",
-    odds_ratio = "double", or_ci_low = "double", or_ci_high = "double", p = "double",
+    odds_ratio = "double", or_ci_low = "double", or_ci_high = "double", p_value = "double",
     engine = "character"
   )
 )
