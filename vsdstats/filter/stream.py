@@ -100,10 +100,12 @@ def _count_lines(buf: bytes, start: int, end: int) -> int:
     return int(np.count_nonzero(np.frombuffer(buf, np.uint8, end - start, start) == 10))
 
 
-def _blocks(stream: BinaryIO, size: int = BLOCK_SIZE) -> Iterator[Block]:
+def _blocks(stream: BinaryIO, size: int | None = None) -> Iterator[Block]:
     """Blocks of whole lines ``(buf, start, end, n_lines)``: ``buf[start:end]`` ends with
     ``\n``.  Reading (decompressing) and counting run in a thread, overlapping the scan;
-    a line straddling two reads becomes a small block of its own (no large copies)."""
+    a line straddling two reads becomes a small block of its own (no large copies).
+    ``size`` is the read size (default :data:`BLOCK_SIZE`, looked up at call time)."""
+    size = size or BLOCK_SIZE
     q: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
 
@@ -355,6 +357,3 @@ def _filter_tables(
     counts.dropped = counts.read - counts.kept
     write_table(pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0], out)
     return counts
-
-
-# ---------------------------------------------------------------------- CLI
