@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from vsdstats.cli._common import codebook_option, fail, positional_input, seed_option
@@ -45,8 +43,7 @@ def validate(
     import pandas as pd
 
     from vsdstats.tables.codebook import CodebookError, load_codebook
-    from vsdstats.tables.io import write_table
-    from vsdstats.validate.compare import run_validate, write_report
+    from vsdstats.validate.compare import run_validate, write_validation
     from vsdstats.validate.gold import ValidateError
 
     flds = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
@@ -58,9 +55,7 @@ def validate(
     except (ValidateError, CodebookError, KeyError, ValueError) as exc:
         fail(exc)
     if out:
-        paths = write_report(v.result, Path(out), v.header)
-        if v.coded_units is not None:
-            paths.append(write_table(v.coded_units, f"{Path(out).with_suffix('')}.units.csv"))
+        paths = write_validation(v, out)
         click.echo("wrote " + ", ".join(map(str, paths)), err=True)
     else:
         click.echo("\n".join(v.header))
@@ -95,9 +90,8 @@ def sample(
     """A stratified sample of POSTS (table or study folder) as a human coding sheet
     (OUT, with OUT's stem + .README.md listing the allowed codes)."""
     from vsdstats.tables.codebook import CodebookError, load_codebook
-    from vsdstats.tables.io import write_table
     from vsdstats.validate.gold import ValidateError
-    from vsdstats.validate.sample import coding_sheet, sample_posts, sheet_readme
+    from vsdstats.validate.sample import sample_posts, write_sheet
 
     by_cols = [b.strip() for b in by.split(",") if b.strip()]
     try:
@@ -105,9 +99,7 @@ def sample(
         s, _ = sample_posts(posts_path, n, by_cols, seed, units_path)
     except (ValidateError, CodebookError) as exc:
         fail(exc)
-    sheet = write_table(coding_sheet(s), out)
-    readme = Path(out).with_suffix(".README.md")
-    readme.write_text(sheet_readme(cb, sheet.name, len(s), by_cols, seed), encoding="utf-8")
+    sheet, readme = write_sheet(s, out, cb, by_cols, seed)
     counts = s["stratum"].value_counts().sort_index()
     click.echo(f"wrote {sheet} ({len(s)} posts) and {readme}", err=True)
     click.echo(counts.rename("n").to_string(), err=True)

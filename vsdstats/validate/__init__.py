@@ -12,10 +12,16 @@ _MEMBERS = {
     "run_validate": "compare",
     "collapse": "compare",
     "write_report": "compare",
+    "write_validation": "compare",
     "allocate": "sample",
     "stratified_sample": "sample",
     "sample_posts": "sample",
     "coding_sheet": "sample",
+    "sheet_readme": "sample",
+    "write_sheet": "sample",
+    "ImhiData": "gold",
+    "is_imhi": "gold",
+    "read_gold_table": "gold",
 }
 __all__ = sorted(_MEMBERS)
 __getattr__ = lazy_exports(__name__, _MEMBERS)

@@ -192,3 +192,13 @@ def run_validate(
     ]
     res = agreement(g, c, on=on, fields=fields)
     return Validation(res, header, fields, len(ids), n_unparsed, units)
+
+
+def write_validation(v: Validation, out: str | Path) -> list[Path]:
+    """The report of :func:`write_report`, plus REPORT.units.csv when the units were
+    coded here (``coded="baseline"``); returns the paths written."""
+    out = Path(out)
+    paths = write_report(v.result, out, v.header)
+    if v.coded_units is not None:
+        paths.append(write_table(v.coded_units, f"{out.with_suffix('')}.units.csv"))
+    return paths

@@ -88,6 +88,7 @@ def read_imhi(df: pd.DataFrame, codebook: Codebook, source: str = "gold") -> Imh
 
 
 def read_gold_table(path: str | Path) -> pd.DataFrame:
+    """Any table validate or sample reads; an unreadable one is a :class:`ValidateError`."""
     try:
         return read_table(path)
     except TableError as exc:

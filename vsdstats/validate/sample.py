@@ -132,6 +132,19 @@ def sheet_readme(codebook: Codebook, sheet: str, n: int, by: list[str], seed: in
     return "\n".join(lines) + "\n"
 
 
+def write_sheet(
+    sample: pd.DataFrame, out: str | Path, codebook: Codebook, by: list[str], seed: int
+) -> tuple[Path, Path]:
+    """Write the coding sheet of ``sample`` to ``out`` and its README (OUT's stem +
+    ``.README.md``); returns both paths."""
+    from vsdstats.tables.io import write_table
+
+    sheet = write_table(coding_sheet(sample), out)
+    readme = Path(out).with_suffix(".README.md")
+    readme.write_text(sheet_readme(codebook, sheet.name, len(sample), by, seed), encoding="utf-8")
+    return sheet, readme
+
+
 def sample_posts(
     posts_path: str | Path,
     n: int,
