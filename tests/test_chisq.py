@@ -62,12 +62,12 @@ def test_matches_scipy(m):
     stat, p, dof, expected = ss.chi2_contingency(m, correction=False)
     assert res.statistic == pytest.approx(stat, rel=1e-12)
     assert res.dof == dof
-    assert res.pvalue == pytest.approx(p, rel=1e-10)
+    assert res.p_value == pytest.approx(p, rel=1e-10)
     np.testing.assert_allclose(res.expected.to_numpy(), expected, rtol=1e-12)
     assert res.cramers_v == pytest.approx(
         ss.contingency.association(m, method="cramer", correction=False), rel=1e-12
     )
-    assert res.log_pvalue == pytest.approx(ss.chi2.logsf(stat, dof), rel=1e-10)
+    assert res.log_p_value == pytest.approx(ss.chi2.logsf(stat, dof), rel=1e-10)
     assert res.n == m.sum()
 
 
@@ -83,7 +83,7 @@ def test_matches_pingouin(m):
     pearson = st_.set_index("test").loc["pearson"]
     res = quiet(m, simulate=False)
     assert res.statistic == pytest.approx(pearson["chi2"], rel=1e-10)
-    assert res.pvalue == pytest.approx(pearson["pval"], rel=1e-8)
+    assert res.p_value == pytest.approx(pearson["pval"], rel=1e-8)
     assert res.cramers_v == pytest.approx(pearson["cramer"], rel=1e-8)
 
 
@@ -94,7 +94,7 @@ def test_matches_r_chisq_test(r, m):
     rr = r_chisq(r, m)
     assert res.statistic == pytest.approx(rr.rx2("statistic")[0], rel=1e-10)
     assert res.dof == int(rr.rx2("parameter")[0])
-    assert res.pvalue == pytest.approx(rr.rx2("p.value")[0], rel=1e-10)
+    assert res.p_value == pytest.approx(rr.rx2("p.value")[0], rel=1e-10)
     for ours, name in [
         (res.expected, "expected"),
         (res.pearson_residuals, "residuals"),
@@ -122,14 +122,31 @@ def test_log_pvalue_huge_matches_r(r, stat, dof):
 def test_extreme_table_log_pvalue_and_report(r):
     m = np.array([[5000, 10, 40], [10, 5000, 30], [25, 35, 4000]])
     res = chisq_independence(m)
-    assert res.pvalue == 0.0  # underflows...
+    assert res.p_value == 0.0  # underflows...
     ref = r["pchisq"](res.statistic, res.dof, **{"lower.tail": False, "log.p": True})[0]
-    assert res.log_pvalue == pytest.approx(ref, rel=1e-8)  # ...but the log does not
+    assert res.log_p_value == pytest.approx(ref, rel=1e-8)  # ...but the log does not
     assert res.statistic == pytest.approx(r_chisq(r, m).rx2("statistic")[0], rel=1e-10)
-    text = res.report() + " " + res.pvalue_str + " " + res.tidy()["pvalue_str"].iloc[0]
+    text = res.report() + " " + res.p_value_str + " " + res.tidy()["p_value_str"].iloc[0]
     assert "p = 0 " not in text + " " and "p = 0.000" not in text
     exponent = math.floor(ref / math.log(10))
-    assert f"e{exponent}" in res.pvalue_str
+    assert f"e{exponent}" in res.p_value_str
+
+
+def test_p_value_names_and_read_only_aliases():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # SMALL fails Cochran's rule
+        res = chisq_independence(SMALL, simulate=True, seed=1, B=200)
+    tidy = res.tidy()
+    for col in ("p_value", "log_p_value", "p_value_str", "simulated_p_value"):
+        assert col in tidy.columns, col
+    assert not {"p", "pvalue", "log_pvalue", "pvalue_str", "simulated_pvalue"} & set(tidy)
+    # the scipy-like names stay as read-only aliases of the renamed fields
+    assert res.pvalue == res.p_value and res.log_pvalue == res.log_p_value
+    assert res.simulated_pvalue == res.simulated_p_value is not None
+    assert res.pvalue_str == res.p_value_str
+    for alias in ("pvalue", "log_pvalue", "simulated_pvalue", "pvalue_str"):
+        with pytest.raises(AttributeError):
+            setattr(res, alias, 0.5)
 
 
 @given(st.floats(1.0, 200.0), st.integers(1, 60))
@@ -171,16 +188,16 @@ def test_cell_tests_adjustment_matches_r(r, method):
         "observed",
         "expected",
         "adjusted_residual",
-        "p",
-        "p_adj",
+        "p_value",
+        "p_value_adj",
         "significant",
     ]
     z = r_mat_to_np(r_chisq(r, m).rx2("stdres"), m.shape).ravel()  # row-major
     p_r = np.array(list(r["pnorm"](ro.FloatVector(-np.abs(z))))) * 2
-    np.testing.assert_allclose(out["p"].to_numpy(), p_r, rtol=1e-10)
+    np.testing.assert_allclose(out["p_value"].to_numpy(), p_r, rtol=1e-10)
     r_method = {"holm": "holm", "fdr_bh": "BH", "bonferroni": "bonferroni", "none": "none"}
     p_adj_r = np.array(list(r["p.adjust"](ro.FloatVector(p_r), method=r_method[method])))
-    np.testing.assert_allclose(out["p_adj"].to_numpy(), p_adj_r, rtol=1e-10)
+    np.testing.assert_allclose(out["p_value_adj"].to_numpy(), p_adj_r, rtol=1e-10)
     np.testing.assert_array_equal(out["significant"].to_numpy(), p_adj_r < 0.05)
     assert out["significant"].any()
 
@@ -201,31 +218,31 @@ def test_simulated_pvalue_reproducible_and_auto():
         a = chisq_independence(SMALL, seed=42)
     with pytest.warns(UserWarning, match="Cochran"):
         b = chisq_independence(SMALL, seed=42)
-    assert a.simulated_pvalue is not None and a.simulated_pvalue == b.simulated_pvalue
+    assert a.simulated_p_value is not None and a.simulated_p_value == b.simulated_p_value
     assert a.B == 2000 and "Monte-Carlo" in a.method
     # p is (1 + hits) / (B + 1)
-    hits = a.simulated_pvalue * 2001 - 1
+    hits = a.simulated_p_value * 2001 - 1
     assert hits == pytest.approx(round(hits), abs=1e-6)
     with pytest.warns(UserWarning, match="Cochran"):
         c = chisq_independence(SMALL, simulate=False)
-    assert c.simulated_pvalue is None and c.B is None
+    assert c.simulated_p_value is None and c.B is None
     big = chisq_independence(TABLES[4], seed=1)  # Cochran OK: no simulation, no warning
-    assert big.simulated_pvalue is None
+    assert big.simulated_p_value is None
     forced = chisq_independence(TABLES[4], simulate=True, seed=1, B=199)
-    assert forced.simulated_pvalue == pytest.approx(1 / 200)  # X2 far beyond any draw
+    assert forced.simulated_p_value == pytest.approx(1 / 200)  # X2 far beyond any draw
 
 
 @pytest.mark.needs_r
 def test_simulated_pvalue_close_to_r(r):
     B = 20_000
-    ours = chisq_independence(SMALL, simulate=True, seed=7, B=B).simulated_pvalue
+    ours = chisq_independence(SMALL, simulate=True, seed=7, B=B).simulated_p_value
     r("set.seed(7)")
     theirs = r_chisq(r, SMALL, **{"simulate.p.value": True, "B": B}).rx2("p.value")[0]
     p = (ours + theirs) / 2
     se_diff = math.sqrt(2 * p * (1 - p) / B)
     assert abs(ours - theirs) <= 4.5 * se_diff + 2 / B
     # and both are near the exact-ish answer from a much larger simulation
-    ref = chisq_independence(SMALL, simulate=True, seed=8, B=200_000).simulated_pvalue
+    ref = chisq_independence(SMALL, simulate=True, seed=8, B=200_000).simulated_p_value
     assert abs(ours - ref) <= 4.5 * math.sqrt(p * (1 - p) / B) + 2 / B
 
 
@@ -244,7 +261,7 @@ def test_simulated_pvalue_matches_brute_force_reference():
         np.add.at(t, (a, rng.permutation(b)), 1)
         hits += ss.chi2_contingency(t, correction=False)[0] >= stat0 * (1 - 1e-12)
     p_ref = (1 + hits) / (n_perm + 1)
-    ours = chisq_independence(m, simulate=True, seed=3, B=6000).simulated_pvalue
+    ours = chisq_independence(m, simulate=True, seed=3, B=6000).simulated_p_value
     se = math.sqrt(p_ref * (1 - p_ref) * (1 / n_perm + 1 / 6000))
     assert abs(ours - p_ref) <= 4.5 * se
 
@@ -272,8 +289,8 @@ def test_invariant_under_transpose_and_permutation(m, rnd):
     np.testing.assert_allclose(
         t.adjusted_residuals.to_numpy(), res.adjusted_residuals.to_numpy().T, atol=1e-9
     )
-    assert 0.0 <= res.pvalue <= 1.0
-    assert res.log_pvalue <= 0.0
+    assert 0.0 <= res.p_value <= 1.0
+    assert res.log_p_value <= 0.0
     assert 0.0 <= res.cramers_v <= 1.0 + 1e-12
 
 
@@ -283,7 +300,7 @@ def test_scaling_counts(m, k):
     b = quiet(m * k, simulate=False)
     assert b.statistic == pytest.approx(k * a.statistic, rel=1e-9, abs=1e-9)
     assert b.cramers_v == pytest.approx(a.cramers_v, rel=1e-9, abs=1e-9)
-    assert 0.0 <= b.pvalue <= a.pvalue + 1e-12  # more evidence with the same effect
+    assert 0.0 <= b.p_value <= a.p_value + 1e-12  # more evidence with the same effect
 
 
 @given(st.integers(2, 6).flatmap(lambda k: arrays(np.int64, (2, k), elements=st.integers(1, 80))))
@@ -304,10 +321,10 @@ def test_cells_and_tidy_shapes(m):
     tidy = res.tidy()
     assert len(tidy) == 1 and tidy["statistic"].iloc[0] == res.statistic
     ct = cell_tests(res, method="fdr_bh")
-    ref = multipletests(ct["p"].to_numpy(), method="fdr_bh")[1]
-    np.testing.assert_allclose(ct["p_adj"].to_numpy(), ref)
-    assert ((ct["p"] >= 0) & (ct["p"] <= 1)).all()
-    assert (ct["p_adj"] >= ct["p"] - 1e-15).all()
+    ref = multipletests(ct["p_value"].to_numpy(), method="fdr_bh")[1]
+    np.testing.assert_allclose(ct["p_value_adj"].to_numpy(), ref)
+    assert ((ct["p_value"] >= 0) & (ct["p_value"] <= 1)).all()
+    assert (ct["p_value_adj"] >= ct["p_value"] - 1e-15).all()
 
 
 # ----------------------------------------------------------------- labels, zeros, errors
@@ -368,7 +385,7 @@ def test_null_size_and_planted_power():
     null = np.outer(pr, pc)
     pvals = np.array(
         [
-            quiet(rng.multinomial(n, null.ravel()).reshape(5, 4), simulate=False).pvalue
+            quiet(rng.multinomial(n, null.ravel()).reshape(5, 4), simulate=False).p_value
             for _ in range(reps)
         ]
     )
@@ -384,7 +401,7 @@ def test_null_size_and_planted_power():
     reps_alt = 200
     for _ in range(reps_alt):
         res = quiet(rng.multinomial(n, planted.ravel()).reshape(5, 4), simulate=False)
-        hits += res.pvalue < alpha
+        hits += res.p_value < alpha
         z = res.adjusted_residuals.to_numpy()
         top += np.unravel_index(np.argmax(np.abs(z)), z.shape) == (3, 1)
         if _ < 20:

@@ -129,7 +129,7 @@ def test_glmmtmb_matches_r(ours, reference):
         ("std_error", "tmb_se", 1e-6),
         ("ci_low", "tmb_lo", 1e-6),
         ("ci_high", "tmb_hi", 1e-6),
-        ("p", "tmb_p", 1e-9),
+        ("p_value", "tmb_p", 1e-9),
     ]:
         got = _fixed(res, col)
         for term, want in reference[key].items():
@@ -145,7 +145,7 @@ def test_glmmtmb_matches_r(ours, reference):
 def test_lme4_nloptwrap_matches_r(ours, reference):
     res = ours["lme4"]
     assert res.engine == "lme4" and res.converged
-    for col, key in [("estimate", "lme_beta"), ("std_error", "lme_se"), ("p", "lme_p")]:
+    for col, key in [("estimate", "lme_beta"), ("std_error", "lme_se"), ("p_value", "lme_p")]:
         got = _fixed(res, col)
         for term, want in reference[key].items():
             assert got[term] == pytest.approx(want, abs=1e-6), (col, term)
@@ -176,7 +176,7 @@ def test_tidy_output_is_consistent(ours):
         "estimate",
         "std_error",
         "z",
-        "p",
+        "p_value",
         "odds_ratio",
         "or_ci_low",
         "or_ci_high",

@@ -73,7 +73,7 @@ def test_authors_are_pseudonyms_and_times_utc(small: pd.DataFrame) -> None:
 
 def test_chisq_recovers_planted_sentiment_effects(small: pd.DataFrame) -> None:
     res = chisq_independence(crosstab(small, "condition", "sentiment"), simulate=False)
-    assert res.log_pvalue < np.log(1e-10)
+    assert res.log_p_value < np.log(1e-10)
     z = res.adjusted_residuals
     for cond in ("adhd", "autism"):
         assert z.loc[cond, "positive"] > 2.0, cond

@@ -21,7 +21,7 @@ def chisq_vs_glmm(res: Analyses, test: str = "condition_sentiment") -> pd.DataFr
         "outcome",
         "condition",
         "adjusted_residual",
-        "p_adj",
+        "p_value_adj",
         "odds_ratio",
         "or_ci_low",
         "or_ci_high",
@@ -40,9 +40,9 @@ def chisq_vs_glmm(res: Analyses, test: str = "condition_sentiment") -> pd.DataFr
             c = cells[(cells["row"].astype(str) == cond) & (cells["col"].astype(str) == outcome)]
             if c.empty:
                 continue
-            z, p_adj, sig = (
+            z, p_value_adj, sig = (
                 float(c["adjusted_residual"].iloc[0]),
-                float(c["p_adj"].iloc[0]),
+                float(c["p_value_adj"].iloc[0]),
                 bool(c["significant"].iloc[0]),
             )
             lo, hi, orr = (
@@ -59,5 +59,5 @@ def chisq_vs_glmm(res: Analyses, test: str = "condition_sentiment") -> pd.DataFr
                 verdict = "opposite directions"
             else:
                 verdict = "agree"
-            rows.append((outcome, cond, z, p_adj, orr, lo, hi, verdict))
+            rows.append((outcome, cond, z, p_value_adj, orr, lo, hi, verdict))
     return pd.DataFrame(rows, columns=cols)

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vsdstats.tables.codebook import Codebook
 from vsdstats.paper.analyses import LUMPED, Analyses, order_key
 from vsdstats.paper.config import Release
+from vsdstats.tables.codebook import Codebook
 
 #: file -> ordered {column: R type}; the contract shared with R/figures.R.
 SCHEMA: dict[str, dict[str, str]] = {
@@ -35,7 +35,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "observed": "integer",
         "expected": "double",
         "adjusted_residual": "double",
-        "p_adj": "double",
+        "p_value_adj": "double",
         "significant": "logical",
     },
     "pmi.csv": {
@@ -99,7 +99,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "odds_ratio": "double",
         "or_ci_low": "double",
         "or_ci_high": "double",
-        "p": "double",
+        "p_value": "double",
         "engine": "character",
     },
 }

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vsdstats.tables.codebook import Codebook
 from vsdstats.paper.analyses import Analyses
 from vsdstats.paper.render import SYNTHETIC_NOTE, PublishedTable, format_p
 from vsdstats.paper.suppress import shown, suppress_mask
+from vsdstats.tables.codebook import Codebook
 
 DIM_TITLES = {
     "platform": "Platform",
@@ -107,14 +107,14 @@ def table2_chisq(res: Analyses, synthetic: bool) -> PublishedTable:
     rows = []
     for name, r in res.chisq.items():
         rv, cv = res.chisq_vars[name]
-        mc = "—" if r.simulated_pvalue is None else f"{r.simulated_pvalue:.4f} (B = {r.B})"
+        mc = "—" if r.simulated_p_value is None else f"{r.simulated_p_value:.4f} (B = {r.B})"
         rows.append(
             (
                 f"{DIM_TITLES.get(rv, rv)} × {DIM_TITLES.get(cv, cv).lower()}",
                 str(int(r.n)),
                 f"{r.statistic:.2f}",
                 str(r.dof),
-                format_p(r.pvalue, r.log_pvalue),
+                format_p(r.p_value, r.log_p_value),
                 f"{r.cramers_v:.3f}",
                 _f(r.cramers_v_corrected, 3),
                 mc,
@@ -252,7 +252,7 @@ def table10_glmm(res: Analyses, codebook: Codebook, synthetic: bool) -> Publishe
                     _term_label(r.term, codebook, res.glmm_reference),
                     _f(r.odds_ratio, 3),
                     f"[{_f(r.or_ci_low, 3)}, {_f(r.or_ci_high, 3)}]",
-                    format_p(r.p, glmm_log_p(r.estimate, r.std_error)),
+                    format_p(r.p_value, glmm_log_p(r.estimate, r.std_error)),
                 )
             )
         re_txt = ", ".join(

@@ -202,15 +202,17 @@ def _bergsma_v(statistic: float, n: float, r: int, c: int) -> float:
 class ChisqResult:
     """Result of :func:`chisq_independence`.
 
-    ``pvalue`` is the asymptotic chi-square p-value (it may underflow to 0.0; use
-    ``log_pvalue`` or ``pvalue_str``); ``simulated_pvalue`` is the Monte-Carlo p-value
+    ``p_value`` is the asymptotic chi-square p-value (it may underflow to 0.0; use
+    ``log_p_value`` or ``p_value_str``); ``simulated_p_value`` is the Monte-Carlo p-value
     or None.  Table-shaped attributes are DataFrames with the (non-empty) table's labels.
+    ``pvalue``, ``log_pvalue``, ``simulated_pvalue`` and ``pvalue_str`` are read-only
+    aliases (the scipy-like names of earlier versions).
     """
 
     statistic: float
     dof: int
-    pvalue: float
-    log_pvalue: float
+    p_value: float
+    log_p_value: float
     observed: pd.DataFrame
     expected: pd.DataFrame
     pearson_residuals: pd.DataFrame
@@ -218,25 +220,45 @@ class ChisqResult:
     cramers_v: float
     cramers_v_corrected: float
     n: float
-    simulated_pvalue: float | None = None
+    simulated_p_value: float | None = None
     B: int | None = None
     method: str = ""
     cochran_ok: bool = True
     dropped: dict[str, list] = field(default_factory=dict)
 
     @property
-    def pvalue_str(self) -> str:
+    def p_value_str(self) -> str:
         """Formatted asymptotic p-value; huge statistics give e.g. 'p = 4.6e-1185'."""
-        return _format_p(self.pvalue, self.log_pvalue)
+        return _format_p(self.p_value, self.log_p_value)
+
+    @property
+    def pvalue(self) -> float:
+        """Alias of ``p_value`` (read-only)."""
+        return self.p_value
+
+    @property
+    def log_pvalue(self) -> float:
+        """Alias of ``log_p_value`` (read-only)."""
+        return self.log_p_value
+
+    @property
+    def simulated_pvalue(self) -> float | None:
+        """Alias of ``simulated_p_value`` (read-only)."""
+        return self.simulated_p_value
+
+    @property
+    def pvalue_str(self) -> str:
+        """Alias of ``p_value_str``."""
+        return self.p_value_str
 
     def report(self) -> str:
         """APA-like one-line report, e.g. 'X2(4, N = 500) = 12.30, p = 0.015, V = 0.111'."""
         text = (
-            f"X2({self.dof}, N = {self.n:g}) = {self.statistic:.2f}, {self.pvalue_str}, "
+            f"X2({self.dof}, N = {self.n:g}) = {self.statistic:.2f}, {self.p_value_str}, "
             f"V = {self.cramers_v:.3f}"
         )
-        if self.simulated_pvalue is not None:
-            text += f"; Monte-Carlo p = {self.simulated_pvalue:.4f} (B = {self.B})"
+        if self.simulated_p_value is not None:
+            text += f"; Monte-Carlo p = {self.simulated_p_value:.4f} (B = {self.B})"
         return text
 
     def __str__(self) -> str:
@@ -248,11 +270,11 @@ class ChisqResult:
             {
                 "statistic": [self.statistic],
                 "dof": [self.dof],
-                "pvalue": [self.pvalue],
-                "log_pvalue": [self.log_pvalue],
-                "pvalue_str": [self.pvalue_str],
-                "simulated_pvalue": [
-                    np.nan if self.simulated_pvalue is None else self.simulated_pvalue
+                "p_value": [self.p_value],
+                "log_p_value": [self.log_p_value],
+                "p_value_str": [self.p_value_str],
+                "simulated_p_value": [
+                    np.nan if self.simulated_p_value is None else self.simulated_p_value
                 ],
                 "B": [pd.NA if self.B is None else self.B],
                 "n": [self.n],
@@ -303,7 +325,7 @@ def chisq_independence(
     - Cramér's V ``sqrt(X^2 / (n min(R-1, C-1)))`` and Bergsma's (2013) bias-corrected
       ``V~ = sqrt(max(0, X^2/n - (R-1)(C-1)/(n-1)) / min(R~-1, C~-1))`` with
       ``R~ = R - (R-1)^2/(n-1)``, ``C~ = C - (C-1)^2/(n-1)``;
-    - ``log_pvalue = log Q((R-1)(C-1)/2, X^2/2)`` (regularized upper incomplete gamma),
+    - ``log_p_value = log Q((R-1)(C-1)/2, X^2/2)`` (regularized upper incomplete gamma),
       evaluated by continued fraction when the p-value underflows, so it is finite
       (R ``pchisq(X2, df, lower.tail = FALSE, log.p = TRUE)``).
 
@@ -355,8 +377,8 @@ def chisq_independence(
     nr, nc = o.shape
     statistic = float(np.sum((o - e) ** 2 / e))
     dof = (nr - 1) * (nc - 1)
-    pvalue = float(stats.chi2.sf(statistic, dof))
-    log_pvalue = _chi2_log_sf(statistic, dof)
+    p_value = float(stats.chi2.sf(statistic, dof))
+    log_p_value = _chi2_log_sf(statistic, dof)
     resid = (o - e) / np.sqrt(e)
     stdres = (o - e) / np.sqrt(e * np.outer(1.0 - r_sum / n, 1.0 - c_sum / n))
     v = math.sqrt(statistic / (n * (min(nr, nc) - 1)))
@@ -366,7 +388,7 @@ def chisq_independence(
     do_sim = (not cochran_ok) if simulate is None else bool(simulate)
     if not cochran_ok and simulate is not True:
         extra = (
-            f"; a Monte-Carlo p-value (B = {B}) is attached as simulated_pvalue"
+            f"; a Monte-Carlo p-value (B = {B}) is attached as simulated_p_value"
             if do_sim
             else "; consider simulate=True for a Monte-Carlo p-value"
         )
@@ -388,8 +410,8 @@ def chisq_independence(
     return ChisqResult(
         statistic=statistic,
         dof=dof,
-        pvalue=pvalue,
-        log_pvalue=log_pvalue,
+        p_value=p_value,
+        log_p_value=log_p_value,
         observed=frame(o.astype(np.int64)),
         expected=frame(e),
         pearson_residuals=frame(resid),
@@ -397,7 +419,7 @@ def chisq_independence(
         cramers_v=v,
         cramers_v_corrected=v_corr,
         n=n,
-        simulated_pvalue=sim_p,
+        simulated_p_value=sim_p,
         B=B if do_sim else None,
         method=method,
         cochran_ok=cochran_ok,
@@ -411,12 +433,13 @@ def cell_tests(result: ChisqResult, method: str = "holm", alpha: float = 0.05) -
     Each adjusted residual ``z_ij`` is approximately N(0, 1) under independence, so the
     two-sided cell p-value is ``p_ij = 2 (1 - Phi(|z_ij|))``.  The ``R C`` p-values are
     adjusted together by Holm (1979), Benjamini & Hochberg (1995) ("fdr_bh"),
-    Bonferroni, or not at all ("none"); ``significant = p_adj < alpha``.
+    Bonferroni, or not at all ("none"); ``significant = p_value_adj < alpha``.
 
     Returns
     -------
     DataFrame
-        Columns row, col, observed, expected, adjusted_residual, p, p_adj, significant.
+        Columns row, col, observed, expected, adjusted_residual, p_value (``p_ij``),
+        p_value_adj, significant.
 
     References
     ----------
@@ -437,7 +460,7 @@ def cell_tests(result: ChisqResult, method: str = "holm", alpha: float = 0.05) -
 
         p_adj = multipletests(p, alpha=alpha, method=_P_ADJUST[method])[1]
     out = cells[["row", "col", "observed", "expected", "adjusted_residual"]].copy()
-    out["p"] = p
-    out["p_adj"] = np.minimum(p_adj, 1.0)
-    out["significant"] = out["p_adj"] < alpha
+    out["p_value"] = p
+    out["p_value_adj"] = np.minimum(p_adj, 1.0)
+    out["significant"] = out["p_value_adj"] < alpha
     return out

@@ -35,7 +35,7 @@ _FIXED_COLUMNS = [
     "estimate",
     "std_error",
     "z",
-    "p",
+    "p_value",
     "odds_ratio",
     "or_ci_low",
     "or_ci_high",
@@ -52,7 +52,7 @@ class ApproximateResultWarning(UserWarning):
 class MixedLogitResult:
     """Fit of a binomial (logit) GLMM; see :func:`mixed_logit`.
 
-    ``fixed``: term, estimate, std_error, z, p, odds_ratio, or_ci_low, or_ci_high,
+    ``fixed``: term, estimate, std_error, z, p_value, odds_ratio, or_ci_low, or_ci_high,
     ci_low, ci_high (Wald, log-odds scale for estimate/ci_*).  ``random``: group,
     term, variance, sd of each random effect.
     """
@@ -247,7 +247,7 @@ def _check_factor_levels(d: pd.DataFrame, f: _Formula) -> None:
 
 def wald_table(terms: list[str], est: np.ndarray, se: np.ndarray, conf: float) -> pd.DataFrame:
     """Tidy fixed effects from estimates and standard errors: z = b / se,
-    p = 2 * (1 - Phi(|z|)), Wald CI b -/+ z_(1+conf)/2 * se, and their exponentials."""
+    p_value = 2 * (1 - Phi(|z|)), Wald CI b -/+ z_(1+conf)/2 * se, and their exponentials."""
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
     q = stats.norm.ppf(0.5 + conf / 2)
@@ -259,7 +259,7 @@ def wald_table(terms: list[str], est: np.ndarray, se: np.ndarray, conf: float) -
                 "estimate": est,
                 "std_error": se,
                 "z": est / se,
-                "p": 2 * stats.norm.sf(np.abs(est / se)),
+                "p_value": 2 * stats.norm.sf(np.abs(est / se)),
                 "odds_ratio": np.exp(est),
                 "or_ci_low": np.exp(lo),
                 "or_ci_high": np.exp(hi),
