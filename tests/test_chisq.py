@@ -109,7 +109,7 @@ def test_matches_r_chisq_test(r, m):
 @pytest.mark.parametrize(
     ("stat", "dof"), [(5500.0, 40), (2000.0, 1), (1.0e5, 3), (4000.0, 300), (1600.0, 2)]
 )
-def test_log_pvalue_huge_matches_r(r, stat, dof):
+def test_log_p_value_huge_matches_r(r, stat, dof):
     ref = r["pchisq"](stat, dof, **{"lower.tail": False, "log.p": True})[0]
     ours = _chi2_log_sf(stat, dof)
     assert np.isfinite(ours)
@@ -119,7 +119,7 @@ def test_log_pvalue_huge_matches_r(r, stat, dof):
 
 
 @pytest.mark.needs_r
-def test_extreme_table_log_pvalue_and_report(r):
+def test_extreme_table_log_p_value_and_report(r):
     m = np.array([[5000, 10, 40], [10, 5000, 30], [25, 35, 4000]])
     res = chisq_independence(m)
     assert res.p_value == 0.0  # underflows...
@@ -213,7 +213,7 @@ def test_cell_tests_bad_method():
 SMALL = np.array([[3, 1, 0, 2], [1, 2, 4, 0], [0, 3, 1, 5]])
 
 
-def test_simulated_pvalue_reproducible_and_auto():
+def test_simulated_p_value_reproducible_and_auto():
     with pytest.warns(UserWarning, match="Cochran"):
         a = chisq_independence(SMALL, seed=42)
     with pytest.warns(UserWarning, match="Cochran"):
@@ -233,7 +233,7 @@ def test_simulated_pvalue_reproducible_and_auto():
 
 
 @pytest.mark.needs_r
-def test_simulated_pvalue_close_to_r(r):
+def test_simulated_p_value_close_to_r(r):
     B = 20_000
     ours = chisq_independence(SMALL, simulate=True, seed=7, B=B).simulated_p_value
     r("set.seed(7)")
@@ -246,7 +246,7 @@ def test_simulated_pvalue_close_to_r(r):
     assert abs(ours - ref) <= 4.5 * math.sqrt(p * (1 - p) / B) + 2 / B
 
 
-def test_simulated_pvalue_matches_brute_force_reference():
+def test_simulated_p_value_matches_brute_force_reference():
     # Independent reference: permute the column labels of the expanded data (which
     # keeps both margins fixed) and compute X2 with scipy.
     m = SMALL
