@@ -24,6 +24,9 @@ Sage. Chapter 11.
 
 Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
 Communication Departmental Papers 43, University of Pennsylvania.
+
+(About 490 lines: the coefficients, their standard errors and the tidy assembly are
+one test family; aligning the inputs lives in :mod:`vsdstats.stats._align`.)
 """
 
 from __future__ import annotations
@@ -36,26 +39,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_FIELDS", "MISSING_CATEGORY", "AgreementResult", "agreement"]
-
-#: Coded fields compared by default when two DataFrames are given (those present in both).
-DEFAULT_FIELDS: tuple[str, ...] = (
-    "sentiment",
-    "condition",
-    "perspective",
-    "value",
-    "llm_product",
-    "relevant",
+from vsdstats.stats._align import (
+    DEFAULT_FIELDS,
+    align_frames,
+    align_series,
+    field_labels,
+    sorted_labels,
 )
+
+__all__ = ["DEFAULT_FIELDS", "MISSING_CATEGORY", "AgreementResult", "agreement"]
 
 #: Category used for a missing ``coded`` label when ``missing="category"``.
 MISSING_CATEGORY = "(missing)"
 
 #: Labels of the average rows in ``per_category``.
 AVERAGE_ROWS = ("(macro)", "(micro)", "(weighted)")
-
-#: Field name used when two Series / array-likes without a name are compared.
-DEFAULT_FIELD = "label"
 
 SUMMARY_COLUMNS = [
     "field",
@@ -317,155 +315,6 @@ def _per_category(table: np.ndarray, cats: list[Any], fld: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------
-# Input handling
-# ---------------------------------------------------------------------------------------
-
-
-def _sorted_labels(values: set[Any]) -> list[Any]:
-    """Sort labels naturally if comparable, else by (type name, str)."""
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _as_series(x: Any, name: str) -> pd.Series:
-    if isinstance(x, pd.Series):
-        return x
-    if isinstance(x, pd.DataFrame):
-        raise TypeError(f"{name} is a DataFrame but the other input is not")
-    arr = np.asarray(x, dtype=object)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (got shape {arr.shape})")
-    return pd.Series(arr, dtype=object)
-
-
-def _align_series(gold: Any, coded: Any) -> tuple[pd.DataFrame, str, pd.DataFrame]:
-    """Align two label vectors: Series by index, anything else by position."""
-    both_series = isinstance(gold, pd.Series) and isinstance(coded, pd.Series)
-    g = _as_series(gold, "gold")
-    c = _as_series(coded, "coded")
-    fld = DEFAULT_FIELD
-    for s in (g, c):
-        if isinstance(s.name, str) and s.name:
-            fld = s.name
-            break
-    if both_series:
-        for s, nm in ((g, "gold"), (c, "coded")):
-            if not s.index.is_unique:
-                raise ValueError(f"{nm} has a duplicated index; cannot align items")
-        if g.index.equals(c.index):
-            idx = g.index
-        else:
-            idx = g.index.union(c.index, sort=False)
-        in_g = idx.isin(g.index)
-        in_c = idx.isin(c.index)
-        gv = g.reindex(idx).astype(object)
-        cv = c.reindex(idx).astype(object)
-        unmatched = pd.DataFrame(
-            {
-                "index": list(idx[in_g & ~in_c]) + list(idx[in_c & ~in_g]),
-                "side": ["gold_only"] * int((in_g & ~in_c).sum())
-                + ["coded_only"] * int((in_c & ~in_g).sum()),
-            }
-        )
-    else:
-        if len(g) != len(c):
-            raise ValueError(
-                f"gold and coded have different lengths ({len(g)} vs {len(c)}); pass "
-                "indexed Series or DataFrames to align items by id"
-            )
-        gv = pd.Series(g.to_numpy(dtype=object), dtype=object)
-        cv = pd.Series(c.to_numpy(dtype=object), dtype=object)
-        empty = pd.Series(dtype=object)
-        unmatched = pd.DataFrame({"index": empty, "side": empty.copy()})
-    joined = pd.DataFrame({("gold", fld): gv.to_numpy(), ("coded", fld): cv.to_numpy()})
-    return joined, fld, unmatched
-
-
-def _align_frames(
-    gold: pd.DataFrame, coded: pd.DataFrame, on: str, fields: Sequence[str] | str | None
-) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
-    """Outer-join two tidy frames on ``on``; return labels, fields and unmatched keys."""
-    for df, nm in ((gold, "gold"), (coded, "coded")):
-        if on not in df.columns:
-            raise KeyError(f"join column {on!r} not found in the {nm} DataFrame")
-        keys = df[on]
-        if keys.isna().any():
-            raise ValueError(f"{nm} DataFrame has missing values in join column {on!r}")
-        dup = keys[keys.duplicated()]
-        if len(dup):
-            raise ValueError(
-                f"{nm} DataFrame has duplicated {on!r} values (one row per item expected), "
-                f"e.g. {dup.iloc[0]!r}"
-            )
-    if fields is None:
-        flds = [f for f in DEFAULT_FIELDS if f in gold.columns and f in coded.columns]
-        if not flds:
-            raise ValueError(
-                f"the two DataFrames share none of the default fields {list(DEFAULT_FIELDS)}; "
-                "pass fields="
-            )
-    else:
-        flds = [fields] if isinstance(fields, str) else list(fields)
-        if not flds:
-            raise ValueError("fields is empty")
-        for f in flds:
-            if f == on:
-                raise ValueError(f"field {f!r} is the join column")
-            for df, nm in ((gold, "gold"), (coded, "coded")):
-                if f not in df.columns:
-                    raise KeyError(f"field {f!r} not found in the {nm} DataFrame")
-    g_keys = pd.Index(gold[on])
-    c_keys = pd.Index(coded[on])
-    keys = g_keys.union(c_keys, sort=False)
-    g = gold.set_index(on)[flds].reindex(keys).astype(object)
-    c = coded.set_index(on)[flds].reindex(keys).astype(object)
-    g.columns = pd.MultiIndex.from_product([["gold"], flds])
-    c.columns = pd.MultiIndex.from_product([["coded"], flds])
-    joined = pd.concat([g, c], axis=1).reset_index(drop=True)
-    in_g = keys.isin(g_keys)
-    in_c = keys.isin(c_keys)
-    gold_only = list(keys[in_g & ~in_c])
-    coded_only = list(keys[in_c & ~in_g])
-    unmatched = pd.DataFrame(
-        {
-            on: pd.Series(gold_only + coded_only, dtype=object),
-            "side": pd.Series(
-                ["gold_only"] * len(gold_only) + ["coded_only"] * len(coded_only), dtype=object
-            ),
-        }
-    )
-    return joined, flds, unmatched
-
-
-def _field_labels(
-    labels: Sequence[Any] | Mapping[str, Sequence[Any]] | None, fld: str
-) -> list[Any] | None:
-    if labels is None:
-        return None
-    if isinstance(labels, Mapping):
-        if fld not in labels:
-            return None
-        labs = labels[fld]
-    else:
-        labs = labels
-    if isinstance(labs, str):
-        raise TypeError("labels must be a sequence of labels, not a string")
-    out = [v for v in labs if not _isna(v)]
-    if len(set(out)) != len(out):
-        raise ValueError(f"labels for field {fld!r} contain duplicates: {out!r}")
-    return out
-
-
-def _isna(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-# ---------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------
 
@@ -538,9 +387,9 @@ def agreement(
     if g_df != c_df:
         raise TypeError("gold and coded must both be DataFrames or both be label vectors")
     if g_df:
-        joined, flds, unmatched = _align_frames(gold, coded, on, fields)
+        joined, flds, unmatched = align_frames(gold, coded, on, fields)
     else:
-        joined, fld, unmatched = _align_series(gold, coded)
+        joined, fld, unmatched = align_series(gold, coded)
         flds = [fld]
 
     summaries: list[dict[str, Any]] = []
@@ -555,7 +404,7 @@ def agreement(
         n_gold_only = int((g_ok & ~c_ok).sum())
         n_coded_only = int((c_ok & ~g_ok).sum())
 
-        fixed = _field_labels(labels, fld)
+        fixed = field_labels(labels, fld)
         seen_g = set(gv[g_ok])
         seen_c = set(cv[c_ok])
         # default category set: labels of the items that enter the comparison
@@ -566,13 +415,13 @@ def agreement(
             for side, seen in (("gold", seen_g), ("coded", seen_c)):
                 bad = seen - allowed
                 if bad:
-                    lab = _sorted_labels(bad)[0]
+                    lab = sorted_labels(bad)[0]
                     raise ValueError(
                         f"field {fld!r}: {side} label {lab!r} is not in labels {fixed!r}"
                     )
             cats = list(fixed)
         else:
-            cats = _sorted_labels(used)
+            cats = sorted_labels(used)
         use_missing_cat = missing == "category" and n_gold_only > 0
         if use_missing_cat and MISSING_CATEGORY not in cats:
             cats.append(MISSING_CATEGORY)

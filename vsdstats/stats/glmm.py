@@ -16,6 +16,8 @@ Bates, D., Maechler, M., Bolker, B., Walker, S. (2015). Fitting linear mixed-eff
 models using lme4. Journal of Statistical Software 67(1), 1-48.
 Brooks, M. E. et al. (2017). glmmTMB balances speed and flexibility among packages for
 zero-inflated generalized linear mixed modeling. The R Journal 9(2), 378-400.
+
+(About 470 lines: three engines, glmmTMB, lme4 and statsmodels, behind one tidy result.)
 """
 
 from __future__ import annotations
