@@ -85,7 +85,7 @@ def stats_chisq(
         table = cell_tests(res, method=adjust) if cells else res.tidy()
     if not cells:
         table["n_dropped_missing"] = dropped
-        table["seed"] = seed if res.simulated_pvalue is not None else None
+        table["seed"] = seed if res.simulated_p_value is not None else None
     emit(table, out)
 
 
