@@ -27,6 +27,13 @@ from vsdstats.cli._common import codebook_option, fail, log, positional_input
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
 
+def _count(name: str, low: int, default: int, help: str) -> Any:
+    """An integer option of at least ``low`` with its default shown."""
+    return click.option(
+        name, type=click.IntRange(low), default=default, show_default=True, help=help
+    )
+
+
 class _Progress:
     """A rich progress bar on stderr counting posts; a no-op when disabled."""
 
@@ -128,36 +135,17 @@ def print_summary(summary: dict[str, Any]) -> None:
     show_default=True,
     help="instructor mode (json: for servers without tool calling)",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1),
-    default=16,
-    show_default=True,
-    help="requests in flight",
-)
-@click.option(
+@_count("--concurrency", 1, 16, "requests in flight")
+@_count(
     "--workers",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="processes coding in parallel (concurrency, --rpm and --tpm split evenly across them)",
+    1,
+    1,
+    "processes coding in parallel (concurrency, --rpm and --tpm split evenly across them)",
 )
 @click.option("--rpm", type=float, default=None, help="requests per minute limit")
 @click.option("--tpm", type=float, default=None, help="tokens per minute limit")
-@click.option(
-    "--max-retries",
-    type=click.IntRange(0),
-    default=2,
-    show_default=True,
-    help="validation retries (the error is fed back to the model)",
-)
-@click.option(
-    "--http-retries",
-    type=click.IntRange(0),
-    default=6,
-    show_default=True,
-    help="retries on 429, 5xx, timeouts and dropped connections",
-)
+@_count("--max-retries", 0, 2, "validation retries (the error is fed back to the model)")
+@_count("--http-retries", 0, 6, "retries on 429, 5xx, timeouts and dropped connections")
 @click.option(
     "--timeout", type=float, default=60.0, show_default=True, help="per-request timeout (s)"
 )
