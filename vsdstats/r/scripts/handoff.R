@@ -2,7 +2,7 @@
 #
 # A hand-off folder holds UTF-8 CSV files (header, NA for missing, TRUE/FALSE for
 # logicals, dates as YYYY-MM-DD) and schema.json, which maps each file name to an ordered
-# object {column: R type} (written by vsdstats/paper/handoff.py, whose SCHEMA is the
+# object {column: R type} (written by the Python paper job, whose hand-off SCHEMA is the
 # Python side of .vsd_contract below).  vsd_read_handoff() reads every file with
 # read.csv(colClasses = <schema>) and validates it against the columns, types and enum
 # values this file expects; any mismatch stops with an error naming the file and the

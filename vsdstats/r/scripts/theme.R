@@ -6,7 +6,7 @@
 
 suppressPackageStartupMessages(library(ggplot2))
 
-# The lumped category of condition, perspective and value (vsdstats.paper.analyses.LUMPED).
+# The lumped category of condition, perspective and value (LUMPED of the Python analyses).
 .vsd_lumped <- "other (lumped)"
 
 #' Human labels of codes, as a factor in codebook order.
