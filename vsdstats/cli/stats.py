@@ -60,6 +60,12 @@ def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None
     default="holm",
     show_default=True,
 )
+@click.option(
+    "--cluster",
+    default=None,
+    help="cluster column (e.g. author): Rao-Scott corrected test for units nested in "
+    "clusters, with the naive Pearson test alongside",
+)
 @out_option
 def stats_chisq(
     input_path: str,
@@ -69,17 +75,25 @@ def stats_chisq(
     seed: int,
     cells: bool,
     adjust: str,
+    cluster: str | None,
     out: str | None,
 ) -> None:
-    """Pearson chi-square test of independence of ROW and COL.
+    """Pearson chi-square test of independence of ROW and COL (with --cluster: the
+    Rao-Scott test for units nested in clusters, equal to R survey::svychisq).
 
-    Rows with a missing ROW or COL are dropped; their number is printed and is the
-    n_dropped_missing column of the summary."""
-    from vsdstats.stats import cell_tests, chisq_independence, crosstab
+    Rows with a missing ROW or COL (or CLUSTER) are dropped; their number is printed
+    and is the n_dropped_missing column of the summary."""
+    from vsdstats.stats import cell_tests, chisq_clustered, chisq_independence, crosstab
 
+    if cluster and (cells or simulate):
+        fail("--cluster gives the Rao-Scott test; --cells and --simulate are naive-only")
     df = read(input_path)
-    need(df, input_path, row, col)
-    df, dropped = complete(df, row, col)
+    need(df, input_path, row, col, *([cluster] if cluster else []))
+    df, dropped = complete(df, row, col, *([cluster] if cluster else []))
+    if cluster:
+        with bad_input():
+            emit(chisq_clustered(df, row, col, cluster).assign(n_dropped_missing=dropped), out)
+        return
     with bad_input():
         res = chisq_independence(crosstab(df, row, col), simulate=simulate, seed=seed)
         table = cell_tests(res, method=adjust) if cells else res.tidy()

@@ -1,0 +1,138 @@
+"""chisq_clustered (Rao-Scott) against R survey::svychisq, and by its properties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vsdstats.errors import InputError
+from vsdstats.stats import chisq_clustered, chisq_independence, crosstab
+
+REF = Path(__file__).resolve().parents[1] / "R" / "ref_svychisq.R"
+
+
+def _clustered(seed: int, n_clusters: int = 60, per: int = 8, r: int = 3, c: int = 3):
+    """Units nested in clusters with cluster-level tendencies (a clustered null)."""
+    rng = np.random.default_rng(seed)
+    rows, cols, cl = [], [], []
+    for k in range(n_clusters):
+        m = int(rng.integers(1, per * 2))
+        pr = rng.dirichlet(np.ones(r) * 0.7)
+        pc = rng.dirichlet(np.ones(c) * 0.7)
+        rows += list(rng.choice(r, m, p=pr))
+        cols += list(rng.choice(c, m, p=pc))
+        cl += [f"a{k}"] * m
+    return pd.DataFrame(
+        {"row": [f"r{i}" for i in rows], "col": [f"c{j}" for j in cols], "author": cl}
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_matches_r_survey_svychisq(r, seed):
+    from rpy2 import robjects as ro
+    from rpy2.robjects import pandas2ri
+    from rpy2.robjects.conversion import localconverter
+
+    units = _clustered(seed)
+    r["source"](str(REF))
+    with localconverter(ro.default_converter + pandas2ri.converter):
+        ref = ro.conversion.rpy2py(r["ref_svychisq"](units, "row", "col", "author"))
+    got = chisq_clustered(units, "row", "col", "author").iloc[0]
+    for ours, theirs in (("statistic", "statistic"), ("df1", "df1"), ("df2", "df2")):
+        assert got[ours] == pytest.approx(float(ref[theirs].iloc[0]), rel=1e-9)
+    assert got["p_value"] == pytest.approx(float(ref["p_value"].iloc[0]), rel=1e-8)
+
+
+def test_the_naive_test_is_alongside():
+    units = _clustered(4)
+    got = chisq_clustered(units, "row", "col", "author").iloc[0]
+    naive = chisq_independence(crosstab(units, "row", "col"))
+    assert got["pearson_statistic"] == pytest.approx(naive.statistic)
+    assert got["pearson_p_value"] == pytest.approx(naive.p_value)
+    assert got["n"] == len(units) and got["n_clusters"] == units["author"].nunique()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 4), st.integers(2, 4))
+def test_one_unit_per_cluster_has_design_effect_n_over_n_minus_1(seed, r, c):
+    rng = np.random.default_rng(seed)
+    n = 120
+    units = pd.DataFrame(
+        {"row": rng.integers(0, r, n), "col": rng.integers(0, c, n), "id": np.arange(n)}
+    )
+    got = chisq_clustered(units, "row", "col", "id").iloc[0]
+    rr, cc = units["row"].nunique(), units["col"].nunique()
+    if rr < 2 or cc < 2:
+        return
+    assert got["mean_deff"] == pytest.approx(n / (n - 1), rel=1e-9)
+    assert got["df1"] == pytest.approx((rr - 1) * (cc - 1), rel=1e-9)
+
+
+def test_duplicating_every_unit_in_its_cluster_doubles_the_design_effect():
+    base = _clustered(5).assign(author=lambda d: [f"u{i}" for i in range(len(d))])
+    twice = pd.concat([base, base], ignore_index=True)
+    one = chisq_clustered(base, "row", "col", "author").iloc[0]
+    two = chisq_clustered(twice, "row", "col", "author").iloc[0]
+    assert two["mean_deff"] == pytest.approx(2 * one["mean_deff"], rel=1e-9)
+    assert two["statistic"] == pytest.approx(one["statistic"], rel=1e-9)  # no new information
+
+
+def test_missing_values_are_counted_and_bad_input_is_refused():
+    units = _clustered(6)
+    units.loc[:4, "author"] = None
+    assert chisq_clustered(units, "row", "col", "author")["n_dropped_missing"].iloc[0] == 5
+    with pytest.raises(InputError, match="no column"):
+        chisq_clustered(units, "row", "nope", "author")
+    with pytest.raises(InputError, match="at least 2 clusters"):
+        chisq_clustered(units.assign(author="one"), "row", "col", "author")
+
+
+def _clustered_null(seed, n_authors=300, n=1500, r=5, c=3, sd=0.7, stick=0.75):
+    """No row x col association; authors have their own col tendency (logit SD ``sd``)
+    and write ``stick`` of their units about one row (the issue's clustered null)."""
+    rng = np.random.default_rng(seed)
+    author = rng.integers(0, n_authors, n)
+    home = rng.integers(0, r, n_authors)
+    row = np.where(rng.random(n) < stick, home[author], rng.integers(0, r, n))
+    p = np.exp(rng.normal(0, sd, (n_authors, c))[author])
+    p /= p.sum(axis=1, keepdims=True)
+    col = (p.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+    return pd.DataFrame({"row": row, "col": col, "author": author})
+
+
+def test_rao_scott_holds_its_level_on_a_clustered_null_where_pearson_does_not():
+    reps = 400
+    res = pd.concat(
+        [chisq_clustered(_clustered_null(s), "row", "col", "author") for s in range(reps)]
+    )
+    rao_scott = float((res["p_value"] < 0.05).mean())
+    naive = float((res["pearson_p_value"] < 0.05).mean())
+    assert 0.02 <= rao_scott <= 0.09, rao_scott  # 0.05 +- 3.5 binomial SDs
+    assert naive >= 0.12, naive  # the naive test over-rejects this null
+    assert float(res["mean_deff"].mean()) > 1.2
+
+
+def test_cli_stats_chisq_cluster(tmp_path):
+    from click.testing import CliRunner
+
+    from vsdstats.cli import main
+
+    units = _clustered(7)
+    units.loc[0, "author"] = None
+    path = tmp_path / "u.csv"
+    units.to_csv(path, index=False)
+    out = tmp_path / "t.csv"
+    args = ["stats", "chisq", str(path), "--row", "row", "--col", "col", "--cluster", "author"]
+    res = CliRunner().invoke(main, [*args, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).iloc[0]
+    want = chisq_clustered(units.dropna(), "row", "col", "author").iloc[0]
+    assert got["statistic"] == pytest.approx(want["statistic"])
+    assert got["n_dropped_missing"] == 1
+    bad = CliRunner().invoke(main, [*args, "--cells"])
+    assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
