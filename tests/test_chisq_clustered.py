@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from vsdstats.errors import InputError
 from vsdstats.stats import chisq_clustered, chisq_independence, crosstab
 
-REF = Path(__file__).resolve().parents[1] / "R" / "ref_svychisq.R"
+REF = Path(__file__).resolve().parents[1] / "R" / "ref_survey.R"
 
 
 def _clustered(seed: int, n_clusters: int = 60, per: int = 8, r: int = 3, c: int = 3):

@@ -173,18 +173,25 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
     show_default=True,
     help="numeric score column, or a sentiment label column (mapped to +1/0/-1)",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    help="cluster column (e.g. author): cluster-robust standard errors and intervals "
+    "(= R survey::svyby svymean)",
+)
 @out_option
-def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
-    """Mean score with n and t-based 95% CI per group.
+def stats_means(input_path: str, by: str, score: str, cluster: str | None, out: str | None) -> None:
+    """Mean score with n and t-based 95% CI per group (with --cluster: cluster-robust
+    standard errors and normal intervals).
 
-    Rows with a missing BY or SCORE are dropped and counted; n_missing is the number of
+    Rows with a missing BY or SCORE (or CLUSTER) are dropped and counted; n_missing is the number of
     rows of each group without a score."""
     import pandas as pd
 
     from vsdstats.stats import group_means_ci, sentiment_score
 
     df = read(input_path)
-    need(df, input_path, by, score)
+    need(df, input_path, by, score, *([cluster] if cluster else []))
     if not pd.api.types.is_numeric_dtype(df[score]) or pd.api.types.is_bool_dtype(df[score]):
         with bad_input():
             try:
@@ -192,9 +199,9 @@ def stats_means(input_path: str, by: str, score: str, out: str | None) -> None:
             except ValueError as exc:
                 raise ValueError(f"{input_path}: column {score!r}: {exc}") from None
     missing = df[score].isna().groupby(df[by], observed=True, dropna=True).sum()
-    df, _ = complete(df, by, score)
+    df, _ = complete(df, by, score, *([cluster] if cluster else []))
     with bad_input():
-        res = group_means_ci(df, by, score)
+        res = group_means_ci(df, by, score, cluster=cluster)
     res["n_missing"] = res[by].map(missing).fillna(0).astype("int64").to_numpy()
     emit(res, out)
 

@@ -51,10 +51,47 @@ def _summarise(g: pd.core.groupby.SeriesGroupBy, conf: float) -> pd.DataFrame:
     return out
 
 
-def group_means_ci(
-    df: pd.DataFrame, by: str | list[str], score: str, conf: float = 0.95
+def _cluster_robust(
+    frame: pd.DataFrame, keys: list[str], cluster: str, conf: float
 ) -> pd.DataFrame:
-    """Mean sentiment score per group with a t-based confidence interval.
+    """n, mean and the cluster-robust (linearization) se and normal interval per group.
+
+    For group ``d`` with mean ``m_d`` over its ``n_d`` units and ``K`` clusters in the
+    whole data: ``t_k = sum_{i in k, i in d} (x_i - m_d) / n_d`` and
+    ``se_d^2 = K / (K - 1) * sum_k t_k^2`` (domain estimation in a one-stage cluster
+    sample with replacement; = R ``survey::svyby(~x, ~d, svydesign(ids = ~cluster),
+    svymean)``).  The interval is ``m_d +- z_{(1+conf)/2} se_d``.
+    """
+    if not 0 < conf < 1:
+        raise ValueError("conf must be in (0, 1)")
+    frame = frame.dropna(subset=["_score", cluster])
+    k = frame[cluster].nunique()
+    if k < 2:
+        raise ValueError(f"{cluster}: need at least 2 clusters (have {k})")
+    g = frame.groupby(keys, sort=True, observed=True, dropna=True)
+    out = g["_score"].agg(["count", "mean", "std"]).rename(columns={"count": "n", "std": "sd"})
+    dev = (frame["_score"] - g["_score"].transform("mean")) / g["_score"].transform("count")
+    t = dev.groupby([frame[c] for c in keys] + [frame[cluster]], observed=True).sum()
+    var = (t**2).groupby(level=list(range(len(keys)))).sum() * k / (k - 1)
+    se = np.sqrt(var.reindex(out.index).to_numpy(dtype=np.float64))
+    zq = stats.norm.ppf(0.5 + conf / 2)
+    out["n"] = out["n"].astype(np.int64)
+    out["se"] = se
+    out["ci_low"] = out["mean"].to_numpy() - zq * se
+    out["ci_high"] = out["mean"].to_numpy() + zq * se
+    out["n_clusters"] = g[cluster].nunique().reindex(out.index).astype(np.int64)
+    return out
+
+
+def group_means_ci(
+    df: pd.DataFrame,
+    by: str | list[str],
+    score: str,
+    conf: float = 0.95,
+    cluster: str | None = None,
+) -> pd.DataFrame:
+    """Mean sentiment score per group with a t-based confidence interval, or with
+    ``cluster`` (e.g. ``"author"``) a cluster-robust one.
 
     For the ``n`` non-missing scores ``x`` of a group (scores +1/0/-1; string labels are
     converted with :func:`sentiment_score`):
@@ -70,6 +107,12 @@ def group_means_ci(
 
     Returns one row per group with columns ``by..., n, mean, sd, se, ci_low, ci_high``.
 
+    With ``cluster``, units of one cluster are not taken as independent: ``se`` is the
+    cluster-robust linearization standard error (equal to R ``survey::svyby(~score,
+    ~by, svydesign(ids = ~cluster), svymean)``, formula in :func:`_cluster_robust`), the
+    interval normal, and ``n_clusters`` counts each group's clusters.  Rows without a
+    cluster are dropped.
+
     References
     ----------
     Student (1908). The probable error of a mean. *Biometrika*, 6(1), 1-25.
@@ -78,8 +121,13 @@ def group_means_ci(
     missing = [c for c in [*keys, score] if c not in df.columns]
     if missing:
         raise KeyError(f"column(s) not in the data frame: {missing}")
+    if cluster is not None and cluster not in df.columns:
+        raise KeyError(f"column(s) not in the data frame: {[cluster]}")
     x = _as_score(df[score])
     frame = df[keys].assign(_score=x)
+    if cluster is not None:
+        frame[cluster] = df[cluster].to_numpy()
+        return _cluster_robust(frame, keys, cluster, conf).reset_index()
     g = frame.groupby(keys, sort=True, observed=True, dropna=True)["_score"]
     return _summarise(g, conf).reset_index()
 
