@@ -409,3 +409,14 @@ def test_null_size_and_planted_power():
             assert ct.loc[(ct["row"] == 3) & (ct["col"] == 1), "adjusted_residual"].item() > 0
     assert hits / reps_alt >= 0.95
     assert top / reps_alt >= 0.95
+
+
+@given(
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=40),
+    st.sampled_from(["holm", "bonferroni", "fdr_bh"]),
+)
+def test_adjust_p_matches_statsmodels(p, method):
+    from vsdstats.stats.chisq import adjust_p
+
+    want = multipletests(np.array(p), method=method)[1]
+    np.testing.assert_allclose(adjust_p(np.array(p), method), want, rtol=1e-12, atol=1e-15)

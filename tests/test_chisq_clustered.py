@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vsdstats.errors import InputError
-from vsdstats.stats import chisq_clustered, chisq_independence, crosstab
+from vsdstats.stats import cell_tests, chisq_clustered, chisq_independence, crosstab
+from vsdstats.stats.clustered import cell_tests_clustered
 
 REF = Path(__file__).resolve().parents[1] / "R" / "ref_survey.R"
 
@@ -134,5 +135,48 @@ def test_cli_stats_chisq_cluster(tmp_path):
     want = chisq_clustered(units.dropna(), "row", "col", "author").iloc[0]
     assert got["statistic"] == pytest.approx(want["statistic"])
     assert got["n_dropped_missing"] == 1
-    bad = CliRunner().invoke(main, [*args, "--cells"])
+    bad = CliRunner().invoke(main, [*args, "--simulate"])
     assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
+    res = CliRunner().invoke(main, [*args, "--cells", "-o", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.output
+    cells = pd.read_csv(tmp_path / "c.csv")
+    want = cell_tests_clustered(units.dropna(), "row", "col", "author")
+    np.testing.assert_allclose(cells["z"], want["z"])
+
+
+def test_cell_tests_for_independent_units_approach_the_adjusted_residuals():
+    rng = np.random.default_rng(11)
+    n = 6000
+    units = pd.DataFrame(
+        {"row": rng.integers(0, 3, n), "col": rng.integers(0, 3, n), "id": np.arange(n)}
+    )
+    units.loc[units.index[:300], "col"] = 0  # some association, so residuals are not ~0
+    got = cell_tests_clustered(units, "row", "col", "id")
+    naive = cell_tests(chisq_independence(crosstab(units, "row", "col")))
+    np.testing.assert_allclose(got["adjusted_residual"], naive["adjusted_residual"])
+    np.testing.assert_allclose(got["z"], got["adjusted_residual"], rtol=0.1, atol=0.15)
+    assert got["observed"].sum() == n
+
+
+def test_cell_tests_duplicated_units_double_the_design_effect_and_keep_z():
+    base = _clustered(8)
+    twice = pd.concat([base, base], ignore_index=True)
+    one = cell_tests_clustered(base, "row", "col", "author")
+    two = cell_tests_clustered(twice, "row", "col", "author")
+    np.testing.assert_allclose(two["z"], one["z"], rtol=1e-9)
+    np.testing.assert_allclose(two["deff"], 2 * one["deff"], rtol=1e-9)
+
+
+def test_holm_cell_tests_hold_the_familywise_level_on_the_clustered_null():
+    reps = 300
+    robust = naive = 0
+    for s in range(reps):
+        units = _clustered_null(s)
+        robust += bool(cell_tests_clustered(units, "row", "col", "author")["significant"].any())
+        naive += bool(
+            cell_tests(chisq_independence(crosstab(units, "row", "col"), simulate=False))[
+                "significant"
+            ].any()
+        )
+    assert robust / reps <= 0.08, robust / reps
+    assert naive / reps > robust / reps + 0.04, (naive / reps, robust / reps)

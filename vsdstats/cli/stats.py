@@ -84,15 +84,20 @@ def stats_chisq(
     Rows with a missing ROW or COL (or CLUSTER) are dropped; their number is printed
     and is the n_dropped_missing column of the summary."""
     from vsdstats.stats import cell_tests, chisq_clustered, chisq_independence, crosstab
+    from vsdstats.stats.clustered import cell_tests_clustered
 
-    if cluster and (cells or simulate):
-        fail("--cluster gives the Rao-Scott test; --cells and --simulate are naive-only")
+    if cluster and simulate:
+        fail("--cluster gives the Rao-Scott test; --simulate is for the naive test only")
     df = read(input_path)
     need(df, input_path, row, col, *([cluster] if cluster else []))
     df, dropped = complete(df, row, col, *([cluster] if cluster else []))
     if cluster:
         with bad_input():
-            emit(chisq_clustered(df, row, col, cluster).assign(n_dropped_missing=dropped), out)
+            if cells:
+                emit(cell_tests_clustered(df, row, col, cluster, method=adjust), out)
+            else:
+                res = chisq_clustered(df, row, col, cluster)
+                emit(res.assign(n_dropped_missing=dropped), out)
         return
     with bad_input():
         res = chisq_independence(crosstab(df, row, col), simulate=simulate, seed=seed)

@@ -4,7 +4,7 @@ contingency table) and returns tidy results.  Docstrings give formulas and refer
 
 from vsdstats.stats.agreement import AgreementResult, agreement
 from vsdstats.stats.chisq import ChisqResult, cell_tests, chisq_independence
-from vsdstats.stats.clustered import chisq_clustered
+from vsdstats.stats.clustered import cell_tests_clustered, chisq_clustered
 from vsdstats.stats.crosstab import crosstab
 from vsdstats.stats.glmm import MixedLogitResult, mixed_logit
 from vsdstats.stats.logodds import log_odds_dirichlet, weighted_log_odds
@@ -17,6 +17,7 @@ __all__ = [
     "MixedLogitResult",
     "agreement",
     "cell_tests",
+    "cell_tests_clustered",
     "chisq_clustered",
     "chisq_independence",
     "crosstab",

@@ -428,6 +428,27 @@ def chisq_independence(
     )
 
 
+def adjust_p(p: np.ndarray, method: str = "holm") -> np.ndarray:
+    """Adjusted p-values, as R ``p.adjust``: ``holm`` (step-down, p_(i) (m - i + 1) made
+    monotone), ``bonferroni`` (m p), ``fdr_bh`` (Benjamini-Hochberg, via
+    scipy.stats.false_discovery_control) or ``none``; capped at 1."""
+    p = np.asarray(p, dtype=np.float64)
+    m = p.size
+    if method == "none" or m == 0:
+        return p.copy()
+    if method == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    if method == "fdr_bh":
+        return np.minimum(stats.false_discovery_control(p, method="bh"), 1.0)
+    if method != "holm":
+        raise ValueError(f"unknown adjustment {method!r}; use one of {', '.join(_P_ADJUST)}")
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate(p[order] * (m - np.arange(m)))
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
 def cell_tests(result: ChisqResult, method: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
     """Per-cell tests of the adjusted residuals with multiple-comparison adjustment.
 
@@ -454,12 +475,7 @@ def cell_tests(result: ChisqResult, method: str = "holm", alpha: float = 0.05) -
     cells = result.cells()
     z = cells["adjusted_residual"].to_numpy()
     p = 2.0 * stats.norm.sf(np.abs(z))
-    if _P_ADJUST[method] is None:
-        p_adj = p.copy()
-    else:
-        from statsmodels.stats.multitest import multipletests
-
-        p_adj = multipletests(p, alpha=alpha, method=_P_ADJUST[method])[1]
+    p_adj = adjust_p(p, method)
     out = cells[["row", "col", "observed", "expected", "adjusted_residual"]].copy()
     out["p_value"] = p
     out["p_value_adj"] = np.minimum(p_adj, 1.0)

@@ -32,10 +32,10 @@ import pandas as pd
 from scipy import stats
 
 from vsdstats.errors import InputError
-from vsdstats.stats.chisq import chisq_independence
+from vsdstats.stats.chisq import _P_ADJUST, adjust_p, chisq_independence
 from vsdstats.stats.crosstab import crosstab
 
-__all__ = ["chisq_clustered"]
+__all__ = ["cell_tests_clustered", "chisq_clustered"]
 
 
 def _contrasts(r: int, c: int) -> np.ndarray:
@@ -55,6 +55,81 @@ def _contrasts(r: int, c: int) -> np.ndarray:
     return inter - q @ (q.T @ inter)
 
 
+def _prepare(units: pd.DataFrame, row: str, col: str, cluster: str):
+    missing = [c for c in (row, col, cluster) if c not in units.columns]
+    if missing:
+        raise InputError(f"no column(s) {', '.join(missing)}")
+    keep = units[[row, col, cluster]].notna().all(axis=1)
+    df = units.loc[keep, [row, col, cluster]]
+    table = crosstab(df, row, col)
+    r, c = table.shape
+    k = df[cluster].nunique()
+    if r < 2 or c < 2:
+        raise InputError(f"{row} x {col}: need at least 2 levels of each (have {r} x {c})")
+    if k < 2:
+        raise InputError(f"{cluster}: need at least 2 clusters (have {k})")
+    ri = pd.Categorical(df[row], categories=table.index).codes
+    ci = pd.Categorical(df[col], categories=table.columns).codes
+    codes = pd.factorize(df[cluster])[0]
+    return df, table, ri, ci, codes, k, int((~keep).sum())
+
+
+def cell_tests_clustered(
+    units: pd.DataFrame,
+    row: str,
+    col: str,
+    cluster: str,
+    method: str = "holm",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Per-cell tests of ``row`` x ``col`` that allow for units nested in ``cluster``.
+
+    For cell (i, j) the departure from independence ``theta = p_ij - p_i. p_.j`` (``N
+    theta = O - E``) is linearized: unit u contributes
+    ``h_u = (x_uij - p_ij) - p_.j (x_ui. - p_i.) - p_i. (x_u.j - p_.j)``, and
+    ``se^2 = K/(K-1) sum_k (sum_{u in k} h_u / N)^2`` over the K clusters.  ``z = theta /
+    se`` is the cluster-robust adjusted residual (for independent units it tends to the
+    usual adjusted residual ``(O - E) / sqrt(E (1 - p_i.)(1 - p_.j))``, kept alongside as
+    ``adjusted_residual``); ``deff`` = (adjusted_residual / z)^2.  Two-sided normal
+    p-values, adjusted across the cells by ``method`` (holm, fdr_bh, bonferroni, none).
+    """
+    if method not in _P_ADJUST:
+        raise InputError(f"method {method!r}: use one of {', '.join(_P_ADJUST)}")
+    df, table, ri, ci, codes, k, _ = _prepare(units, row, col, cluster)
+    n = len(df)
+    r, c = table.shape
+    pr = np.bincount(ri, minlength=r) / n
+    pc = np.bincount(ci, minlength=c) / n
+    naive = chisq_independence(table, simulate=False)
+    xr = np.eye(r)[ri] - pr  # n x r, centred row indicators
+    xc = np.eye(c)[ci] - pc  # n x c
+    ii, jj = np.repeat(np.arange(r), c), np.tile(np.arange(c), r)  # cells, row-major
+    xij = ((ri[:, None] == ii) & (ci[:, None] == jj)).astype(float)
+    pij = xij.mean(axis=0)
+    h = (xij - pij) - xr[:, ii] * pc[jj] - xc[:, jj] * pr[ii]
+    t = np.zeros((k, r * c))
+    np.add.at(t, codes, h / n)
+    se = np.sqrt(k / (k - 1) * np.sum(t**2, axis=0))
+    rows = list(zip(ii, jj, pij - pr[ii] * pc[jj], se, strict=True))
+    out = pd.DataFrame(rows, columns=["i", "j", "theta", "se"])
+    out["row"] = [table.index[i] for i in out["i"]]
+    out["col"] = [table.columns[j] for j in out["j"]]
+    out["observed"] = [int(table.iat[i, j]) for i, j in zip(out["i"], out["j"], strict=True)]
+    out["expected"] = n * pr[out["i"]] * pc[out["j"]]
+    adj = naive.adjusted_residuals.to_numpy()
+    out["adjusted_residual"] = [adj[i, j] for i, j in zip(out["i"], out["j"], strict=True)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["z"] = out["theta"] / out["se"]
+        out["deff"] = (out["adjusted_residual"] / out["z"]) ** 2
+    p = 2.0 * stats.norm.sf(np.abs(out["z"].to_numpy()))
+    p_adj = adjust_p(p, method)
+    out["p_value"] = p
+    out["p_value_adj"] = np.minimum(p_adj, 1.0)
+    out["significant"] = out["p_value_adj"] < alpha
+    cols = ["row", "col", "observed", "expected", "adjusted_residual", "z", "deff"]
+    return out[[*cols, "p_value", "p_value_adj", "significant"]]
+
+
 def chisq_clustered(
     units: pd.DataFrame, row: str, col: str, cluster: str, method: str = "rao-scott"
 ) -> pd.DataFrame:
@@ -67,27 +142,13 @@ def chisq_clustered(
     """
     if method != "rao-scott":
         raise InputError(f"method {method!r} is not available; use 'rao-scott'")
-    missing = [c for c in (row, col, cluster) if c not in units.columns]
-    if missing:
-        raise InputError(f"no column(s) {', '.join(missing)}")
-    keep = units[[row, col, cluster]].notna().all(axis=1)
-    df = units.loc[keep, [row, col, cluster]]
+    df, table, ri, ci, codes, k, dropped = _prepare(units, row, col, cluster)
     n = len(df)
-    table = crosstab(df, row, col)
     r, c = table.shape
-    k = df[cluster].nunique()
-    if r < 2 or c < 2:
-        raise InputError(f"{row} x {col}: need at least 2 levels of each (have {r} x {c})")
-    if k < 2:
-        raise InputError(f"{cluster}: need at least 2 clusters (have {k})")
-
-    ri = pd.Categorical(df[row], categories=table.index).codes
-    ci = pd.Categorical(df[col], categories=table.columns).codes
     cell = ri + r * ci  # row varies fastest
     x = np.zeros((n, r * c))
     x[np.arange(n), cell] = 1.0
     p = x.mean(axis=0)
-    codes = pd.factorize(df[cluster])[0]
     z = np.zeros((k, r * c))
     np.add.at(z, codes, (x - p) / n)
     v = k / (k - 1) * (z.T @ z)
@@ -101,7 +162,7 @@ def chisq_clustered(
     df1 = tr**2 / float(np.trace(delta @ delta))
     df2 = df1 * (k - 1)
 
-    naive = chisq_independence(table)
+    naive = chisq_independence(table, simulate=False)
     f = naive.statistic / tr
     return pd.DataFrame(
         {
@@ -114,7 +175,7 @@ def chisq_clustered(
             "mean_deff": [tr / ((r - 1) * (c - 1))],
             "n": [n],
             "n_clusters": [k],
-            "n_dropped_missing": [int((~keep).sum())],
+            "n_dropped_missing": [dropped],
             "pearson_statistic": [naive.statistic],
             "pearson_dof": [naive.dof],
             "pearson_p_value": [naive.p_value],
