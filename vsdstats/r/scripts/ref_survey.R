@@ -13,7 +13,7 @@ ref_svychisq <- function(units, row, col, cluster) {
   test <- survey::svychisq(stats::as.formula(paste0("~", row, " + ", col)), design,
                            statistic = "F")
   data.frame(statistic = unname(test$statistic), df1 = unname(test$parameter[1]),
-             df2 = unname(test$parameter[2]), p_value = test$p.value)
+             df2 = unname(test$parameter[2]), p_value = test[["p.value"]])
 }
 
 # svyby(~score, ~group, svydesign(ids = ~cluster, data = units), svymean): the mean of
