@@ -88,3 +88,19 @@ def test_test_only_libraries_stay_out_of_the_runtime_and_the_paper_job():
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(ROOT / "tox.ini")
     assert tox["testenv:paper"]["extras"].strip() == ""  # tox -e paper: no test extra
+
+
+def test_the_old_plugin_api_module_still_works_with_a_deprecation_warning():
+    warned = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", "import vsdstats.platforms"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert warned.returncode != 0 and "import from vsdstats.connectors" in warned.stderr
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "import vsdstats.platforms as old, vsdstats.connectors as new\n"
+        "assert old.hookimpl is new.hookimpl and old.RawPost is new.RawPost"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
