@@ -124,10 +124,12 @@ def positional_input(
     file_okay: bool = True,
     old: str = "--input",
     path: bool = True,
+    optional: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A positional input ``METAVAR`` (stored as ``name``); the old option spelling
     ``old`` still works for one release, with a deprecation warning.  ``path=False``
-    takes any string (e.g. CODED, which may be the word ``baseline``)."""
+    takes any string (e.g. CODED, which may be the word ``baseline``); ``optional=True``
+    lets it be left out (the command then has a default input)."""
     kind: click.ParamType = click.Path(exists=exists, file_okay=file_okay) if path else click.STRING
     hidden = f"_deprecated_{name}"
 
@@ -140,12 +142,13 @@ def positional_input(
                     fail(f"give {metavar} once: as an argument or (deprecated) {old}, not both")
                 warn(f"{old} is deprecated: give {metavar} as an argument")
                 kw[name] = given
-            if kw.get(name) is None:
+            if kw.get(name) is None and not optional:
                 fail(f"missing {metavar} (see {command_path()} --help)")
             return f(*args, **kw)
 
         wrapper = click.option(old, hidden, hidden=True, type=kind)(wrapper)
-        return click.argument(name, metavar=metavar, required=False, type=kind)(wrapper)
+        shown = f"[{metavar}]" if optional else metavar
+        return click.argument(name, metavar=shown, required=False, type=kind)(wrapper)
 
     return deco
 

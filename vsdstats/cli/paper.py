@@ -7,12 +7,11 @@ import sys
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail, warn
+from vsdstats.cli._common import codebook_option, positional_input
 
 
 @click.command()
-@click.argument("input_path", metavar="[STUDY]", required=False, type=click.Path(exists=True))
-@click.option("--input", "old_input", hidden=True, type=click.Path(exists=True))
+@positional_input("input_path", "STUDY", optional=True)
 @click.option(
     "--gold",
     type=click.Path(dir_okay=False),
@@ -54,7 +53,6 @@ from vsdstats.cli._common import codebook_option, fail, warn
 @codebook_option
 def paper(
     input_path: str | None,
-    old_input: str | None,
     gold: str | None,
     out: str,
     min_cell: int,
@@ -76,11 +74,6 @@ def paper(
     from vsdstats.r.bridge import RUnavailableError
     from vsdstats.tables.codebook import CodebookError
 
-    if old_input is not None:
-        if input_path is not None:
-            fail("give STUDY once: as an argument or (deprecated) --input, not both")
-        warn("--input is deprecated: give STUDY as an argument")
-        input_path = old_input
     given = [
         ("--gold", gold, None),
         ("--out", out, "paper"),
