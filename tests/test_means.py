@@ -75,9 +75,10 @@ def test_group_ci_matches_r_t_test(r):
 def test_group_ci_n1_and_multiple_keys():
     df = pd.DataFrame({"g": ["a", "a", "b"], "h": [1, 1, 2], "s": [1, -1, 0]})
     got = group_means_ci(df, ["g", "h"], "s")
-    assert list(got.columns) == ["g", "h", "n", "mean", "sd", "se", "ci_low", "ci_high"]
+    cols = ["g", "h", "n", "mean", "sd", "se", "ci_low", "ci_high", "method", "flag"]
+    assert list(got.columns) == cols
     b = got[got["g"] == "b"].iloc[0]
-    assert b["n"] == 1 and b["mean"] == 0
+    assert b["n"] == 1 and b["mean"] == 0 and b["flag"] == "n < 2"
     assert np.isnan(b["sd"]) and np.isnan(b["ci_low"]) and np.isnan(b["ci_high"])
     with pytest.raises(ValueError):
         group_means_ci(df, "g", "s", conf=1.5)
@@ -90,15 +91,22 @@ def test_group_ci_n1_and_multiple_keys():
 def test_ci_properties(x, conf):
     df = pd.DataFrame({"g": "one", "s": x})
     row = group_means_ci(df, "g", "s", conf=conf).iloc[0]
-    # symmetric around the mean, half-width = t * sd / sqrt(n) (written via the t cdf)
-    half = row["ci_high"] - row["mean"]
-    assert row["mean"] - row["ci_low"] == pytest.approx(half, abs=1e-12)
+    raw = group_means_ci(df, "g", "s", conf=conf, bounds=None).iloc[0]
+    # unbounded: symmetric around the mean, half-width = t * sd / sqrt(n) (via the t cdf)
+    half = raw["ci_high"] - raw["mean"]
+    assert raw["mean"] - raw["ci_low"] == pytest.approx(half, abs=1e-12)
     sd = float(np.std(x, ddof=1))
+    assert -1 <= row["ci_low"] <= row["mean"] <= row["ci_high"] <= 1
     if sd > 0:
         tq = half / (sd / np.sqrt(len(x)))
         assert stats.t.cdf(tq, len(x) - 1) == pytest.approx(0.5 + conf / 2, abs=1e-9)
+        # bounded: the same interval clipped to [-1, 1], flagged when clipping happened
+        assert row["ci_low"] == pytest.approx(max(raw["ci_low"], -1.0), abs=1e-12)
+        assert row["ci_high"] == pytest.approx(min(raw["ci_high"], 1.0), abs=1e-12)
+        assert (row["flag"] == "clipped") == (raw["ci_low"] < -1 or raw["ci_high"] > 1)
     else:
-        assert half == 0
+        assert half == 0 and row["flag"] == "constant"
+        assert row["ci_high"] - row["ci_low"] > 0
 
 
 # ---------------------------------------------------------------- monthly
@@ -110,8 +118,10 @@ def test_monthly_fills_gaps_and_accepts_utc():
         format="ISO8601",
     ).tz_localize("UTC")
     df = pd.DataFrame({"t": ts, "s": [1, 0, -1, 1, 1]})
-    got = monthly(df, "t", "s")
-    assert list(got.columns) == ["month", "n", "mean", "sd", "se", "ci_low", "ci_high"]
+    got = monthly(df, "t", "s", bounds=None)
+    cols = ["month", "n", "mean", "sd", "se", "ci_low", "ci_high", "method", "flag"]
+    assert list(got.columns) == cols
+    assert list(got["flag"]) == ["", "no posts", "no posts", ""]
     assert list(got["month"]) == list(
         pd.date_range("2024-01-01", "2024-04-01", freq="MS", tz="UTC")
     )

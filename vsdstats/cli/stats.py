@@ -184,10 +184,27 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
     help="cluster column (e.g. author): cluster-robust standard errors and intervals "
     "(= R survey::svyby svymean)",
 )
+@click.option(
+    "--method",
+    type=click.Choice(["t", "robust", "bootstrap"]),
+    default=None,
+    help="interval: t (default without --cluster), robust (default with --cluster) or "
+    "bootstrap (of clusters with --cluster, seeded by --seed)",
+)
+@seed_option(2026, "the cluster bootstrap (--method bootstrap)")
 @out_option
-def stats_means(input_path: str, by: str, score: str, cluster: str | None, out: str | None) -> None:
-    """Mean score with n and t-based 95% CI per group (with --cluster: cluster-robust
-    standard errors and normal intervals).
+def stats_means(
+    input_path: str,
+    by: str,
+    score: str,
+    cluster: str | None,
+    method: str | None,
+    seed: int,
+    out: str | None,
+) -> None:
+    """Mean score with n and 95% CI per group: t-based, or with --cluster cluster-robust
+    (--method bootstrap: a bootstrap of whole clusters).  Intervals stay inside
+    [-1, 1]; a group whose scores are all equal gets an exact bound (flag "constant").
 
     Rows with a missing BY or SCORE (or CLUSTER) are dropped and counted; n_missing is the number of
     rows of each group without a score."""
@@ -206,7 +223,7 @@ def stats_means(input_path: str, by: str, score: str, cluster: str | None, out: 
     missing = df[score].isna().groupby(df[by], observed=True, dropna=True).sum()
     df, _ = complete(df, by, score, *([cluster] if cluster else []))
     with bad_input():
-        res = group_means_ci(df, by, score, cluster=cluster)
+        res = group_means_ci(df, by, score, cluster=cluster, method=method, seed=seed)
     res["n_missing"] = res[by].map(missing).fillna(0).astype("int64").to_numpy()
     emit(res, out)
 

@@ -1,4 +1,5 @@
-"""Group means of sentiment scores with t-based confidence intervals."""
+"""Group means of sentiment scores with confidence intervals: the t interval, the
+cluster-robust (linearization) interval and the cluster bootstrap."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["group_means_ci", "monthly", "sentiment_score"]
+from vsdstats.errors import InputError
+
+__all__ = ["MEAN_METHODS", "group_means_ci", "monthly", "sentiment_score"]
 
 _SENTIMENT = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
+
+#: interval methods of :func:`group_means_ci` and :func:`monthly`
+MEAN_METHODS = ("t", "robust", "bootstrap")
+_BOOT_CHUNK = 200
 
 
 def sentiment_score(series: pd.Series) -> pd.Series:
@@ -34,53 +41,126 @@ def _as_score(values: pd.Series) -> pd.Series:
     return sentiment_score(values)
 
 
-def _summarise(g: pd.core.groupby.SeriesGroupBy, conf: float) -> pd.DataFrame:
-    """n, mean, sd, se and the t interval from a grouped float Series."""
-    if not 0 < conf < 1:
-        raise ValueError("conf must be in (0, 1)")
-    out = g.agg(["count", "mean", "std"]).rename(columns={"count": "n", "std": "sd"})
+def _t_interval(out: pd.DataFrame, conf: float) -> None:
+    """se and the t interval (n - 1 df) in place, from n and sd."""
     n = out["n"].to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         se = out["sd"].to_numpy(dtype=np.float64) / np.sqrt(n)
-        df_ = np.where(n > 1, n - 1, np.nan)
-        tq = stats.t.ppf(0.5 + conf / 2, df_)
-    out["n"] = out["n"].astype(np.int64)
+        tq = stats.t.ppf(0.5 + conf / 2, np.where(n > 1, n - 1, np.nan))
     out["se"] = se
     out["ci_low"] = out["mean"].to_numpy() - tq * se
     out["ci_high"] = out["mean"].to_numpy() + tq * se
-    return out
 
 
-def _cluster_robust(
-    frame: pd.DataFrame, keys: list[str], cluster: str, conf: float
-) -> pd.DataFrame:
-    """n, mean and the cluster-robust (linearization) se and normal interval per group.
-
-    For group ``d`` with mean ``m_d`` over its ``n_d`` units and ``K`` clusters in the
-    whole data: ``t_k = sum_{i in k, i in d} (x_i - m_d) / n_d`` and
-    ``se_d^2 = K / (K - 1) * sum_k t_k^2`` (domain estimation in a one-stage cluster
-    sample with replacement; = R ``survey::svyby(~x, ~d, svydesign(ids = ~cluster),
-    svymean)``).  The interval is ``m_d +- z_{(1+conf)/2} se_d``.
-    """
-    if not 0 < conf < 1:
-        raise ValueError("conf must be in (0, 1)")
-    frame = frame.dropna(subset=["_score", cluster])
-    k = frame[cluster].nunique()
-    if k < 2:
-        raise ValueError(f"{cluster}: need at least 2 clusters (have {k})")
-    g = frame.groupby(keys, sort=True, observed=True, dropna=True)
-    out = g["_score"].agg(["count", "mean", "std"]).rename(columns={"count": "n", "std": "sd"})
-    dev = (frame["_score"] - g["_score"].transform("mean")) / g["_score"].transform("count")
+def _robust_se(frame: pd.DataFrame, keys: list[str], cluster: str, k: int) -> np.ndarray:
+    """Cluster-robust linearization se per group (formula in :func:`group_means_ci`)."""
+    g = frame.groupby(keys, sort=True, observed=True)["_score"]
+    dev = (frame["_score"] - g.transform("mean")) / g.transform("count")
     t = dev.groupby([frame[c] for c in keys] + [frame[cluster]], observed=True).sum()
     var = (t**2).groupby(level=list(range(len(keys)))).sum() * k / (k - 1)
-    se = np.sqrt(var.reindex(out.index).to_numpy(dtype=np.float64))
-    zq = stats.norm.ppf(0.5 + conf / 2)
+    index = g.size().index
+    return np.sqrt(var.reindex(index).to_numpy(dtype=np.float64))
+
+
+def _bootstrap(
+    frame: pd.DataFrame, keys: list[str], cluster: str | None, conf: float, b: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Percentile interval and bootstrap se of each group mean, resampling whole
+    clusters (or units, without ``cluster``) with replacement, ``b`` replicates."""
+    gcode = frame.groupby(keys, sort=True, observed=True).ngroup().to_numpy()
+    units = np.arange(len(frame)) if cluster is None else pd.factorize(frame[cluster])[0]
+    k, ng = int(units.max()) + 1, int(gcode.max()) + 1
+    cell = units * ng + gcode
+    x = frame["_score"].to_numpy(dtype=np.float64)
+    sums = np.bincount(cell, weights=x, minlength=k * ng).reshape(k, ng)
+    counts = np.bincount(cell, minlength=k * ng).reshape(k, ng).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    reps = np.empty((b, ng))
+    for start in range(0, b, _BOOT_CHUNK):
+        m = min(_BOOT_CHUNK, b - start)
+        w = rng.multinomial(k, np.full(k, 1.0 / k), size=m).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps[start : start + m] = (w @ sums) / (w @ counts)
+    lo, hi = np.nanquantile(reps, [(1 - conf) / 2, (1 + conf) / 2], axis=0)
+    return lo, hi, np.nanstd(reps, axis=0, ddof=1)
+
+
+def _constant_interval(
+    value: np.ndarray, n_eff: np.ndarray, conf: float, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval for a group whose scores are all ``value``: with ``n_eff`` independent
+    draws none of which had another score, the share ``q`` of other scores is at most
+    ``1 - ((1 - conf) / 2) ** (1 / n_eff)`` (exact Clopper-Pearson bound for 0
+    events), so the mean lies in ``[value - q (value - lo), value + q (hi - value)]``."""
+    q = 1.0 - ((1.0 - conf) / 2.0) ** (1.0 / n_eff)
+    return value - q * (value - lo), value + q * (hi - value)
+
+
+def _group_stats(
+    frame: pd.DataFrame,
+    keys: list[str],
+    conf: float,
+    cluster: str | None,
+    method: str | None,
+    bounds: tuple[float, float] | None,
+    b: int,
+    seed: int,
+) -> pd.DataFrame:
+    """n, mean, sd, se, ci_low, ci_high, method, flag (and n_clusters) per group."""
+    if not 0 < conf < 1:
+        raise ValueError("conf must be in (0, 1)")
+    method = method or ("t" if cluster is None else "robust")
+    if method not in MEAN_METHODS:
+        raise InputError(f"method {method!r}: use one of {', '.join(MEAN_METHODS)}")
+    if method == "robust" and cluster is None:
+        raise InputError("method 'robust' needs a cluster column (e.g. cluster='author')")
+    if cluster is not None:
+        frame = frame.dropna(subset=[cluster])
+    x = frame["_score"]
+    if bounds is not None and len(x) and (x.min() < bounds[0] or x.max() > bounds[1]):
+        raise InputError(
+            f"scores outside the bounds {bounds} (min {x.min():g}, max {x.max():g}); "
+            "pass bounds=None for an unbounded score"
+        )
+    g = frame.groupby(keys, sort=True, observed=True)["_score"]
+    out = g.agg(["count", "mean", "std", "min", "max"]).rename(columns={"count": "n", "std": "sd"})
     out["n"] = out["n"].astype(np.int64)
-    out["se"] = se
-    out["ci_low"] = out["mean"].to_numpy() - zq * se
-    out["ci_high"] = out["mean"].to_numpy() + zq * se
-    out["n_clusters"] = g[cluster].nunique().reindex(out.index).astype(np.int64)
-    return out
+    n_eff = out["n"].to_numpy(dtype=np.float64)
+    if cluster is not None:
+        k = frame[cluster].nunique()
+        if k < 2:
+            raise ValueError(f"{cluster}: need at least 2 clusters (have {k})")
+        out["n_clusters"] = frame.groupby(keys, sort=True, observed=True)[cluster].nunique()
+        n_eff = out["n_clusters"].to_numpy(dtype=np.float64)
+    if method == "t":
+        _t_interval(out, conf)
+    elif method == "robust":
+        out["se"] = _robust_se(frame, keys, cluster, k)
+        zq = stats.norm.ppf(0.5 + conf / 2)
+        out["ci_low"] = out["mean"].to_numpy() - zq * out["se"].to_numpy()
+        out["ci_high"] = out["mean"].to_numpy() + zq * out["se"].to_numpy()
+    else:
+        lo, hi, se = _bootstrap(frame, keys, cluster, conf, b, seed)
+        out["se"], out["ci_low"], out["ci_high"] = se, lo, hi
+    flag = np.where(out["n"] < 2, "n < 2", "")
+    if bounds is not None:
+        constant = (out["min"] == out["max"]).to_numpy() & (out["n"] >= 2).to_numpy()
+        if constant.any():
+            clo, chi = _constant_interval(
+                out["mean"].to_numpy()[constant], n_eff[constant], conf, *bounds
+            )
+            out.loc[constant, "ci_low"], out.loc[constant, "ci_high"] = clo, chi
+            flag = np.where(constant, "constant", flag)
+        low, high = out["ci_low"].to_numpy(), out["ci_high"].to_numpy()
+        clipped = (low < bounds[0]) | (high > bounds[1])
+        out["ci_low"], out["ci_high"] = np.clip(low, *bounds), np.clip(high, *bounds)
+        flag = np.where(clipped & (flag == ""), "clipped", flag)
+    out["method"] = {"t": "t", "robust": "cluster-robust", "bootstrap": "bootstrap"}[method]
+    if method == "bootstrap":
+        out["method"] = "cluster bootstrap" if cluster is not None else "bootstrap"
+    out["flag"] = flag
+    cols = ["n", "mean", "sd", "se", "ci_low", "ci_high", "method", "flag"]
+    return out[[*cols, *(["n_clusters"] if cluster is not None else [])]]
 
 
 def group_means_ci(
@@ -89,47 +169,60 @@ def group_means_ci(
     score: str,
     conf: float = 0.95,
     cluster: str | None = None,
+    method: str | None = None,
+    bounds: tuple[float, float] | None = (-1.0, 1.0),
+    B: int = 2000,
+    seed: int = 2026,
 ) -> pd.DataFrame:
-    """Mean sentiment score per group with a t-based confidence interval, or with
+    """Mean score per group with a confidence interval: the t interval, or with
     ``cluster`` (e.g. ``"author"``) a cluster-robust one.
 
-    For the ``n`` non-missing scores ``x`` of a group (scores +1/0/-1; string labels are
-    converted with :func:`sentiment_score`):
+    Scores are +1/0/-1 (string labels are converted with :func:`sentiment_score`).
+    ``method``:
 
-    .. math::
+    - ``"t"`` (the default without ``cluster``; the original study's interval): for the
+      ``n`` scores ``x`` of a group, ``mean +- t_{(1+conf)/2, n-1} s / sqrt(n)`` with
+      ``s^2 = sum (x - mean)^2 / (n - 1)``, R ``t.test(x)$conf.int`` (Student 1908).
+      Units are taken as independent.
+    - ``"robust"`` (the default with ``cluster``): for group ``d`` with mean ``m_d`` over
+      its ``n_d`` units and ``K`` clusters in the whole data, ``t_k = sum_{i in k, i in
+      d} (x_i - m_d) / n_d`` and ``se_d^2 = K / (K - 1) sum_k t_k^2`` (domain estimation
+      in a one-stage cluster sample with replacement; equal to R ``survey::svyby(~x,
+      ~d, svydesign(ids = ~cluster), svymean)``); the interval is ``m_d +- z se_d``.
+    - ``"bootstrap"``: the percentile interval of the group mean over ``B`` resamples of
+      whole clusters (of units without ``cluster``) with replacement (seeded by
+      ``seed``; Davison & Hinkley 1997, sec. 3.8); ``se`` is the replicates' sd.  The
+      interval stays inside the range of the scores.
 
-        \\bar x \\pm t_{(1+\\mathrm{conf})/2,\\; n-1} \\; s / \\sqrt{n},
-        \\qquad s^2 = \\frac{1}{n-1} \\sum (x - \\bar x)^2
+    With ``bounds`` (default ``(-1, 1)``, the score's range; ``None`` for an
+    unbounded score) no interval leaves the range: a Wald interval that would is
+    clipped (``flag = "clipped"``; clipping cannot lose coverage, the truth lies in the
+    range), and a group whose scores are all equal (where every method above collapses
+    to zero width) gets the exact bound of :func:`_constant_interval` on the share of
+    other scores, with ``n_eff`` = the group's clusters (``n`` without ``cluster``),
+    ``flag = "constant"``.  A group with ``n = 1`` has NaN sd, se and t interval
+    (``flag = "n < 2"``).
 
-    With ``n = 1`` the sd, se and interval are NaN.  This is the one-sample t interval
-    of ``t.test(x)$conf.int`` in R (Student 1908); for a +1/0/-1 score it is a
-    large-sample approximation whose coverage is good for moderate ``n``.
-
-    Returns one row per group with columns ``by..., n, mean, sd, se, ci_low, ci_high``.
-
-    With ``cluster``, units of one cluster are not taken as independent: ``se`` is the
-    cluster-robust linearization standard error (equal to R ``survey::svyby(~score,
-    ~by, svydesign(ids = ~cluster), svymean)``, formula in :func:`_cluster_robust`), the
-    interval normal, and ``n_clusters`` counts each group's clusters.  Rows without a
-    cluster are dropped.
+    Returns one row per group: ``by..., n, mean, sd, se, ci_low, ci_high, method, flag``
+    (and ``n_clusters`` with ``cluster``; rows without a cluster are dropped).
 
     References
     ----------
     Student (1908). The probable error of a mean. *Biometrika*, 6(1), 1-25.
+    Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*.
+    Lumley, T. (2004). Analysis of complex survey samples. *J. Stat. Softw.* 9(8).
     """
     keys = [by] if isinstance(by, str) else list(by)
     missing = [c for c in [*keys, score] if c not in df.columns]
+    if cluster is not None and cluster not in df.columns:
+        missing.append(cluster)
     if missing:
         raise KeyError(f"column(s) not in the data frame: {missing}")
-    if cluster is not None and cluster not in df.columns:
-        raise KeyError(f"column(s) not in the data frame: {[cluster]}")
-    x = _as_score(df[score])
-    frame = df[keys].assign(_score=x)
+    frame = df[keys].assign(_score=_as_score(df[score]))
     if cluster is not None:
         frame[cluster] = df[cluster].to_numpy()
-        return _cluster_robust(frame, keys, cluster, conf).reset_index()
-    g = frame.groupby(keys, sort=True, observed=True, dropna=True)["_score"]
-    return _summarise(g, conf).reset_index()
+    frame = frame.dropna(subset=[*keys, "_score"])
+    return _group_stats(frame, keys, conf, cluster, method, bounds, B, seed).reset_index()
 
 
 def _month_start(values: pd.Series) -> tuple[pd.Series, bool]:
@@ -152,15 +245,22 @@ def monthly(
     score: str,
     by: str | list[str] | None = None,
     conf: float = 0.95,
+    cluster: str | None = None,
+    method: str | None = None,
+    bounds: tuple[float, float] | None = (-1.0, 1.0),
+    B: int = 2000,
+    seed: int = 2026,
 ) -> pd.DataFrame:
-    """Monthly series of the mean score with a t confidence interval.
+    """Monthly series of the mean score with a confidence interval.
 
     Each post is assigned to the calendar month of ``date``.  Tz-aware timestamps are
     converted to UTC first, so the months are UTC months; ISO 8601 strings are parsed,
     and strings with mixed UTC offsets are converted to UTC.  Per month (and per ``by``
-    group) the columns ``n, mean, sd, se, ci_low, ci_high`` are as in
-    :func:`group_means_ci`:
-    ``mean +- t_{(1+conf)/2, n-1} sd / sqrt(n)``.
+    group) the columns ``n, mean, sd, se, ci_low, ci_high, method, flag`` (and
+    ``n_clusters``) are those of :func:`group_means_ci` with the month as one more
+    grouping key, for the same ``cluster``, ``method`` (t by default, cluster-robust
+    with ``cluster``: an author who posts in several months is one cluster across
+    them), ``bounds``, ``B`` and ``seed``.
 
     The series is filled over the **full range** from the first to the last month of
     the whole data set (the same range for every group): months without posts appear
@@ -174,15 +274,20 @@ def monthly(
     """
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
     missing = [c for c in [date, score, *keys] if c not in df.columns]
+    if cluster is not None and cluster not in df.columns:
+        missing.append(cluster)
     if missing:
         raise KeyError(f"column(s) not in the data frame: {missing}")
     month, aware = _month_start(df[date])
     frame = df[keys].assign(month=month.to_numpy(), _score=_as_score(df[score]).to_numpy())
+    if cluster is not None:
+        frame[cluster] = df[cluster].to_numpy()
     frame = frame.dropna(subset=["month", "_score", *keys])
-    cols = [*keys, "month", "n", "mean", "sd", "se", "ci_low", "ci_high"]
+    cols = [*keys, "month", "n", "mean", "sd", "se", "ci_low", "ci_high", "method", "flag"]
+    cols += ["n_clusters"] if cluster is not None else []
     if frame.empty:
         return pd.DataFrame(columns=cols)
-    stats_ = _summarise(frame.groupby([*keys, "month"], sort=True)["_score"], conf)
+    stats_ = _group_stats(frame, [*keys, "month"], conf, cluster, method, bounds, B, seed)
 
     months = pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS")
     months.name = "month"
@@ -194,6 +299,10 @@ def monthly(
         idx = months
     stats_ = stats_.reindex(idx)
     stats_["n"] = stats_["n"].fillna(0).astype(np.int64)
+    stats_["method"] = stats_["method"].ffill().bfill()
+    stats_["flag"] = stats_["flag"].where(stats_["n"] > 0, "no posts")
+    if cluster is not None:
+        stats_["n_clusters"] = stats_["n_clusters"].fillna(0).astype(np.int64)
     out = stats_.reset_index()
     if aware:
         out["month"] = out["month"].dt.tz_localize("UTC")
