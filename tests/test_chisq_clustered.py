@@ -137,6 +137,13 @@ def test_cli_stats_chisq_cluster(tmp_path):
     assert got["n_dropped_missing"] == 1
     bad = CliRunner().invoke(main, [*args, "--simulate"])
     assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
+    res = CliRunner().invoke(main, [*args, "--bootstrap", "--B", "300", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).iloc[0]
+    want = chisq_clustered(units.dropna(), "row", "col", "author", method="bootstrap", B=300)
+    assert got["p_value"] == pytest.approx(want["p_value"].iloc[0]) and got["B"] == 300
+    bad = CliRunner().invoke(main, [*args[:-2], "--bootstrap"])
+    assert bad.exit_code != 0 and "--cluster" in bad.stderr
     res = CliRunner().invoke(main, [*args, "--cells", "-o", str(tmp_path / "c.csv")])
     assert res.exit_code == 0, res.output
     cells = pd.read_csv(tmp_path / "c.csv")
@@ -180,3 +187,49 @@ def test_holm_cell_tests_hold_the_familywise_level_on_the_clustered_null():
         )
     assert robust / reps <= 0.08, robust / reps
     assert naive / reps > robust / reps + 0.04, (naive / reps, robust / reps)
+
+
+def test_bootstrap_for_independent_units_approaches_the_pearson_p_value():
+    rng = np.random.default_rng(12)
+    n = 3000
+    units = pd.DataFrame(
+        {"row": rng.integers(0, 3, n), "col": rng.integers(0, 3, n), "id": np.arange(n)}
+    )
+    units.loc[units.index[:60], "col"] = 0  # a modest association
+    got = chisq_clustered(units, "row", "col", "id", method="bootstrap", B=4000).iloc[0]
+    assert got["statistic"] == pytest.approx(got["pearson_statistic"])
+    # Monte-Carlo se of p at B = 4000 is <= 0.008; allow the asymptotics some room too
+    assert got["p_value"] == pytest.approx(got["pearson_p_value"], abs=0.03)
+    assert got["B"] == 4000 and got["seed"] == 2026 and got["method"].startswith("cluster boot")
+
+
+def test_bootstrap_is_seeded_and_agrees_with_rao_scott_on_clustered_data():
+    units = _clustered_null(3)
+    a = chisq_clustered(units, "row", "col", "author", method="bootstrap", seed=1)
+    b = chisq_clustered(units, "row", "col", "author", method="bootstrap", seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    ps = []
+    for s in range(8):
+        u = _clustered_null(100 + s)
+        u.loc[u.index[:150], "col"] = 0  # some association so p-values spread out
+        boot = chisq_clustered(u, "row", "col", "author", method="bootstrap", B=1000)
+        rs = chisq_clustered(u, "row", "col", "author")
+        ps.append((float(boot["p_value"].iloc[0]), float(rs["p_value"].iloc[0])))
+    boot_p, rs_p = np.array(ps).T
+    assert np.abs(np.log10(boot_p + 1e-3) - np.log10(rs_p + 1e-3)).max() < 0.5, ps
+    with pytest.raises(InputError, match="method 'wald'"):
+        chisq_clustered(units, "row", "col", "author", method="wald")
+
+
+def test_bootstrap_holds_its_level_on_the_clustered_null():
+    reps = 120
+    rejections = sum(
+        float(
+            chisq_clustered(
+                _clustered_null(s), "row", "col", "author", method="bootstrap", B=300, seed=s
+            )["p_value"].iloc[0]
+        )
+        < 0.05
+        for s in range(reps)
+    )
+    assert rejections / reps <= 0.11, rejections / reps  # 0.05 + ~3 binomial SDs

@@ -66,6 +66,13 @@ def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None
     help="cluster column (e.g. author): Rao-Scott corrected test for units nested in "
     "clusters, with the naive Pearson test alongside",
 )
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="with --cluster: a cluster-bootstrap test of Pearson's X2 instead of Rao-Scott "
+    "(a check; --B replicates, seeded by --seed)",
+)
+@click.option("--B", "b", type=int, default=2000, show_default=True, help="bootstrap replicates")
 @out_option
 def stats_chisq(
     input_path: str,
@@ -76,6 +83,8 @@ def stats_chisq(
     cells: bool,
     adjust: str,
     cluster: str | None,
+    bootstrap: bool,
+    b: int,
     out: str | None,
 ) -> None:
     """Pearson chi-square test of independence of ROW and COL (with --cluster: the
@@ -88,6 +97,8 @@ def stats_chisq(
 
     if cluster and simulate:
         fail("--cluster gives the Rao-Scott test; --simulate is for the naive test only")
+    if bootstrap and not cluster:
+        fail("--bootstrap resamples clusters: give --cluster (e.g. --cluster author)")
     df = read(input_path)
     need(df, input_path, row, col, *([cluster] if cluster else []))
     df, dropped = complete(df, row, col, *([cluster] if cluster else []))
@@ -96,7 +107,8 @@ def stats_chisq(
             if cells:
                 emit(cell_tests_clustered(df, row, col, cluster, method=adjust), out)
             else:
-                res = chisq_clustered(df, row, col, cluster)
+                method = "bootstrap" if bootstrap else "rao-scott"
+                res = chisq_clustered(df, row, col, cluster, method=method, B=b, seed=seed)
                 emit(res.assign(n_dropped_missing=dropped), out)
         return
     with bad_input():

@@ -130,27 +130,75 @@ def cell_tests_clustered(
     return out[[*cols, "p_value", "p_value_adj", "significant"]]
 
 
+def _cell_counts(ri, ci, codes, k: int, r: int, c: int) -> np.ndarray:
+    """K x (R C) counts of each cluster's units per cell (row varying fastest)."""
+    cell = codes * (r * c) + ri + r * ci
+    return np.bincount(cell, minlength=k * r * c).reshape(k, r * c).astype(np.float64)
+
+
+def _bootstrap_p(
+    counts: np.ndarray, r: int, c: int, x2: float, b: int, seed: int
+) -> tuple[float, int]:
+    """Cluster-bootstrap p-value of Pearson's X2 (see :func:`chisq_clustered`)."""
+    k = counts.shape[0]
+    n = counts.sum()
+    p = counts.sum(axis=0) / n
+    pm = p.reshape(c, r).T  # r x c
+    pr, pc = pm.sum(axis=1), pm.sum(axis=0)
+    d_hat = pm - np.outer(pr, pc)
+    e = np.outer(pr, pc)
+    rng = np.random.default_rng(seed)
+    exceed = 0
+    for start in range(0, b, 200):
+        m = min(200, b - start)
+        w = rng.multinomial(k, np.full(k, 1.0 / k), size=m).astype(np.float64)
+        cb = w @ counts
+        pb = (cb / cb.sum(axis=1, keepdims=True)).reshape(m, c, r).transpose(0, 2, 1)
+        db = pb - pb.sum(axis=2)[:, :, None] * pb.sum(axis=1)[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = n * np.nansum((db - d_hat) ** 2 / e, axis=(1, 2))
+        exceed += int(np.sum(t >= x2))
+    return (1 + exceed) / (b + 1), exceed
+
+
 def chisq_clustered(
-    units: pd.DataFrame, row: str, col: str, cluster: str, method: str = "rao-scott"
+    units: pd.DataFrame,
+    row: str,
+    col: str,
+    cluster: str,
+    method: str = "rao-scott",
+    B: int = 2000,
+    seed: int = 2026,
 ) -> pd.DataFrame:
-    """Rao-Scott corrected chi-square test of ``row`` x ``col`` with units clustered in
-    ``cluster`` (module docstring for the formula), as a one-row tidy DataFrame:
-    ``statistic`` (F), ``df1``, ``df2``, ``p_value``, ``log_p_value``, ``mean_deff``,
-    ``n``, ``n_clusters``, and the naive Pearson test alongside (``pearson_statistic``,
-    ``pearson_dof``, ``pearson_p_value``).  Rows missing ``row``, ``col`` or ``cluster``
-    are dropped and counted in ``n_dropped_missing``.
+    """Chi-square test of ``row`` x ``col`` with units clustered in ``cluster``, as a
+    one-row tidy DataFrame.
+
+    ``method="rao-scott"`` (default): the Rao-Scott second-order F test (module
+    docstring), ``statistic`` = F on ``df1``, ``df2``.  ``method="bootstrap"``: a check
+    by the cluster bootstrap: with ``d = p_ij - p_i. p_.j`` the departure from
+    independence (Pearson's ``X2 = N sum d^2 / (p_i. p_.j)``), whole clusters are
+    resampled ``B`` times (seeded by ``seed``) and the null distribution of X2 is that of
+    ``N sum (d* - d)^2 / (p_i. p_.j)``, the bootstrap departures centred on the
+    observed one (so the null is imposed; Hall & Wilson 1991); ``p_value = (1 + #{X2*
+    >= X2}) / (B + 1)`` and ``statistic`` = X2 (``df1`` its df, ``df2`` NaN).
+
+    Columns: ``method``, ``statistic``, ``df1``, ``df2``, ``p_value``, ``log_p_value``
+    (finite where ``p_value`` underflows), ``mean_deff`` (Rao-Scott, both methods),
+    ``n``, ``n_clusters``, ``n_dropped_missing`` (rows missing ``row``, ``col`` or
+    ``cluster``), ``B`` and ``seed`` (bootstrap; NaN otherwise), and the naive Pearson
+    test alongside (``pearson_statistic``, ``pearson_dof``, ``pearson_p_value``).
+
+    Hall, P. & Wilson, S. R. (1991). Two guidelines for bootstrap hypothesis testing.
+    *Biometrics* 47(2), 757-762.
     """
-    if method != "rao-scott":
-        raise InputError(f"method {method!r} is not available; use 'rao-scott'")
+    if method not in ("rao-scott", "bootstrap"):
+        raise InputError(f"method {method!r}: use 'rao-scott' or 'bootstrap'")
     df, table, ri, ci, codes, k, dropped = _prepare(units, row, col, cluster)
     n = len(df)
     r, c = table.shape
-    cell = ri + r * ci  # row varies fastest
-    x = np.zeros((n, r * c))
-    x[np.arange(n), cell] = 1.0
-    p = x.mean(axis=0)
-    z = np.zeros((k, r * c))
-    np.add.at(z, codes, (x - p) / n)
+    counts = _cell_counts(ri, ci, codes, k, r, c)
+    p = counts.sum(axis=0) / n
+    z = counts / n - np.outer(counts.sum(axis=1), p) / n  # per cluster: sum_i (x_i - p) / N
     v = k / (k - 1) * (z.T @ z)
 
     cm = _contrasts(r, c)
@@ -159,25 +207,45 @@ def chisq_clustered(
     numer = (cm * inv_p[:, None]).T @ v @ (cm * inv_p[:, None])
     delta = np.linalg.solve(denom, numer)
     tr = float(np.trace(delta))
-    df1 = tr**2 / float(np.trace(delta @ delta))
-    df2 = df1 * (k - 1)
 
     naive = chisq_independence(table, simulate=False)
-    f = naive.statistic / tr
-    return pd.DataFrame(
-        {
-            "method": ["Rao-Scott second-order (F)"],
-            "statistic": [f],
-            "df1": [df1],
-            "df2": [df2],
-            "p_value": [float(stats.f.sf(f, df1, df2))],
-            "log_p_value": [float(stats.f.logsf(f, df1, df2))],
-            "mean_deff": [tr / ((r - 1) * (c - 1))],
-            "n": [n],
-            "n_clusters": [k],
-            "n_dropped_missing": [dropped],
-            "pearson_statistic": [naive.statistic],
-            "pearson_dof": [naive.dof],
-            "pearson_p_value": [naive.p_value],
+    if method == "rao-scott":
+        df1 = tr**2 / float(np.trace(delta @ delta))
+        df2 = df1 * (k - 1)
+        f = naive.statistic / tr
+        head = {
+            "method": "Rao-Scott second-order (F)",
+            "statistic": f,
+            "df1": df1,
+            "df2": df2,
+            "p_value": float(stats.f.sf(f, df1, df2)),
+            "log_p_value": float(stats.f.logsf(f, df1, df2)),
+            "B": np.nan,
+            "seed": np.nan,
         }
-    )
+    else:
+        pv, _ = _bootstrap_p(counts, r, c, naive.statistic, B, seed)
+        head = {
+            "method": "cluster bootstrap of Pearson's X2",
+            "statistic": naive.statistic,
+            "df1": float(naive.dof),
+            "df2": np.nan,
+            "p_value": pv,
+            "log_p_value": float(np.log(pv)),
+            "B": B,
+            "seed": seed,
+        }
+    cols = {
+        **head,
+        "mean_deff": tr / ((r - 1) * (c - 1)),
+        "n": n,
+        "n_clusters": k,
+        "n_dropped_missing": dropped,
+        "pearson_statistic": naive.statistic,
+        "pearson_dof": naive.dof,
+        "pearson_p_value": naive.p_value,
+    }
+    order = ["method", "statistic", "df1", "df2", "p_value", "log_p_value", "mean_deff"]
+    order += ["n", "n_clusters", "n_dropped_missing", "B", "seed"]
+    order += ["pearson_statistic", "pearson_dof", "pearson_p_value"]
+    return pd.DataFrame({key: [cols[key]] for key in order})
