@@ -14,7 +14,12 @@ import pandas as pd
 import pytest
 
 from vsdstats.r.bridge import RWarning
-from vsdstats.stats.glmm import ApproximateResultWarning, MixedLogitResult, mixed_logit
+from vsdstats.stats.glmm import (
+    ApproximateResultWarning,
+    MixedLogitResult,
+    SeparationWarning,
+    mixed_logit,
+)
 
 pytestmark = pytest.mark.needs_r
 
@@ -177,12 +182,16 @@ def test_tidy_output_is_consistent(ours):
         "std_error",
         "z",
         "p_value",
+        "p_value_adj",
         "odds_ratio",
         "or_ci_low",
         "or_ci_high",
         "ci_low",
         "ci_high",
+        "separation",
+        "separation_reason",
     ]
+    assert not fx["separation"].any() and (fx["separation_reason"] == "").all()
     np.testing.assert_allclose(fx["odds_ratio"], np.exp(fx["estimate"]))
     np.testing.assert_allclose(fx["or_ci_low"], np.exp(fx["ci_low"]))
     np.testing.assert_allclose(fx["z"], fx["estimate"] / fx["std_error"])
@@ -361,7 +370,9 @@ def test_glmmtmb_convergence_warning_and_flag(r, tmp_path):
         {"y": (x == "b").astype(int), "x": x, "g": rng.choice(list("abcdefghij"), 300)}
     )
     with pytest.warns(RWarning, match="convergence"):
-        res = mixed_logit("y ~ x + (1|g)", d)
+        with pytest.warns(SeparationWarning, match=r"\(Intercept\).*xb"):
+            res = mixed_logit("y ~ x + (1|g)", d)
+    assert res.separated == ["(Intercept)", "xb"]
     path = tmp_path / "sep.csv"
     d.to_csv(path, index=False)
     ok = r(

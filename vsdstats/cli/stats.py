@@ -247,21 +247,65 @@ def stats_means(
 )
 @click.option(
     "--engine",
-    type=click.Choice(["glmmTMB", "lme4", "statsmodels"]),
+    type=click.Choice(["glmmTMB", "lme4", "blme", "statsmodels"]),
     default="glmmTMB",
     show_default=True,
+    help="blme: penalized ML with weak normal priors on the fixed effects",
+)
+@click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    metavar="COLUMN=LEVEL",
+    help="reference level of a factor, e.g. condition=general (repeatable; default: the "
+    "first level in sorted order)",
+)
+@click.option(
+    "--separation",
+    type=click.Choice(["flag", "penalize"]),
+    default="flag",
+    show_default=True,
+    help="on separated terms (a level without events, |estimate| > 10 or SE > 100): flag "
+    "them, or also refit by penalized ML (blme::bglmer)",
+)
+@click.option(
+    "--adjust",
+    type=click.Choice(["holm", "fdr_bh", "bonferroni", "none"]),
+    default="holm",
+    show_default=True,
+    help="adjustment of the non-intercept p-values (column p_value_adj)",
 )
 @out_option
-def stats_glmm(input_path: str, formula: str, engine: str, out: str | None) -> None:
+def stats_glmm(
+    input_path: str,
+    formula: str,
+    engine: str,
+    refs: tuple[str, ...],
+    separation: str,
+    adjust: str,
+    out: str | None,
+) -> None:
     """Binomial mixed-effects logistic regression; prints fixed effects as odds ratios.
 
-    Rows with a missing value in a formula column are dropped (a warning says how many)."""
+    Rows with a missing value in a formula column are dropped (a warning says how many).
+    Terms hit by separation are flagged in the separation column (and a warning names
+    them); p_value_adj is Holm-adjusted over the non-intercept terms by default."""
     from vsdstats.r.bridge import RError
     from vsdstats.stats import mixed_logit
 
+    ref: dict[str, str] = {}
+    for item in refs:
+        col, eq, level = item.partition("=")
+        if not eq or not col.strip() or not level.strip():
+            fail(f"--ref: expected COLUMN=LEVEL (e.g. condition=general), got {item!r}")
+        if col.strip() in ref:
+            fail(f"--ref: column {col.strip()!r} given twice")
+        ref[col.strip()] = level.strip()
     df = read(input_path)
     with bad_input(RError):
-        res = mixed_logit(formula, df, engine=engine)
+        res = mixed_logit(
+            formula, df, engine=engine, ref=ref or None, adjust=adjust, separation=separation
+        )
     emit(res.fixed, out)
     if not out:
         click.echo("\nrandom effects:")

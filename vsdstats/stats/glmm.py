@@ -17,20 +17,54 @@ models using lme4. Journal of Statistical Software 67(1), 1-48.
 Brooks, M. E. et al. (2017). glmmTMB balances speed and flexibility among packages for
 zero-inflated generalized linear mixed modeling. The R Journal 9(2), 378-400.
 
-(About 470 lines: three engines, glmmTMB, lme4 and statsmodels, behind one tidy result.)
+Separation.  When a level of a factor has no events (or no non-events), the ML
+estimate of its term is infinite: the optimizer stops somewhere far out, with a huge
+standard error and a p-value near 1 (quasi-complete separation; Albert & Anderson
+1984).  :func:`mixed_logit` flags such terms (``separation``, ``separation_reason``),
+warns (:class:`SeparationWarning`) and, with ``separation="penalize"``, refits by
+penalized ML with weakly informative normal priors on the fixed effects
+(``blme::bglmer``; Chung et al. 2013, Gelman et al. 2008), which keeps the estimates
+finite.  Firth-type bias reduction (``brglm2``) has no random effects, so it is not used.
+
+References
+----------
+Albert, A., Anderson, J. A. (1984). On the existence of maximum likelihood estimates
+in logistic regression models. Biometrika 71(1), 1-10.
+Chung, Y., Rabe-Hesketh, S., Dorie, V., Gelman, A., Liu, J. (2013). A nondegenerate
+penalized likelihood estimator for variance parameters in multilevel models.
+Psychometrika 78(4), 685-709.
+Gelman, A., Jakulin, A., Pittau, M. G., Su, Y.-S. (2008). A weakly informative default
+prior distribution for logistic and other regression models. Annals of Applied
+Statistics 2(4), 1360-1383.
+Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+Scandinavian Journal of Statistics 6(2), 65-70.
+
+(About 700 lines: four engines, glmmTMB, lme4, blme and statsmodels, behind one tidy
+result, plus separation checks, reference levels and adjusted p-values.)
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-ENGINES = ("glmmTMB", "lme4", "statsmodels")
+from vsdstats.errors import InputError
+
+ENGINES = ("glmmTMB", "lme4", "blme", "statsmodels")
+SEPARATION = ("flag", "penalize")
+ADJUST = ("holm", "bonferroni", "fdr_bh", "none")
+#: the flags of a separated term: |estimate| beyond this (logit scale) ...
+SEPARATION_MAX_ESTIMATE = 10.0
+#: ... or a standard error beyond this
+SEPARATION_MAX_SE = 100.0
+#: prior SDs of blme's normal fixed-effect prior: intercept, other terms
+PRIOR_SD = (10.0, 2.5)
 
 _FIXED_COLUMNS = [
     "term",
@@ -50,13 +84,21 @@ class ApproximateResultWarning(UserWarning):
     """The result comes from an approximate method (statsmodels variational Bayes)."""
 
 
+class SeparationWarning(UserWarning):
+    """Some fixed-effect terms are (quasi-)separated: their ML estimates are not usable."""
+
+
 @dataclass
 class MixedLogitResult:
     """Fit of a binomial (logit) GLMM; see :func:`mixed_logit`.
 
-    ``fixed``: term, estimate, std_error, z, p_value, odds_ratio, or_ci_low, or_ci_high,
-    ci_low, ci_high (Wald, log-odds scale for estimate/ci_*).  ``random``: group,
-    term, variance, sd of each random effect.
+    ``fixed``: term, estimate, std_error, z, p_value, p_value_adj, odds_ratio,
+    or_ci_low, or_ci_high, ci_low, ci_high (Wald, log-odds scale for estimate/ci_*),
+    separation (bool) and separation_reason ("" when not separated).  ``random``:
+    group, term, variance, sd of each random effect.  ``reference``: the reference
+    level of each factor predictor.  ``penalized``: the fit is the blme refit
+    (``separation="penalize"`` or ``engine="blme"``); ``unpenalized`` then keeps the
+    ML fit it replaced (None when there was none).
     """
 
     fixed: pd.DataFrame
@@ -71,6 +113,17 @@ class MixedLogitResult:
     aic: float = float("nan")
     approximate: bool = False
     conf: float = 0.95
+    adjust: str = "holm"
+    reference: dict[str, str] = field(default_factory=dict)
+    penalized: bool = False
+    unpenalized: MixedLogitResult | None = None
+
+    @property
+    def separated(self) -> list[str]:
+        """The terms flagged for separation."""
+        if "separation" not in self.fixed:
+            return []
+        return [str(t) for t in self.fixed.loc[self.fixed["separation"], "term"]]
 
     @property
     def params(self) -> pd.Series:
@@ -287,6 +340,17 @@ fit <- lme4::glmer(stats::as.formula(fml), data = d,
                    family = stats::binomial(link = "logit"),
                    control = lme4::glmerControl(optimizer = "nloptwrap"))
 """,
+    # penalized ML: glmer's Laplace likelihood times independent normal priors on the
+    # fixed effects (SD PRIOR_SD[0] for the intercept, PRIOR_SD[1] for the other
+    # terms), no prior on the random-effect variances (cov.prior = NULL).  blme reads
+    # the prior arguments unevaluated, so the SDs are written into the code.
+    "blme": f"""
+fit <- blme::bglmer(stats::as.formula(fml), data = d,
+                    family = stats::binomial(link = "logit"),
+                    control = lme4::glmerControl(optimizer = "nloptwrap"),
+                    cov.prior = NULL,
+                    fixef.prior = normal(sd = c({PRIOR_SD[0]!r}, {PRIOR_SD[1]!r})))
+""",
 }
 
 _R_EXTRACT = {
@@ -319,7 +383,9 @@ list(beta = lme4::fixef(fit), se = sqrt(diag(V)),
 """,
 }
 
-_R_PACKAGE = {"glmmTMB": "glmmTMB", "lme4": "lme4"}
+_R_EXTRACT["blme"] = _R_EXTRACT["lme4"]  # a bglmerMod is an lme4 merMod
+
+_R_PACKAGE = {"glmmTMB": "glmmTMB", "lme4": "lme4", "blme": "blme"}
 
 
 def _fit_r(f: _Formula, formula: str, d: pd.DataFrame, engine: str, conf: float):
@@ -426,12 +492,170 @@ def _fit_statsmodels(f: _Formula, formula: str, d: pd.DataFrame, conf: float):
 
 
 # ---------------------------------------------------------------------------
+# Reference levels, separation, adjusted p-values
+# ---------------------------------------------------------------------------
+
+
+def _factor_predictors(d: pd.DataFrame, f: _Formula) -> list[str]:
+    """The categorical / bool columns among the fixed-effect variables, formula order."""
+    out = []
+    for c in dict.fromkeys(_variables(f.fixed_rhs)):
+        s = d[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype):
+            out.append(c)
+    return out
+
+
+def _levels(s: pd.Series) -> list[str]:
+    """Factor levels as R names them (bool: FALSE, TRUE)."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return ["FALSE", "TRUE"]
+    return [str(c) for c in s.cat.categories]
+
+
+def _apply_ref(d: pd.DataFrame, f: _Formula, ref: Mapping[str, str] | None) -> dict[str, str]:
+    """Make ``ref[col]`` the first level of each named factor (R's ``relevel``)."""
+    if ref is None:
+        ref = {}
+    if not isinstance(ref, Mapping):
+        raise InputError(
+            f"ref must map a factor column to its reference level, e.g. "
+            f"{{'condition': 'general'}}; got {ref!r}"
+        )
+    factors = _factor_predictors(d, f)
+    for col, level in ref.items():
+        if col not in factors:
+            why = "is not in the formula" if col not in d.columns else "is not a factor"
+            shown = ", ".join(map(repr, factors)) or "none"
+            raise InputError(
+                f"ref: column {col!r} {why} among the fixed effects (factor predictors: {shown})"
+            )
+        s = d[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            raise InputError(f"ref: column {col!r} is bool; its reference level is False")
+        names = _levels(s)
+        if str(level) not in names:
+            raise InputError(
+                f"ref: level {str(level)!r} not found in column {col!r} of the {len(d)} "
+                f"complete rows (levels: {', '.join(names)})"
+            )
+        cats = list(s.cat.categories)
+        first = cats[names.index(str(level))]
+        d[col] = s.cat.reorder_categories([first, *[c for c in cats if c != first]])
+    return {c: _levels(d[c])[0] for c in _factor_predictors(d, f)}
+
+
+def _separation(d: pd.DataFrame, f: _Formula, fixed: pd.DataFrame) -> tuple[list[bool], list[str]]:
+    """Per fixed term: separated?, and why.
+
+    A term is flagged when (1) its level of a factor predictor has no events or no
+    non-events among the fitted rows (for the reference level: the intercept and every
+    term of that factor), or (2) ``|estimate| > SEPARATION_MAX_ESTIMATE``, or (3)
+    ``std_error > SEPARATION_MAX_SE`` or not finite.
+    """
+    reasons: dict[str, list[str]] = {str(t): [] for t in fixed["term"]}
+    y = d[f.response].to_numpy()
+    for col in _factor_predictors(d, f):
+        s = d[col]
+        names = _levels(s)
+        codes = s.to_numpy(dtype=int) if pd.api.types.is_bool_dtype(s.dtype) else s.cat.codes
+        codes = np.asarray(codes)
+        events = np.bincount(codes, weights=y, minlength=len(names))
+        totals = np.bincount(codes, minlength=len(names))
+        for k, name in enumerate(names):
+            if events[k] > 0 and events[k] < totals[k]:
+                continue
+            what = "no events" if events[k] == 0 else "no non-events"
+            if k == 0:
+                why = f"{what} in reference level {name!r} of {col}"
+                terms = ["(Intercept)", *(f"{col}{x}" for x in names[1:])]
+            else:
+                why = f"{what} in level {name!r} of {col}"
+                terms = [f"{col}{name}"]
+            for t in terms:
+                if t in reasons:
+                    reasons[t].append(why)
+    for t, est, se in zip(fixed["term"], fixed["estimate"], fixed["std_error"], strict=True):
+        if abs(est) > SEPARATION_MAX_ESTIMATE:
+            reasons[str(t)].append(f"estimate {est:.3g} beyond +-{SEPARATION_MAX_ESTIMATE:g}")
+        if not np.isfinite(se):
+            reasons[str(t)].append("standard error not finite")
+        elif se > SEPARATION_MAX_SE:
+            reasons[str(t)].append(f"std_error {se:.3g} > {SEPARATION_MAX_SE:g}")
+    flags = [bool(reasons[str(t)]) for t in fixed["term"]]
+    return flags, ["; ".join(reasons[str(t)]) for t in fixed["term"]]
+
+
+def _adjust_family(terms: Sequence[str], variables: Sequence[str] | None) -> np.ndarray:
+    """Which terms are adjusted together: all but the intercept, or those of ``variables``."""
+    terms = [str(t) for t in terms]
+    if variables is None:
+        return np.array([t != "(Intercept)" for t in terms])
+    names = [variables] if isinstance(variables, str) else list(variables)
+    return np.array([t != "(Intercept)" and any(t.startswith(v) for v in names) for t in terms])
+
+
+def adjusted_p(
+    fixed: pd.DataFrame, adjust: str = "holm", variables: str | Sequence[str] | None = None
+) -> np.ndarray:
+    """``p_value_adj`` of a fixed-effects table: the ``p_value`` of the non-intercept terms
+    (or of the terms of ``variables``) adjusted together (Holm 1979 by default, as R
+    ``p.adjust``); NaN for the intercept and any term outside the family.  Call it again
+    after rounding ``p_value``."""
+    from vsdstats.stats.chisq import adjust_p
+
+    if adjust not in ADJUST:
+        raise InputError(f"adjust must be one of {', '.join(ADJUST)}, got {adjust!r}")
+    fam = _adjust_family(list(fixed["term"]), variables)
+    out = np.full(len(fixed), np.nan)
+    out[fam] = adjust_p(fixed["p_value"].to_numpy(dtype=float)[fam], adjust)
+    return out
+
+
+def _finish(
+    res: MixedLogitResult,
+    d: pd.DataFrame,
+    f: _Formula,
+    adjust: str,
+    adjust_vars: str | Sequence[str] | None,
+    reference: dict[str, str],
+) -> MixedLogitResult:
+    fx = res.fixed
+    fx.insert(fx.columns.get_loc("p_value") + 1, "p_value_adj", adjusted_p(fx, adjust, adjust_vars))
+    flags, why = _separation(d, f, fx)
+    fx["separation"] = flags
+    fx["separation_reason"] = why
+    res.adjust, res.reference = adjust, reference
+    return res
+
+
+def _separation_message(res: MixedLogitResult) -> str:
+    fx = res.fixed[res.fixed["separation"]]
+    terms = "; ".join(
+        f"{t} ({r})" for t, r in zip(fx["term"], fx["separation_reason"], strict=True)
+    )
+    return (
+        f"quasi-complete separation in {len(fx)} fixed term(s) of {res.formula!r}: {terms}. "
+        "Their ML estimates, standard errors and p-values are not usable"
+    )
+
+
+# ---------------------------------------------------------------------------
 # Public entry point
+
 # ---------------------------------------------------------------------------
 
 
 def mixed_logit(
-    formula: str, data: pd.DataFrame, engine: str = "glmmTMB", conf: float = 0.95
+    formula: str,
+    data: pd.DataFrame,
+    engine: str = "glmmTMB",
+    conf: float = 0.95,
+    *,
+    ref: Mapping[str, str] | None = None,
+    adjust: str = "holm",
+    adjust_vars: str | Sequence[str] | None = None,
+    separation: str = "flag",
 ) -> MixedLogitResult:
     """Fit a binomial GLMM with logit link (mixed logistic regression).
 
@@ -439,7 +663,10 @@ def mixed_logit(
     the response is a 0/1 (int or bool) column.  Only columns named in the formula are
     used (and sent to R); rows with a missing value in any of them are dropped with a
     warning.  String/categorical predictors become factors whose reference level is
-    the first level (pandas Categorical order, else sorted unique values).
+    the first level (pandas Categorical order, else sorted unique values), unless
+    ``ref`` names it: ``ref={"condition": "general"}`` puts that level first (R's
+    ``relevel``); a column that is not a factor predictor of the formula, or a level
+    not among its levels in the complete rows, raises ``InputError``.
 
     Engines:
 
@@ -450,9 +677,37 @@ def mixed_logit(
     - ``"lme4"``: ``glmer(formula, family = binomial,
       control = glmerControl(optimizer = "nloptwrap"))`` (Bates et al. 2015); the default
       bobyqa/Nelder-Mead optimizers are far slower on tens of thousands of authors.
+    - ``"blme"``: penalized ML, ``blme::bglmer(formula, family = binomial,
+      cov.prior = NULL, fixef.prior = normal(sd = c(10, 2.5)))``: the Laplace
+      log-likelihood of glmer plus the log-density of independent normal priors on the
+      fixed effects, N(0, 10^2) for the intercept and N(0, 2.5^2) for every other term
+      (the weakly informative scale of Gelman et al. 2008 on the logit scale; Chung et
+      al. 2013 for blme's penalized-likelihood estimators), no prior on the variances.
+      Its estimates stay finite under separation; standard errors come from the
+      Hessian of the penalized objective, so Wald tests of a separated term are
+      conservative approximations, not exact tests.
     - ``"statsmodels"``: ``BinomialBayesMixedGLM.fit_vb`` (random intercepts only, no R
       needed).  Variational Bayes: means are close, standard errors too small, so the
       result has ``approximate=True`` and an ``ApproximateResultWarning`` is issued.
+
+    Separation.  After the fit, every fixed term is checked (all engines): it is
+    flagged (``separation`` True, the reasons in ``separation_reason``) when its level
+    of a factor predictor has no events or no non-events among the fitted rows (a
+    reference level without events flags the intercept and all terms of its factor),
+    when ``|estimate| > 10`` on the logit scale, or when ``std_error > 100`` (or is not
+    finite).  Flagged terms raise one :class:`SeparationWarning` naming them, also kept
+    in ``result.warnings``.  ``separation="flag"`` (default) stops there;
+    ``separation="penalize"`` then refits the model with ``engine="blme"`` (R and the
+    blme package needed, whatever the engine) and returns that fit
+    (``penalized=True``, the ML fit in ``unpenalized``); the flags still describe the
+    ML fit and the data.
+
+    Adjusted p-values.  ``p_value_adj`` adjusts the Wald p-values of all non-intercept
+    fixed terms together (or only the terms of the columns in ``adjust_vars``, e.g.
+    ``"condition"``), by Holm's step-down method by default (``adjust``: "holm",
+    "bonferroni", "fdr_bh" or "none", as R ``p.adjust``; Holm 1979); NaN for the
+    intercept and for terms outside that family.  With ``condition`` as the only
+    predictor these are the condition-vs-reference contrasts.
 
     R warnings and messages (non-convergence, singular fit, ...) are re-emitted as
     ``vsdstats.r.bridge.RWarning`` and kept in ``result.warnings``.  ``conf`` sets the
@@ -462,8 +717,41 @@ def mixed_logit(
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if not 0 < conf < 1:
         raise ValueError(f"conf must be between 0 and 1, got {conf!r}")
+    if separation not in SEPARATION:
+        raise InputError(f"separation must be one of {', '.join(SEPARATION)}, got {separation!r}")
+    if adjust not in ADJUST:
+        raise InputError(f"adjust must be one of {', '.join(ADJUST)}, got {adjust!r}")
     f = _parse_formula(formula)
     d = _prepare(data, f)
+    reference = _apply_ref(d, f, ref)
     if engine == "statsmodels":
-        return _fit_statsmodels(f, formula, d, conf)
-    return _fit_r(f, formula, d, engine, conf)
+        res = _fit_statsmodels(f, formula, d, conf)
+    else:
+        res = _fit_r(f, formula, d, engine, conf)
+    res.penalized = engine == "blme"
+    res = _finish(res, d, f, adjust, adjust_vars, reference)
+    if not res.separated:
+        return res
+    msg = _separation_message(res)
+    if separation == "penalize" and engine != "blme":
+        refit = _finish(_fit_r(f, formula, d, "blme", conf), d, f, adjust, adjust_vars, reference)
+        refit.penalized, refit.unpenalized = True, res
+        refit.fixed["separation"] = res.fixed["separation"].to_numpy()
+        refit.fixed["separation_reason"] = [
+            f"{r} (ML fit, {engine})" if r else "" for r in res.fixed["separation_reason"]
+        ]
+        msg += (
+            f"; refitted by penalized ML (blme::bglmer, normal priors SD {PRIOR_SD[0]:g} on "
+            f"the intercept and {PRIOR_SD[1]:g} on the other terms)"
+        )
+        res = refit
+    elif res.penalized or res.approximate:
+        msg += "; the fit is penalized (normal priors), so these estimates lean on the prior"
+    else:
+        msg += (
+            "; refit with separation='penalize' (blme::bglmer, weakly informative priors) "
+            "or merge the level with another"
+        )
+    warnings.warn(msg, SeparationWarning, stacklevel=2)
+    res.warnings.append(msg)
+    return res
