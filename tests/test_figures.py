@@ -25,16 +25,19 @@ CONTRACT: dict[str, dict[str, str]] = {
     "residuals.csv": {"test": "character", "row_var": "character", "col_var": "character",
                       "row": "character", "col": "character", "observed": "integer",
                       "expected": "double", "adjusted_residual": "double", "p_value_adj": "double",
-                      "significant": "logical"},
+                      "significant": "logical", "z": "double", "deff": "double",
+                      "p_value_adj_naive": "double", "residual_method": "character"},
     "pmi.csv": {"value": "character", "perspective": "character", "n": "integer",
                 "pmi": "double", "npmi": "double"},
     "delta_pmi.csv": {"condition": "character", "value": "character",
                       "perspective": "character", "n_in": "integer", "n_out": "integer",
                       "delta_pmi": "double"},
     "means.csv": {"by": "character", "group": "character", "n": "integer", "mean": "double",
-                  "ci_low": "double", "ci_high": "double"},
+                  "ci_low": "double", "ci_high": "double", "method": "character",
+                  "flag": "character", "ci_low_naive": "double", "ci_high_naive": "double"},
     "monthly.csv": {"month": "Date", "n": "integer", "mean": "double", "ci_low": "double",
-                    "ci_high": "double"},
+                    "ci_high": "double", "method": "character", "flag": "character",
+                    "ci_low_naive": "double", "ci_high_naive": "double"},
     "releases.csv": {"date": "Date", "label": "character"},
     "fingerprint.csv": {"llm_product": "character", "condition": "character",
                         "n": "integer", "share": "double", "adjusted_residual": "double"},
@@ -79,7 +82,7 @@ def _synthetic_handoff(out: Path) -> Path:
             ("platform", "reddit", "Reddit", 1),
         ],
         "residuals.csv": [
-            (t, "condition", c, r, k, 30, 25.0, z, p, s)
+            (t, "condition", c, r, k, 30, 25.0, z, p, s, z / 1.2, 1.44, p, "cluster-robust")
             for t, c, ks in [
                 ("condition_sentiment", "sentiment", ("positive", "negative")),
                 ("condition_perspective", "perspective", ("ethics", "dependency")),
@@ -102,14 +105,15 @@ def _synthetic_handoff(out: Path) -> Path:
         ]
         + [("adhd", "privacy", "dependency", 0, 5, "NA")],
         "means.csv": [
-            ("condition", "adhd", 60, 0.3, 0.1, 0.5),
-            ("condition", "bipolar", 40, -0.2, -0.5, 0.1),
-            ("llm_product", "chatgpt", 90, 0.1, 0.0, 0.2),
-            ("llm_product", "claude", 1, 1.0, "NA", "NA"),
+            ("condition", "adhd", 60, 0.3, 0.1, 0.5, "cluster-robust", "", 0.15, 0.45),
+            ("condition", "bipolar", 40, -0.2, -0.5, 0.1, "cluster-robust", "", -0.4, 0.0),
+            ("llm_product", "chatgpt", 90, 0.1, 0.0, 0.2, "cluster-robust", "", 0.05, 0.15),
+            ("llm_product", "claude", 1, 1.0, "NA", "NA", "cluster-robust", "n < 2", "NA", "NA"),
         ],
         "monthly.csv": [
-            ("2024-01-01", 40, 0.1, -0.1, 0.3), ("2024-02-01", 0, "NA", "NA", "NA"),
-            ("2024-03-01", 60, 0.2, 0.0, 0.4),
+            ("2024-01-01", 40, 0.1, -0.1, 0.3, "cluster-robust", "", 0.0, 0.2),
+            ("2024-02-01", 0, "NA", "NA", "NA", "cluster-robust", "no posts", "NA", "NA"),
+            ("2024-03-01", 60, 0.2, 0.0, 0.4, "cluster-robust", "", 0.1, 0.3),
         ],
         "releases.csv": [("2024-02-15", "Model X")],
         "fingerprint.csv": [

@@ -37,7 +37,7 @@ def _levels(dim: str) -> str:
 def test_chisq_matches_r_chisq_test(corpus, r, row: str, col: str) -> None:
     df, csv, handoff = corpus
     cb = load_codebook()
-    res, _, _ = run_chisq(validate_units(df, cb, "t"), cb, load_study(), seed=1, notes=[])
+    res, _, _, _ = run_chisq(validate_units(df, cb, "t"), cb, load_study(), seed=1, notes=[])
     py = res[f"{row}_{col}"]
     out = r(
         f"""

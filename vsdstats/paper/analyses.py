@@ -15,6 +15,8 @@ from vsdstats.stats import (
     ChisqResult,
     MixedLogitResult,
     cell_tests,
+    cell_tests_clustered,
+    chisq_clustered,
     chisq_independence,
     crosstab,
     delta_pmi,
@@ -47,6 +49,10 @@ class Analyses:
     fingerprint: pd.DataFrame
     alluvial: pd.DataFrame
     glmm: dict[str, MixedLogitResult] = field(default_factory=dict)
+    #: cluster-aware tests (one-row chisq_clustered frames), when [chisq] cluster is set
+    clustered: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the cluster column of the cluster-aware tests and intervals ("" = none)
+    cluster: str = ""
     glmm_reference: str = ""
     notes: list[str] = field(default_factory=list)  # Python/R warnings worth reporting
 
@@ -73,9 +79,18 @@ def _record(caught: list[warnings.WarningMessage], where: str, notes: list[str])
 
 def run_chisq(
     df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], seed: int | None, notes: list[str]
-) -> tuple[dict, dict, dict]:
+) -> tuple[dict, dict, dict, dict]:
+    """Pearson tests (kept for comparison with the original study) and, with ``[chisq]
+    cluster`` (default "author"), the Rao-Scott tests and cluster-robust cell tests.
+
+    ``cells[name]`` has the naive ``adjusted_residual`` and, as ``z``, ``deff`` and
+    ``p_value_adj``, the cluster-robust residual when clustered (``z`` = the naive
+    residual otherwise); ``residual_method`` says which one ``p_value_adj`` belongs to.
+    """
     cfg = study["chisq"]
-    res, cells, varnames = {}, {}, {}
+    cluster = cfg.get("cluster", "author")
+    adjust, alpha = cfg.get("adjust", "holm"), cfg.get("alpha", 0.05)
+    res, cells, varnames, clustered = {}, {}, {}, {}
     for t in cfg["tests"]:
         name, row, col = t["name"], t["row"], t["col"]
         tab = crosstab(
@@ -93,46 +108,81 @@ def run_chisq(
             finally:
                 _record(caught, f"chi-square {name}", notes)
         res[name] = r
-        cells[name] = cell_tests(r, method=cfg.get("adjust", "holm"), alpha=cfg.get("alpha", 0.05))
+        naive = cell_tests(r, method=adjust, alpha=alpha)
         varnames[name] = (row, col)
-    return res, cells, varnames
+        if not cluster:
+            cells[name] = naive.assign(
+                z=naive["adjusted_residual"],
+                deff=1.0,
+                p_value_adj_naive=naive["p_value_adj"],
+                residual_method="adjusted residual",
+            )
+            continue
+        units = pd.DataFrame({row: df[row], col: df[col], cluster: df[cluster]})
+        clustered[name] = chisq_clustered(units, row, col, cluster)
+        robust = cell_tests_clustered(units, row, col, cluster, method=adjust, alpha=alpha)
+        robust = robust.set_index(["row", "col"])
+        key = pd.MultiIndex.from_arrays([naive["row"].astype(str), naive["col"].astype(str)])
+        robust.index = robust.index.set_levels(
+            [robust.index.levels[0].astype(str), robust.index.levels[1].astype(str)]
+        )
+        got = robust.reindex(key)
+        out = naive.copy()
+        out["z"] = got["z"].to_numpy()
+        out["deff"] = got["deff"].to_numpy()
+        out["p_value_adj"] = got["p_value_adj"].to_numpy()
+        out["significant"] = got["significant"].fillna(False).to_numpy(dtype=bool)
+        out["p_value_adj_naive"] = naive["p_value_adj"].to_numpy()
+        out["residual_method"] = "cluster-robust adjusted residual"
+        cells[name] = out
+    return res, cells, varnames, clustered
+
+
+def _means_columns(m: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
+    """The hand-off columns of a means table: the default interval and the naive t one."""
+    return {
+        "n": m["n"].to_numpy(),
+        "mean": m["mean"].to_numpy(),
+        "ci_low": m["ci_low"].to_numpy(),
+        "ci_high": m["ci_high"].to_numpy(),
+        "method": m["method"].to_numpy(),
+        "flag": m["flag"].to_numpy(),
+        "ci_low_naive": naive["ci_low"].to_numpy(),
+        "ci_high_naive": naive["ci_high"].to_numpy(),
+    }
+
+
+def _means_cfg(study: dict[str, Any]) -> tuple[float, str | None]:
+    cfg = study["means"]
+    return float(cfg.get("conf", 0.95)), (cfg.get("cluster", "author") or None)
 
 
 def run_means(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
-    conf = float(study["means"].get("conf", 0.95))
+    """Mean sentiment by each ``[means] by`` column: cluster-robust intervals with
+    ``[means] cluster`` (default author), the t interval alongside as ``*_naive``."""
+    conf, cluster = _means_cfg(study)
     parts = []
-    score = sentiment_score(df["sentiment"])
+    scored = df.assign(score=sentiment_score(df["sentiment"]))
     for by in study["means"]["by"]:
-        m = group_means_ci(df.assign(score=score), by, "score", conf=conf)
-        m = m.sort_values(by, key=order_key(codebook, by), kind="stable")
+        m = group_means_ci(scored, by, "score", conf=conf, cluster=cluster)
+        naive = group_means_ci(scored, by, "score", conf=conf)
+        order = m[by].sort_values(key=order_key(codebook, by), kind="stable").index
+        m, naive = m.loc[order], naive.set_index(by).loc[m.loc[order, by]].reset_index()
         parts.append(
-            pd.DataFrame(
-                {
-                    "by": by,
-                    "group": m[by].astype(str),
-                    "n": m["n"],
-                    "mean": m["mean"],
-                    "ci_low": m["ci_low"],
-                    "ci_high": m["ci_high"],
-                }
-            )
+            pd.DataFrame({"by": by, "group": m[by].astype(str), **_means_columns(m, naive)})
         )
     return pd.concat(parts, ignore_index=True)
 
 
 def run_monthly(df: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
-    conf = float(study["means"].get("conf", 0.95))
-    m = monthly(df.assign(score=sentiment_score(df["sentiment"])), "created_at", "score", conf=conf)
+    conf, cluster = _means_cfg(study)
+    scored = df.assign(score=sentiment_score(df["sentiment"]))
+    m = monthly(scored, "created_at", "score", conf=conf, cluster=cluster)
+    naive = monthly(scored, "created_at", "score", conf=conf)
     month = pd.to_datetime(m["month"]).dt.strftime("%Y-%m-%d")
-    return pd.DataFrame(
-        {
-            "month": month,
-            "n": m["n"].astype(np.int64),
-            "mean": m["mean"],
-            "ci_low": m["ci_low"],
-            "ci_high": m["ci_high"],
-        }
-    )
+    cols = _means_columns(m, naive)
+    cols["n"] = m["n"].astype(np.int64).to_numpy()
+    return pd.DataFrame({"month": month, **cols})
 
 
 def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
@@ -288,7 +338,7 @@ def compute(
 ) -> Analyses:
     """All analyses of the study on validated units ``df``."""
     notes: list[str] = []
-    chisq, cells, varnames = run_chisq(df, codebook, study, seed, notes)
+    chisq, cells, varnames, clustered = run_chisq(df, codebook, study, seed, notes)
     p, d = run_pmi(df, codebook, study)
     months = df["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
     res = Analyses(
@@ -306,6 +356,8 @@ def compute(
         fingerprint=run_fingerprint(df, codebook, study, notes),
         alluvial=run_alluvial(df, codebook, study),
         notes=notes,
+        clustered=clustered,
+        cluster=study["chisq"].get("cluster", "author"),
     )
     if glmm:
         res.glmm, res.glmm_reference = run_glmm(df, codebook, study, notes)

@@ -37,6 +37,10 @@ SCHEMA: dict[str, dict[str, str]] = {
         "adjusted_residual": "double",
         "p_value_adj": "double",
         "significant": "logical",
+        "z": "double",
+        "deff": "double",
+        "p_value_adj_naive": "double",
+        "residual_method": "character",
     },
     "pmi.csv": {
         "value": "character",
@@ -60,6 +64,10 @@ SCHEMA: dict[str, dict[str, str]] = {
         "mean": "double",
         "ci_low": "double",
         "ci_high": "double",
+        "method": "character",
+        "flag": "character",
+        "ci_low_naive": "double",
+        "ci_high_naive": "double",
     },
     "monthly.csv": {
         "month": "Date",
@@ -67,6 +75,10 @@ SCHEMA: dict[str, dict[str, str]] = {
         "mean": "double",
         "ci_low": "double",
         "ci_high": "double",
+        "method": "character",
+        "flag": "character",
+        "ci_low_naive": "double",
+        "ci_high_naive": "double",
     },
     "releases.csv": {"date": "Date", "label": "character"},
     "fingerprint.csv": {

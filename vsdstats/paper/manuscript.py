@@ -9,23 +9,24 @@ import pandas as pd
 from vsdstats.paper.analyses import Analyses
 from vsdstats.paper.compare import chisq_vs_glmm
 from vsdstats.paper.figures import FIGURES
-from vsdstats.paper.render import PublishedTable, latex_escape
+from vsdstats.paper.render import PublishedTable, format_p, latex_escape
 
 TABLE_SOURCES = {
     "table1_corpus": "unit and post counts per platform, condition, LLM family (crosstab)",
-    "table2_chisq": "analysis/study.toml [chisq]: chisq_independence on condition x "
-    "sentiment/perspective/value",
-    "table5_means": "[means]: group_means_ci of the sentiment score by llm_product, condition",
+    "table2_chisq": "analysis/study.toml [chisq]: chisq_clustered (Rao-Scott, by author) on "
+    "condition x sentiment/perspective/value, with chisq_independence (naive) alongside",
+    "table5_means": "[means]: group_means_ci of the sentiment score by llm_product, condition "
+    "(cluster-robust by author; the naive t interval alongside)",
     "table9_logodds": "[logodds]: weighted_log_odds (tidylo) of perspective and value by condition",
     "table10_glmm": "[glmm]: mixed_logit (glmmTMB), {negative,positive} ~ condition + "
     "(1|platform) + (1|author)",
     "table11_agreement": "agreement of the coded units with --gold on post_id",
 }
 FIGURE_SOURCES = {
-    "fig3": "residuals.csv (cell_tests, Holm)",
+    "fig3": "residuals.csv (cell_tests_clustered: cluster-robust z, Holm)",
     "fig4": "delta_pmi.csv (delta_pmi)",
-    "fig5": "means.csv (group_means_ci)",
-    "fig6": "monthly.csv (monthly) + releases.csv (analysis/releases.toml)",
+    "fig5": "means.csv (group_means_ci, cluster-robust)",
+    "fig6": "monthly.csv (monthly, cluster-robust) + releases.csv (analysis/releases.toml)",
     "fig7": "fingerprint.csv (crosstab + adjusted residuals)",
     "fig8": "alluvial.csv (lumped flows)",
     "fig9": "logodds.csv (weighted_log_odds)",
@@ -49,6 +50,52 @@ def _md(df: pd.DataFrame, floats: int = 3) -> str:
         cells = [_num(v, floats) if isinstance(v, float) else str(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _inference_section(res: Analyses) -> list[str]:
+    """README lines: which inference the tables use, and the naive numbers next to it."""
+    if not res.clustered:
+        return [
+            "## Inference",
+            "",
+            "This run treats units as independent (`[chisq] cluster = \"\"`): the "
+            "original study's Pearson tests and t intervals.",
+            "",
+        ]
+    out = [
+        "## Inference: posts nested in authors (the default)",
+        "",
+        f"Units are nested in authors (`{res.cluster}`), and authors have their own "
+        "tendencies, so tests that treat units as independent reject true null hypotheses "
+        "far too often (see `docs/calibration.md`).  By default (`analysis/study.toml`: "
+        f'`cluster = "{res.cluster}"`) the paper uses:',
+        "",
+        "- `table2_chisq`: the Rao-Scott second-order F test (`chisq_clustered`, equal to R "
+        "`survey::svychisq`); the naive Pearson test of the original study stays in the "
+        "columns marked *naive*.",
+        "- `fig3_residuals_*`: cluster-robust adjusted residuals (`cell_tests_clustered`), "
+        "Holm; the naive adjusted residuals are in `handoff/residuals.csv` "
+        "(`adjusted_residual`, `p_value_adj_naive`).",
+        "- `table5_means`, `fig5`, `fig6`: cluster-robust 95% intervals (= R "
+        "`survey::svyby` svymean), kept inside [-1, 1]; the naive t interval is the column "
+        "*95% CI (naive t)* and `ci_*_naive` in the hand-off files.",
+        "",
+        "| test | Rao-Scott F | p | mean deff | naive chi-square p | cells significant "
+        "(robust) | cells significant (naive) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, c in res.clustered.items():
+        c, naive = c.iloc[0], res.chisq[name]
+        cells = res.cells[name]
+        out.append(
+            f"| {name} | {c['statistic']:.2f} | "
+            f"{format_p(float(c['p_value']), float(c['log_p_value']))} | "
+            f"{c['mean_deff']:.2f} | {format_p(naive.p_value, naive.log_p_value)} | "
+            f"{int(cells['significant'].sum())} | "
+            f"{int((cells['p_value_adj_naive'] < 0.05).sum())} |"
+        )
+    out.append("")
+    return out
 
 
 def readme_text(
@@ -113,6 +160,7 @@ def readme_text(
         "are working files for the figure scripts, not published tables.  Rebuild the "
         "figures alone with `Rscript R/figures.R paper/handoff paper/figures`.",
         "",
+        *_inference_section(res),
         "## Beyond the original analysis: mixed-effects models",
         "",
         "The original analysis treated every post as independent (chi-square tests and "

@@ -104,41 +104,54 @@ def table1_corpus(
 
 
 def table2_chisq(res: Analyses, synthetic: bool) -> PublishedTable:
+    """Rao-Scott tests (default, when the analysis is clustered) with the naive Pearson
+    tests of the original study alongside, in columns labelled "naive"."""
     rows = []
+    clustered = bool(res.clustered)
     for name, r in res.chisq.items():
         rv, cv = res.chisq_vars[name]
         mc = "—" if r.simulated_p_value is None else f"{r.simulated_p_value:.4f} (B = {r.B})"
-        rows.append(
-            (
-                f"{DIM_TITLES.get(rv, rv)} × {DIM_TITLES.get(cv, cv).lower()}",
-                str(int(r.n)),
-                f"{r.statistic:.2f}",
-                str(r.dof),
-                format_p(r.p_value, r.log_p_value),
-                f"{r.cramers_v:.3f}",
-                _f(r.cramers_v_corrected, 3),
-                mc,
-            )
+        naive = [
+            f"{r.statistic:.2f}",
+            str(r.dof),
+            format_p(r.p_value, r.log_p_value),
+            f"{r.cramers_v:.3f}",
+            _f(r.cramers_v_corrected, 3),
+            mc,
+        ]
+        head = [f"{DIM_TITLES.get(rv, rv)} × {DIM_TITLES.get(cv, cv).lower()}", str(int(r.n))]
+        if clustered:
+            c = res.clustered[name].iloc[0]
+            head += [
+                str(int(c["n_clusters"])),
+                f"{c['statistic']:.2f}",
+                f"{c['df1']:.2f}, {c['df2']:.1f}",
+                format_p(float(c["p_value"]), float(c["log_p_value"])),
+                f"{c['mean_deff']:.2f}",
+            ]
+        rows.append((*head, *naive))
+    naive_cols = ["Chi-square", "df", "p", "Cramér's V", "Bias-corrected V", "Monte-Carlo p"]
+    cols = ["Test", "N"]
+    if clustered:
+        cols += ["Authors", "Rao-Scott F", "df1, df2", "p", "Mean deff"]
+        naive_cols = [f"{c} (naive)" for c in naive_cols]
+    frame = pd.DataFrame(rows, columns=cols + naive_cols)
+    notes = []
+    if clustered:
+        notes.append(
+            f"Units are nested in authors ({res.cluster}): the Rao-Scott second-order "
+            "corrected F test (= R survey::svychisq on svydesign(ids = ~author)) is the "
+            "test of independence; Mean deff is its mean generalized design effect. The "
+            "columns marked naive treat units as independent (the original study's test) "
+            "and are shown for comparison only."
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "Test",
-            "N",
-            "Chi-square",
-            "df",
-            "p",
-            "Cramér's V",
-            "Bias-corrected V",
-            "Monte-Carlo p",
-        ],
-    )
-    notes = [
-        "Pearson chi-square tests of independence without continuity correction; p below "
+    notes.append(
+        ("Naive: " if clustered else "")
+        + "Pearson chi-square tests of independence without continuity correction; p below "
         "double precision is computed on the log scale (never printed as 0). Bias-corrected "
         "V after Bergsma (2013). Monte-Carlo p-values (seeded) are given where expected "
         "counts fail Cochran's rule.",
-    ]
+    )
     dropped = [
         f"{n}: {', '.join(map(str, r.dropped['rows'] + r.dropped['columns']))}"
         for n, r in res.chisq.items()
@@ -156,31 +169,54 @@ def table2_chisq(res: Analyses, synthetic: bool) -> PublishedTable:
     )
 
 
+def _ci(low: float, high: float) -> str:
+    return "—" if not math.isfinite(low) else f"[{low:.3f}, {high:.3f}]"
+
+
 def table5_means(
     res: Analyses, codebook: Codebook, masks: CountMasks, synthetic: bool
 ) -> PublishedTable:
+    """Mean sentiment with the default interval (cluster-robust when the analysis is
+    clustered) and the naive t interval of the original study alongside."""
     k = masks.k
+    robust = bool(len(res.means)) and res.means["method"].iloc[0] == "cluster-robust"
     rows = []
     for m in res.means.itertuples(index=False):
         hidden = bool(masks.hidden_units[m.by].get(m.group, False))
         small = m.n < k
-        rows.append(
-            (
-                DIM_TITLES[m.by],
-                _label(codebook, m.by, m.group),
-                shown(m.n, hidden, k),
-                "—" if small else f"{m.mean:.3f}",
-                "—"
-                if small or not math.isfinite(m.ci_low)
-                else f"[{m.ci_low:.3f}, {m.ci_high:.3f}]",
-            )
-        )
-    frame = pd.DataFrame(rows, columns=["By", "Group", "N", "Mean sentiment", "95% CI"])
+        row = [
+            DIM_TITLES[m.by],
+            _label(codebook, m.by, m.group),
+            shown(m.n, hidden, k),
+            "—" if small else f"{m.mean:.3f}",
+            "—" if small else _ci(m.ci_low, m.ci_high),
+        ]
+        if robust:
+            row.append("—" if small else _ci(m.ci_low_naive, m.ci_high_naive))
+        rows.append(tuple(row))
+    cols = ["By", "Group", "N", "Mean sentiment"]
+    cols += ["95% CI (cluster-robust)", "95% CI (naive t)"] if robust else ["95% CI"]
+    frame = pd.DataFrame(rows, columns=cols)
+    how = (
+        f"95% intervals are cluster-robust over {res.cluster or 'author'}s (= R "
+        "survey::svyby svymean; units of one author are not independent) and kept inside "
+        "[-1, 1]; the naive t intervals (the original study's, treating units as "
+        "independent) are shown for comparison"
+        if robust
+        else "t-based 95% intervals"
+    )
     notes = [
-        "Sentiment scored +1 positive, 0 neutral, -1 negative; t-based 95% intervals. "
+        f"Sentiment scored +1 positive, 0 neutral, -1 negative; {how}. "
         f"Means of groups with fewer than {k} units are not shown.",
         _suppression_note(k),
     ]
+    flagged = [f"{m.group} ({m.flag})" for m in res.means.itertuples() if m.flag and m.n >= k]
+    if flagged:
+        notes.append(
+            "Flagged intervals: " + ", ".join(flagged) + " (constant: every score equal, the "
+            "interval is the exact bound on the share of other scores; clipped: cut at the "
+            "score's range)."
+        )
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
     return PublishedTable(

@@ -1,4 +1,4 @@
-# Figure 3: adjusted residual heatmaps (fig3_residuals_condition_{sentiment,perspective,value}).
+# Figure 3: adjusted residual heatmaps (cluster-robust by default) (fig3_residuals_condition_{sentiment,perspective,value}).
 #
 # Part of the paper's figures: sourced by figures.R (the driver), which also sources
 # handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
@@ -6,7 +6,9 @@
 
 #' Heatmap of adjusted standardized residuals of one chi-squared test.
 #'
-#' Cells show the residual; an asterisk marks Holm-adjusted p < 0.05.
+#' Cells show `z`: the cluster-robust adjusted residual when the paper's tests allow for
+#' units nested in authors (residual_method "cluster-robust adjusted residual"), the
+#' classical one otherwise; an asterisk marks Holm-adjusted p < 0.05 of that residual.
 #' @param test "condition_sentiment", "condition_perspective" or "condition_value".
 vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d <- h$residuals[h$residuals$test == test, , drop = FALSE]
@@ -18,27 +20,32 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d$row_f <- factor(d$row_f, levels = rev(levels(d$row_f)))
   d$col_f <- vsd_label(h, col_var, d$col, wrap = 16)
   d$txt <- paste0(
-    .vsd_num(d$adjusted_residual, 1),
+    .vsd_num(d$z, 1),
     ifelse(!is.na(d$significant) & d$significant, "*", "")
   )
-  lim <- .vsd_sym_limit(d$adjusted_residual)
-  d$dark <- abs(d$adjusted_residual) > 0.6 * lim[2]
+  robust <- identical(d$residual_method[1], "cluster-robust adjusted residual")
+  what <- if (robust) "cluster-robust adjusted residuals" else "adjusted standardized residuals"
+  lim <- .vsd_sym_limit(d$z)
+  d$dark <- abs(d$z) > 0.6 * lim[2]
   ncol <- length(unique(d$col))
-  ggplot(d, aes(x = col_f, y = row_f, fill = adjusted_residual)) +
+  ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
     geom_tile(colour = "white", linewidth = 0.4) +
     geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.7 else 3.4) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,
-      name = "Adjusted\nresidual"
+      name = if (robust) "Cluster-robust\nadjusted\nresidual" else "Adjusted\nresidual"
     ) +
     scale_x_discrete(position = "bottom", expand = c(0, 0)) +
     scale_y_discrete(expand = c(0, 0)) +
     labs(
       x = .vsd_dim_title[[col_var]], y = .vsd_dim_title[[row_var]],
       title = paste0(.vsd_dim_title[[row_var]], " x ", tolower(.vsd_dim_title[[col_var]]),
-        ": adjusted standardized residuals"),
-      caption = "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05."
+        ": ", what),
+      caption = paste0(
+        "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05.",
+        if (robust) "\nResiduals allow for units nested in authors (linearized, cluster-robust)." else ""
+      )
     ) +
     vsd_theme() +
     theme(panel.grid = element_blank()) +

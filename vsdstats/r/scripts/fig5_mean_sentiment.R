@@ -22,13 +22,14 @@ vsd_fig5_mean_sentiment <- function(h) {
   d$panel <- factor(d$panel, levels = c("LLM family", "Condition"))
   d <- d[order(d$panel, -d$ord), , drop = FALSE]
   d$lab <- factor(d$lab, levels = unique(d$lab))
+  how <- if (identical(d$method[1], "cluster-robust")) " (cluster-robust, by author)" else ""
   ggplot(d, aes(y = lab, x = mean)) +
     geom_vline(xintercept = 0, colour = "grey50", linetype = "dashed") +
     geom_errorbarh(aes(xmin = ci_low, xmax = ci_high), height = 0.25, na.rm = TRUE) +
     geom_point(size = 2.2, colour = "black", na.rm = TRUE) +
     facet_grid(rows = vars(panel), scales = "free_y", space = "free_y") +
     labs(
-      x = "Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI",
+      x = paste0("Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI", how),
       y = NULL, title = "Mean sentiment by LLM family and by condition"
     ) +
     vsd_theme() +

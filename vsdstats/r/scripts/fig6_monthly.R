@@ -87,7 +87,8 @@ vsd_fig6_monthly <- function(h, width = 11) {
       expand = expansion(mult = 0.005)) +
     labs(x = "Month", y = NULL,
       title = "Monthly volume and mean sentiment, with model releases",
-      caption = "Sentiment score: +1 positive, 0 neutral, -1 negative. Dashed lines: model releases.") +
+      caption = paste0("Sentiment score: +1 positive, 0 neutral, -1 negative. Dashed lines: model releases.",
+        if (identical(m$method[1], "cluster-robust")) " 95% CIs cluster-robust (by author)." else "")) +
     vsd_theme() +
     theme(strip.placement = "outside", strip.text.y.left = element_text(angle = 90),
       panel.grid.major.x = element_blank(), panel.spacing.y = unit(1, "lines"))

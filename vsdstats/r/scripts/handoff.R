@@ -18,7 +18,9 @@
   "residuals.csv" = c(
     test = "character", row_var = "character", col_var = "character", row = "character",
     col = "character", observed = "integer", expected = "double",
-    adjusted_residual = "double", p_value_adj = "double", significant = "logical"
+    adjusted_residual = "double", p_value_adj = "double", significant = "logical",
+    z = "double", deff = "double", p_value_adj_naive = "double",
+    residual_method = "character"
   ),
   "pmi.csv" = c(
     value = "character", perspective = "character", n = "integer", pmi = "double",
@@ -30,10 +32,13 @@
   ),
   "means.csv" = c(
     by = "character", group = "character", n = "integer", mean = "double",
-    ci_low = "double", ci_high = "double"
+    ci_low = "double", ci_high = "double", method = "character", flag = "character",
+    ci_low_naive = "double", ci_high_naive = "double"
   ),
   "monthly.csv" = c(
-    month = "Date", n = "integer", mean = "double", ci_low = "double", ci_high = "double"
+    month = "Date", n = "integer", mean = "double", ci_low = "double", ci_high = "double",
+    method = "character", flag = "character", ci_low_naive = "double",
+    ci_high_naive = "double"
   ),
   "releases.csv" = c(date = "Date", label = "character"),
   "fingerprint.csv" = c(
