@@ -22,15 +22,19 @@ vsd_fig5_mean_sentiment <- function(h) {
   d$panel <- factor(d$panel, levels = c("LLM family", "Condition"))
   d <- d[order(d$panel, -d$ord), , drop = FALSE]
   d$lab <- factor(d$lab, levels = unique(d$lab))
-  how <- if (identical(d$method[1], "cluster-robust")) " (cluster-robust, by author)" else ""
+  how <- if (identical(d$method[1], "cluster-robust")) {
+    "95% confidence intervals, cluster-robust (posts nested in authors)."
+  } else {
+    "95% confidence intervals (t), treating units as independent."
+  }
   ggplot(d, aes(y = lab, x = mean)) +
     geom_vline(xintercept = 0, colour = "grey50", linetype = "dashed") +
     geom_errorbarh(aes(xmin = ci_low, xmax = ci_high), height = 0.25, na.rm = TRUE) +
     geom_point(size = 2.2, colour = "black", na.rm = TRUE) +
     facet_grid(rows = vars(panel), scales = "free_y", space = "free_y") +
     labs(
-      x = paste0("Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI", how),
-      y = NULL, title = "Mean sentiment by LLM family and by condition"
+      x = "Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI",
+      y = NULL, title = "Mean sentiment by LLM family and by condition", caption = how
     ) +
     vsd_theme() +
     theme(strip.text.y = element_text(angle = 0, hjust = 0), panel.grid.major.y = element_blank())
