@@ -303,3 +303,30 @@ def test_cli_ref_separation_and_errors(separated, tmp_path):
         lines = [ln for ln in r.stderr.splitlines() if ": error: " in ln]
         assert r.exit_code == 2 and len(lines) == 1, r.output
         assert lines[0].startswith("vsdstats stats glmm: error: ") and needle in lines[0]
+
+
+# --- calibration module ------------------------------------------------------------------
+
+
+def test_calibration_table_has_rates():
+    from vsdstats.stats.calibration import COLUMNS
+    from vsdstats.stats.calibration import glmm as cal
+
+    table = cal.run(reps=8, seed=3)
+    assert list(table.columns) == COLUMNS and len(table) == 7
+    assert table["value"].between(0, 1).all() and (table["reps"] == 8).all()
+    cov = table[table["metric"].str.startswith("coverage")]
+    assert len(cov) == 2 and (cov["value"] > 0).all()
+    targets = table[table["target"] != ""]
+    assert set(targets["target"]) == {">= 0.93", "<= 0.07"}
+    assert targets["method"].str.contains("default").all()
+
+
+@pytest.mark.slow
+def test_calibration_glmm_coverage_is_near_nominal():
+    from vsdstats.stats.calibration import glmm as cal
+
+    hits, total = cal.null_replicates(40, seed=11)[f"{cal.GLMM} coverage"]
+    assert total == 200  # 5 condition terms x 40 data sets
+    # expect ~0.95; P(Binomial(200, 0.95) < 170) is about 1e-9
+    assert hits / total >= 0.85, hits
