@@ -39,7 +39,7 @@ Statistics 2(4), 1360-1383.
 Holm, S. (1979). A simple sequentially rejective multiple test procedure.
 Scandinavian Journal of Statistics 6(2), 65-70.
 
-(About 700 lines: four engines, glmmTMB, lme4, blme and statsmodels, behind one tidy
+(About 760 lines: four engines, glmmTMB, lme4, blme and statsmodels, behind one tidy
 result, plus separation checks, reference levels and adjusted p-values.)
 """
 
