@@ -453,3 +453,159 @@ def test_cli_rejects_invalid_counts(tmp_path_factory, counts, bad, pos, method):
     assert r.exit_code == 2, r.output
     assert r.stderr.startswith("vsdstats stats logodds: error: count column 'n'")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------- null distributions and the permutation test (issue 10)
+
+
+def _grid(y: np.ndarray) -> pd.DataFrame:
+    g, w = np.meshgrid(np.arange(y.shape[0]), np.arange(y.shape[1]), indexing="ij")
+    return pd.DataFrame(
+        {"grp": [f"g{i}" for i in g.ravel()], "feat": [f"w{j}" for j in w.ravel()], "n": y.ravel()}
+    )
+
+
+grids = st.integers(2, 4).flatmap(
+    lambda ng: st.integers(2, 5).flatmap(
+        lambda nw: st.lists(st.integers(0, 40), min_size=ng * nw, max_size=ng * nw).map(
+            lambda v: np.array(v, dtype=np.int64).reshape(ng, nw)
+        )
+    )
+)
+
+
+@given(y=grids, alpha0=st.floats(0.5, 1e3))
+def test_zeta_from_counts_equals_log_odds_dirichlet(y, alpha0):
+    from vsdstats.stats.logodds import zeta_from_counts
+
+    assume(y.sum() > 0 and (y.sum(axis=0) > 0).all())
+    want = log_odds_dirichlet(_grid(y), "grp", "feat", "n", alpha0=alpha0)["zeta"].to_numpy()
+    tot = y.sum(axis=0)
+    got = zeta_from_counts(y, alpha0 * tot / tot.sum())
+    np.testing.assert_allclose(got.ravel(), want, rtol=1e-10, atol=1e-12, equal_nan=True)
+    # vectorized over a leading axis: the same numbers for each stacked table
+    np.testing.assert_allclose(zeta_from_counts(np.stack([y, y]), alpha0 * tot / tot.sum())[1], got)
+
+
+@given(y=grids)
+def test_tidylo_from_counts_equals_weighted_log_odds_on_the_grid(y):
+    from vsdstats.stats.logodds import tidylo_from_counts
+
+    assume(y.sum() > 0)
+    want = weighted_log_odds(_grid(y), "grp", "feat", "n")["log_odds_weighted"].to_numpy()
+    np.testing.assert_allclose(tidylo_from_counts(y).ravel(), want, rtol=1e-10, equal_nan=True)
+
+
+@pytest.mark.needs_r
+def test_tidylo_from_counts_matches_r_reference(ref):
+    from vsdstats.stats.logodds import tidylo_from_counts
+
+    y = np.random.default_rng(4).poisson(20, (4, 7))
+    _, want = _r_log_odds(ref, _grid(y), False, False)
+    np.testing.assert_allclose(
+        tidylo_from_counts(y).ravel(), want["log_odds_weighted"], rtol=0, atol=1e-10
+    )
+
+
+def test_tidylo_null_sd_is_far_below_one():
+    # the study's condition sizes, multinomial null: tidylo's weighted log-odds spreads
+    # far less than a z-score (SD 0.04-0.4), MCQ's zeta about 1 for the large conditions
+    from vsdstats.stats.calibration.pmi import tidylo_null_sd
+
+    sd = tidylo_null_sd(reps=60, seed=3).set_index("condition")
+    assert sd["tidylo_null_sd"].max() < 0.5
+    assert sd.loc["intellectual", "tidylo_null_sd"] < 0.1
+    assert (sd["tidylo_null_sd"].diff().dropna() < 0.02).all()  # shrinks with the size
+    assert 0.85 < sd.loc["general", "zeta_null_sd"] < 1.15
+    assert sd.loc["intellectual", "zeta_null_sd"] < 0.6
+
+
+def _units(seed: int, n: int = 600, clustered: bool = False) -> pd.DataFrame:
+    from vsdstats.stats.calibration.scenarios_codes import coded_units, unclustered_codes
+
+    make = coded_units if clustered else unclustered_codes
+    kw = {"n_authors": n // 5} if clustered else {}
+    return make(np.random.default_rng(seed), n=n, **kw)
+
+
+def test_permutation_columns_and_statistic():
+    from vsdstats.stats.logodds import log_odds_permutation
+
+    units = _units(1)
+    got = log_odds_permutation(units, "condition", "perspective", permutations=49, seed=2)
+    assert list(got.columns) == [
+        "condition", "perspective", "n", "zeta", "null_mean", "null_sd", "p_value", "p_value_adj"
+    ]  # fmt: skip
+    counts = units.groupby(["condition", "perspective"]).size().rename("n").reset_index()
+    mcq = log_odds_dirichlet(counts, "condition", "perspective", "n")
+    m = got.merge(mcq, on=["condition", "perspective"], suffixes=("", "_mcq"))
+    assert len(m) == len(got)
+    np.testing.assert_allclose(m["zeta"], m["zeta_mcq"], rtol=1e-10)
+    assert (m["n"] == m["n_mcq"]).all()
+    assert got["p_value"].between(1 / 50, 1).all()
+    assert (got["p_value_adj"] >= got["p_value"] - 1e-12).all()  # maxT never below
+    assert got.attrs["permutations"] == 49 and got.attrs["statistic"] == "zeta"
+    t = log_odds_permutation(
+        units, "condition", "perspective", statistic="log_odds_weighted", permutations=49, seed=2
+    )
+    # not a z-score: 35% of the units in the largest group gives SD ~ sqrt(.35 / 1.35)
+    assert "log_odds_weighted" in t.columns and t["null_sd"].max() < 0.75
+    again = log_odds_permutation(units, "condition", "perspective", permutations=49, seed=2)
+    pd.testing.assert_frame_equal(got, again)
+
+
+def test_permutation_finds_a_planted_effect():
+    from vsdstats.stats.calibration.scenarios_codes import coded_units
+    from vsdstats.stats.logodds import log_odds_permutation
+
+    units = coded_units(np.random.default_rng(3), n=4000, effect=1.0)
+    got = log_odds_permutation(
+        units, "condition", "perspective", cluster="author", permutations=99, seed=1
+    ).set_index(["condition", "perspective"])
+    assert got.loc[("stress", "instrumental"), "p_value_adj"] < 0.05
+
+
+def test_permutation_rule_has_its_level_on_the_unclustered_null():
+    # per-cell p < 0.05 over 30 null data sets x the cells with >= 20 units: about 5%
+    from vsdstats.stats.logodds import log_odds_permutation
+
+    p = []
+    for i in range(30):
+        t = log_odds_permutation(
+            _units(100 + i, n=3000), "condition", "perspective", permutations=99, seed=i
+        )
+        p.append(t.loc[t["n"] >= 20, "p_value"].to_numpy())
+    rate = np.mean(np.concatenate(p) < 0.05)
+    assert 0.03 < rate < 0.075
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"statistic": "z"}, "statistic"),
+        ({"permutations": 0}, "permutations"),
+        ({"alpha0": -1.0}, "alpha0"),
+        ({"adjust": "sidak"}, "adjust"),
+    ],
+)
+def test_permutation_bad_options(kw, match):
+    from vsdstats.errors import InputError
+    from vsdstats.stats.logodds import log_odds_permutation
+
+    with pytest.raises(InputError, match=match):
+        log_odds_permutation(_units(2, n=100), "condition", "perspective", **kw)
+
+
+def test_calibration_module_runs():
+    from vsdstats.stats.calibration import COLUMNS
+    from vsdstats.stats.calibration import pmi as cal
+
+    table = cal.run(reps=2, seed=1, B=19)
+    assert list(table.columns) == COLUMNS
+    assert set(table["check"]) == {cal.CHECK_PMI, cal.CHECK_LO}
+    assert set(table["scenario"]) == set(cal._SCENARIOS)
+    defaults = table[
+        table["method"].str.contains("default") & (table["scenario"] == "clustered null")
+    ]
+    assert (defaults["target"] == "<= 0.07").all() and len(defaults) == 2
+    assert table.loc[table["method"].str.startswith("naive"), "target"].eq("").all()

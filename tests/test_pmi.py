@@ -143,6 +143,7 @@ def test_delta_pmi_matches_subset_formula():
         "delta_pmi",
         "n_in",
         "n_out",
+        "supported",
     ]
     n_pairs = df.groupby(["value", "persp"]).ngroups
     assert len(got) == n_pairs * df["cond"].nunique()
