@@ -48,7 +48,8 @@ CONTRACT: dict[str, dict[str, str]] = {
                     "rank": "integer"},
     "glmm.csv": {"outcome": "character", "term": "character", "estimate": "double",
                  "std_error": "double", "odds_ratio": "double", "or_ci_low": "double",
-                 "or_ci_high": "double", "p_value": "double", "engine": "character"},
+                 "or_ci_high": "double", "p_value": "double", "engine": "character",
+                 "p_value_adj": "double", "separation": "logical"},
 }  # fmt: skip
 
 #: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()).
@@ -134,7 +135,7 @@ def _synthetic_handoff(out: Path) -> Path:
             for rk, f, lo in [(1, feats[0], 2.5), (2, feats[1], -1.0)]
         ],
         "glmm.csv": [
-            (o, t, 0.2, 0.1, 1.22, 1.0, 1.49, 0.05, "glmmTMB")
+            (o, t, 0.2, 0.1, 1.22, 1.0, 1.49, 0.05, "glmmTMB", 0.1, "FALSE")
             for o in ("negative", "positive")
             for t in ("(Intercept)", "conditionbipolar")
         ],

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from vsdstats.tables.codebook import Codebook
-from vsdstats.stats.glmm import wald_table
+from vsdstats.stats.glmm import adjusted_p, wald_table
 from vsdstats.stats import (
     ChisqResult,
     MixedLogitResult,
@@ -287,13 +287,25 @@ def run_glmm(
             "neutral": (df["sentiment"] == "neutral").astype(np.int32),
         }
     )
+    ref = cfg.get("ref") or str(cond.categories[0])
+    if ref not in set(cond.categories):
+        notes.append(f"GLMM: reference condition {ref!r} has no units; using {cond.categories[0]}")
+        ref = str(cond.categories[0])
     out = {}
     for outcome in cfg["outcomes"]:
         formula = cfg["formula"].format(outcome=outcome)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                out[outcome] = mixed_logit(formula, data, engine=cfg.get("engine", "glmmTMB"))
+                out[outcome] = mixed_logit(
+                    formula,
+                    data,
+                    engine=cfg.get("engine", "glmmTMB"),
+                    ref={"condition": ref},
+                    adjust=cfg.get("adjust", "holm"),
+                    adjust_vars="condition",
+                    separation=cfg.get("separation", "flag"),
+                )
             except ValueError as exc:
                 notes.append(f"GLMM {formula}: not fitted: {exc}")
         _record(caught, f"GLMM {formula}", notes)
@@ -301,7 +313,7 @@ def run_glmm(
             notes.append(f"GLMM {formula}: the optimizer reports NO convergence")
     for fit in out.values():
         _round_glmm(fit)
-    return out, str(cond.categories[0])
+    return out, ref
 
 
 GLMM_DIGITS = 6
@@ -324,6 +336,8 @@ def _round_glmm(fit: MixedLogitResult) -> None:
     table = wald_table(list(fit.fixed["term"]), est, se, fit.conf)
     for col in table.columns.drop("term"):
         fit.fixed[col] = sig(table[col])
+    if "p_value_adj" in fit.fixed.columns:  # recomputed from the rounded p-values
+        fit.fixed["p_value_adj"] = sig(pd.Series(adjusted_p(fit.fixed, fit.adjust, "condition")))
     for col in fit.random.columns:
         if pd.api.types.is_float_dtype(fit.random[col]):
             fit.random[col] = sig(fit.random[col])

@@ -113,6 +113,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "or_ci_high": "double",
         "p_value": "double",
         "engine": "character",
+        "p_value_adj": "double",
+        "separation": "logical",
     },
 }
 LABEL_DIMENSIONS = ("sentiment", "condition", "perspective", "value", "llm_product", "platform")

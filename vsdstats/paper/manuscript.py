@@ -58,7 +58,7 @@ def _inference_section(res: Analyses) -> list[str]:
         return [
             "## Inference",
             "",
-            "This run treats units as independent (`[chisq] cluster = \"\"`): the "
+            'This run treats units as independent (`[chisq] cluster = ""`): the '
             "original study's Pearson tests and t intervals.",
             "",
         ]
@@ -167,8 +167,12 @@ def readme_text(
         "their residuals).  Posts are nested in authors and platforms, so `table10_glmm` "
         "fits binomial GLMMs with random intercepts for platform and author "
         f"(reference condition: `{res.glmm_reference or 'n/a'}`).  The table below compares, "
-        "per condition, the chi-square adjusted residual of the sentiment cell (Holm) with "
-        "the GLMM odds ratio; `verdict` is computed from the numbers of this run.  They "
+        "per condition, the sentiment cell's residual test (cluster-robust when the run is "
+        "clustered; Holm-adjusted p over the cells) with the GLMM condition term (Holm-"
+        "adjusted p over the condition terms): adjusted p on both sides, at alpha 0.05; "
+        "a term whose ML fit shows quasi-complete separation gets the verdict `GLMM "
+        "separated` and is not compared.  `verdict` is computed from the numbers of this "
+        "run.  They "
         "answer different questions (a condition vs independence over all units; a "
         "condition vs the reference condition within authors and platforms), so "
         "disagreements mark conclusions that depend on the independence assumption.",
@@ -182,7 +186,7 @@ def readme_text(
     sig_ci1 = differ[differ["verdict"] == "chi-square only"] if not differ.empty else differ
     listed = ", ".join(f"{r.condition} ({r.outcome})" for r in sig_ci1.itertuples()) or "none"
     out += [
-        f"Significant chi-square residual but GLMM odds-ratio CI including 1: {listed}.",
+        f"Significant residual but GLMM Holm-adjusted p >= 0.05: {listed}.",
         "",
         "All comparisons:",
         "",

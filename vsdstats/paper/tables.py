@@ -278,37 +278,59 @@ def glmm_log_p(estimate: float, se: float) -> float:
 
 
 def table10_glmm(res: Analyses, codebook: Codebook, synthetic: bool) -> PublishedTable:
+    """Odds ratios with Wald p and Holm-adjusted p over the condition terms; terms with
+    quasi-complete separation in the ML fit are marked with a dagger."""
     rows = []
     notes = []
+    separated = False
     for outcome, fit in res.glmm.items():
-        for r in fit.fixed.itertuples(index=False):
+        fx = fit.fixed
+        for r in fx.itertuples(index=False):
+            sep = bool(getattr(r, "separation", False)) and not fit.penalized
+            separated |= sep
+            p_adj = getattr(r, "p_value_adj", float("nan"))
             rows.append(
                 (
                     outcome.capitalize(),
                     _term_label(r.term, codebook, res.glmm_reference),
-                    _f(r.odds_ratio, 3),
+                    _f(r.odds_ratio, 3) + (" †" if sep else ""),
                     f"[{_f(r.or_ci_low, 3)}, {_f(r.or_ci_high, 3)}]",
                     format_p(r.p_value, glmm_log_p(r.estimate, r.std_error)),
+                    "—" if not math.isfinite(p_adj) else format_p(p_adj),
                 )
             )
         re_txt = ", ".join(
             f"{g.group} SD {g.sd:.3f} ({fit.n_groups.get(g.group, 0)} groups)"
             for g in fit.random.itertuples(index=False)
         )
+        how = (
+            "penalized ML (blme::bglmer, normal priors SD 10 on the intercept and 2.5 on "
+            "the terms), refitted because the ML fit showed separation"
+            if fit.penalized
+            else f"engine {fit.engine}"
+        )
         notes.append(
             f"{outcome.capitalize()}: {fit.formula}; n = {fit.n_obs}; random "
-            f"intercepts: {re_txt}; engine {fit.engine}; converged: "
+            f"intercepts: {re_txt}; {how}; converged: "
             f"{'yes' if fit.converged else 'NO'}."
         )
-    frame = pd.DataFrame(rows, columns=["Outcome", "Term", "Odds ratio", "95% CI", "p"])
+    frame = pd.DataFrame(rows, columns=["Outcome", "Term", "Odds ratio", "95% CI", "p", "p (Holm)"])
     ref = _label(codebook, "condition", res.glmm_reference)
     notes.insert(
         0,
         "Binomial mixed-effects logistic regressions (Laplace ML, Wald intervals) "
         "with random intercepts for platform and author; odds ratios of each "
-        f"condition against the reference condition {ref}. The original analysis "
-        "treated posts as independent.",
+        f"condition against the reference condition {ref}; p (Holm) is Holm-adjusted "
+        "over the condition terms of each model. The original analysis treated posts as "
+        "independent.",
     )
+    if separated:
+        notes.insert(
+            1,
+            "† quasi-complete separation (a condition without events or without "
+            "non-events, |log odds ratio| > 10 or SE > 100): the ML estimate is not "
+            'usable; refit with [glmm] separation = "penalize".',
+        )
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
     return PublishedTable(

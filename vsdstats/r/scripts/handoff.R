@@ -56,7 +56,8 @@
   "glmm.csv" = c(
     outcome = "character", term = "character", estimate = "double", std_error = "double",
     odds_ratio = "double", or_ci_low = "double", or_ci_high = "double", p_value = "double",
-    engine = "character"
+    engine = "character", p_value_adj = "double",
+    separation = "logical"
   )
 )
 
