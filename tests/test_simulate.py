@@ -9,6 +9,7 @@ import pytest
 from vsdstats.paper.simulate import (
     CONDITION_COUNTS,
     LLM_COUNTS,
+    PUBLISHED_N,
     SIMULATED_COLUMNS,
     perspective_base_counts,
     scaled_counts,
@@ -18,6 +19,7 @@ from vsdstats.stats import (
     chisq_independence,
     crosstab,
     delta_pmi,
+    log_odds_dirichlet,
     mixed_logit,
     pmi,
     weighted_log_odds,
@@ -31,7 +33,32 @@ def small() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def full() -> pd.DataFrame:
-    return simulate_corpus(n=40_000, seed=2026)
+    return simulate_corpus(seed=2026)  # the default: the published total
+
+
+def test_default_is_the_published_total(full: pd.DataFrame) -> None:
+    # 39,380 condition units, each condition with exactly its published count
+    assert PUBLISHED_N == 39_380 == sum(CONDITION_COUNTS.values())
+    assert len(full) == PUBLISHED_N
+    assert full["condition"].value_counts().to_dict() == CONDITION_COUNTS
+    # the LLM families are published for 38,380 units: scaled by largest remainders
+    assert sum(LLM_COUNTS.values()) == 38_380
+    assert full["llm_product"].value_counts().to_dict() == {
+        k: v for k, v in scaled_counts(LLM_COUNTS, PUBLISHED_N).items() if v
+    }
+
+
+def test_cli_default_n(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from vsdstats.cli import main
+
+    out = tmp_path / "c.csv"
+    r = CliRunner().invoke(main, ["simulate", "-o", str(out), "--n", "300"])
+    assert r.exit_code == 0, r.output
+    assert "(300 synthetic units)" in r.output
+    help_text = CliRunner().invoke(main, ["simulate", "--help"]).output
+    assert "39380" in help_text
 
 
 @pytest.mark.parametrize("n", [100, 4001, 6000])
@@ -86,16 +113,24 @@ def test_chisq_recovers_planted_sentiment_effects(small: pd.DataFrame) -> None:
 def test_logodds_ranks_instrumental_and_appraisal_support(full: pd.DataFrame) -> None:
     counts = full.groupby(["condition", "perspective"]).size().reset_index(name="n")
     lo = weighted_log_odds(counts, "condition", "perspective", "n")
+    mcq = log_odds_dirichlet(counts, "condition", "perspective", "n")
 
-    def ranking(cond: str) -> list[str]:
-        sub = lo[lo["condition"] == cond].sort_values("log_odds_weighted", ascending=False)
+    def ranking(tab: pd.DataFrame, col: str, cond: str) -> list[str]:
+        sub = tab[tab["condition"] == cond].sort_values(col, ascending=False)
         return sub["perspective"].tolist()
 
-    assert ranking("adhd")[0] == "instrumental_support"
-    assert "appraisal_support" in ranking("adhd")[:3]
-    assert "appraisal_support" in ranking("autism")[:2]
-    assert "instrumental_support" in ranking("autism")[:3]
-    assert ranking("schizophrenia").index("instrumental_support") > 3
+    # tidylo puts the strongest planted effect first ...
+    assert ranking(lo, "log_odds_weighted", "adhd")[0] == "instrumental_support"
+    assert ranking(lo, "log_odds_weighted", "schizophrenia").index("instrumental_support") > 3
+    # ... but lifts rare features (its prior is as large as the data), so the planted
+    # second effects are checked on MCQ's zeta, the statistic for distinctiveness claims
+    z = "zeta"
+    assert ranking(mcq, z, "adhd")[:2] == ["instrumental_support", "appraisal_support"]
+    assert set(ranking(mcq, z, "autism")[:2]) == {"appraisal_support", "instrumental_support"}
+    assert set(ranking(mcq, z, "schizophrenia")[:2]) == {
+        "psychological_harm",
+        "clinical_skepticism",
+    }
 
 
 def test_pmi_pairs_privacy_with_ethics(small: pd.DataFrame) -> None:

@@ -3,9 +3,13 @@ label frequencies, with planted effects written down so tests can check recovery
 
 The original study's posts and codes are not public; its repository publishes the
 frequencies of the extracted labels.  :func:`simulate_corpus` draws a corpus of coded
-units whose condition and LLM-family margins match those frequencies exactly (scaled
-to ``n`` by largest remainders) and whose perspective margins follow the published
-raw perspective labels mapped onto the codebook (``PERSPECTIVE_MAP``).  Everything
+units whose condition and LLM-family margins match those frequencies and whose
+perspective margins follow the published raw perspective labels mapped onto the
+codebook (``PERSPECTIVE_MAP``).  By default the corpus has the published number of
+condition units, :data:`PUBLISHED_N` = 39,380 (the sum of :data:`CONDITION_COUNTS`),
+so its condition counts ARE the published counts; another ``n`` scales them by
+largest remainders.  The published LLM-family counts sum to 38,380 (1,000 fewer
+units), so they are always scaled to ``n`` by largest remainders.  Everything
 else (sentiment, values, platforms, authors, dates) follows the generative model
 below, whose parameters :data:`PLANTED` records:
 
@@ -44,7 +48,9 @@ CONDITION_COUNTS = {
     "conduct": 117,
     "intellectual": 73,
 }
-#: Published unit counts per LLM family.
+#: The published number of condition units: the default size of the corpus.
+PUBLISHED_N = sum(CONDITION_COUNTS.values())
+#: Published unit counts per LLM family (they sum to 38,380, not PUBLISHED_N).
 LLM_COUNTS = {
     "chatgpt": 34681,
     "other": 1508,
@@ -256,8 +262,11 @@ def _boost_matrix(
     return m
 
 
-def simulate_corpus(n: int = 40_000, seed: int = 2026) -> pd.DataFrame:
-    """Draw ``n`` synthetic coded units (columns :data:`SIMULATED_COLUMNS`)."""
+def simulate_corpus(n: int | None = None, seed: int = 2026) -> pd.DataFrame:
+    """Draw ``n`` synthetic coded units (columns :data:`SIMULATED_COLUMNS`); ``n=None``
+    (default) is :data:`PUBLISHED_N`, the published total, whose condition counts equal
+    :data:`CONDITION_COUNTS`."""
+    n = PUBLISHED_N if n is None else n
     if n < 100:
         raise ValueError("n must be at least 100")
     rng = np.random.default_rng(seed)
@@ -388,6 +397,7 @@ def planted_effects(n: int, seed: int) -> dict:
         "note": "Synthetic replication corpus calibrated to the published label "
         "frequencies; not real posts.",
         "n": n,
+        "published_n": PUBLISHED_N,
         "seed": seed,
         "condition_counts": scaled_counts(CONDITION_COUNTS, n),
         "llm_counts": scaled_counts(LLM_COUNTS, n),
@@ -399,10 +409,12 @@ def planted_effects(n: int, seed: int) -> dict:
     }
 
 
-def write_corpus(out: str | Path, n: int = 40_000, seed: int = 2026) -> tuple[Path, Path]:
-    """Simulate and write the corpus plus ``<stem>.planted.json``; returns both paths."""
+def write_corpus(out: str | Path, n: int | None = None, seed: int = 2026) -> tuple[Path, Path]:
+    """Simulate and write the corpus plus ``<stem>.planted.json``; returns both paths.
+    ``n=None`` is :data:`PUBLISHED_N`."""
     from vsdstats.tables.io import write_table
 
+    n = PUBLISHED_N if n is None else n
     out = Path(out)
     df = simulate_corpus(n, seed)
     write_table(df.assign(created_at=df["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")), out)

@@ -1,10 +1,11 @@
-# Figure 4a: NPMI of value x perspective co-occurrence over all units (fig4_delta_pmi).
+# Figure 4a: NPMI of value x perspective co-occurrence over all units.  It shows NPMI,
+# not delta-PMI (figures.R still saves it under the old name fig4_delta_pmi).
 #
 # Part of the paper's figures: sourced by figures.R (the driver), which also sources
 # handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
 # the palette, placeholders, vsd_save()) that this file uses.  Reads h$pmi.
 
-#' NPMI of value x perspective over all units (fig4_delta_pmi).
+#' NPMI (normalized PMI) of value x perspective over all units.
 vsd_fig4_npmi <- function(h) {
   d <- h$pmi
   if (!is.null(e <- .vsd_empty(d, "pmi.csv", "", "Value x perspective co-occurrence"))) return(e)
@@ -27,9 +28,10 @@ vsd_fig4_npmi <- function(h) {
     scale_y_discrete(drop = FALSE, expand = c(0, 0)) +
     labs(
       x = "Perspective", y = "Value",
-      title = "Co-occurrence of values and perspectives (all units)",
+      title = "NPMI of values and perspectives (all units)",
       caption = paste(
-        "Normalized PMI: 1 = always together, 0 = independent, -1 = never together;",
+        "NPMI (normalized PMI, not delta-PMI): 1 = always together, 0 = independent,",
+        "-1 = never together;",
         "grey: pair never observed."
       )
     ) +

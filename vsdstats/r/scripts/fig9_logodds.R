@@ -4,8 +4,12 @@
 # handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
 # the palette, placeholders, vsd_save()) that this file uses.  Reads h$logodds.
 
-#' The `top` most distinctive perspectives and values (weighted log-odds, condition
-#' against the whole corpus) per condition, one panel per condition.
+#' The `top` perspectives and values with the highest tidylo weighted log-odds
+#' (condition against the whole corpus) per condition, one panel per condition.  The
+#' weighted log-odds is a ranking score, NOT a z-score: with tidylo's informative prior
+#' its null SD is far below 1 (about 0.04-0.4 for the study's condition sizes).  When
+#' logodds.csv has `p_value_adj` (MCQ zeta, permutation null by author, maxT), bars of
+#' features distinctive at p_value_adj < 0.05 are marked with "*".
 vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
   d <- h$logodds
   if (!is.null(e <- .vsd_empty(d, "logodds.csv", "", "Distinctive perspectives and values"))) return(e)
@@ -22,15 +26,30 @@ vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
   d$key <- paste(d$feat, d$condition, d$dimension, sep = "\r")
   d <- d[order(d$condition, -as.integer(d$dim), -d$rank), , drop = FALSE]
   d$key <- factor(d$key, levels = unique(d$key))
+  d$star <- if ("p_value_adj" %in% names(d)) {
+    ifelse(!is.na(d[["p_value_adj"]]) & d[["p_value_adj"]] < 0.05, "*", "")
+  } else {
+    ""
+  }
   ggplot(d, aes(x = log_odds_weighted, y = key, fill = dim)) +
     geom_col(width = 0.75) +
+    geom_text(aes(label = star), hjust = -0.3, size = 3.5) +
     geom_vline(xintercept = 0, colour = "grey40", linewidth = 0.3) +
     facet_wrap(vars(cond), ncol = ncol, scales = "free_y") +
     scale_y_discrete(labels = function(x) sub("\r.*$", "", x)) +
     scale_fill_manual(values = c(Perspective = "#4C78A8", Value = "#F58518"), name = NULL) +
-    labs(x = "Weighted log-odds (condition vs. whole corpus; z-score scale)", y = NULL,
-      title = paste0("Most distinctive perspectives and values per condition (top ", top,
-        " of each)")) +
+    labs(x = "Weighted log-odds (tidylo; condition vs. whole corpus; not a z-score)", y = NULL,
+      title = paste0("Perspectives and values with the highest weighted log-odds per ",
+        "condition (top ", top, " of each)"),
+      caption = paste0(
+        "Weighted log-odds (tidylo, informative prior): a ranking score, not a z-score ",
+        "(its null SD is far below 1).",
+        if (any(d$star == "*")) {
+          " *: distinctive by MCQ's zeta with a permutation null by author (maxT-adjusted p < 0.05)."
+        } else {
+          ""
+        }
+      )) +
     vsd_theme(base_size = 10) +
     theme(panel.grid.major.y = element_blank(), legend.position = "top",
       panel.spacing = unit(0.8, "lines"))
