@@ -207,9 +207,32 @@ def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> 
     out["_d"] = out["dimension"].map({f: i for i, f in enumerate(study["logodds"]["features"])})
     out = out.sort_values(["_c", "_d", "rank"], kind="stable").drop(columns=["_c", "_d"])
     out["n"] = out["n"].astype(np.int64)
-    return out[["condition", "dimension", "feature", "n", "log_odds_weighted", "rank"]].reset_index(
-        drop=True
-    )
+    # "distinctive" claims: MCQ's zeta with a permutation null (by author when the units
+    # are nested in authors; [logodds] permutations / seed / cluster), maxT-adjusted;
+    # tidylo's weighted log-odds (the ranking) is not a z-score (null SD far below 1)
+    from vsdstats.stats.logodds import log_odds_permutation
+
+    cols = ["condition", "dimension", "feature", "n", "log_odds_weighted", "rank"]
+    cfg = study["logodds"]
+    B = int(cfg.get("permutations", 1000))
+    cluster = cfg.get("cluster", "author") or None
+    cluster = cluster if cluster in df.columns else None
+    tests = []
+    for feat in cfg["features"] if B > 0 else []:
+        t = log_odds_permutation(
+            df[[group, feat] + ([cluster] if cluster else [])],
+            group,
+            feat,
+            cluster=cluster,
+            permutations=B,
+            seed=cfg.get("seed", 2026),
+        )
+        t = t.rename(columns={group: "condition", feat: "feature"}).assign(dimension=feat)
+        tests.append(t[["condition", "dimension", "feature", "zeta", "p_value", "p_value_adj"]])
+    if tests:
+        out = out.merge(pd.concat(tests), on=["condition", "dimension", "feature"], how="left")
+        cols += ["zeta", "p_value", "p_value_adj"]
+    return out[cols].reset_index(drop=True)
 
 
 def run_pmi(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> tuple:
@@ -217,8 +240,27 @@ def run_pmi(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> tupl
     p = pmi(df[[a, b]], a, b)
     p = p[[a, b, "n", "pmi", "npmi"]]
     p = p.sort_values([a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
-    d = delta_pmi(df[[a, b, by]], a, b, by)
-    d = d[[by, a, b, "n_in", "n_out", "delta_pmi"]]
+    # the permutation null (by author when units are nested in authors; B and seed from
+    # [pmi] permutations / seed), the bias of small conditions and maxT-adjusted p-values
+    cfg = study["pmi"]
+    B = int(cfg.get("permutations", 1000))
+    cluster = cfg.get("cluster", "author") or None
+    cluster = cluster if B > 0 and cluster in df.columns else None
+    cols = [a, b, by] + ([cluster] if cluster else [])
+    d = delta_pmi(
+        df[cols],
+        a,
+        b,
+        by,
+        permutations=B,
+        seed=cfg.get("seed", 2026),
+        cluster=cluster,
+        min_support=int(cfg.get("min_support", 30)),
+    )
+    keep = [by, a, b, "n_in", "n_out", "delta_pmi", "supported"]
+    if B > 0:
+        keep += ["null_mean", "delta_pmi_centered", "p_value", "p_value_adj"]
+    d = d[keep]
     d = d.sort_values([by, a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
     return p.reset_index(drop=True), d.reset_index(drop=True)
 

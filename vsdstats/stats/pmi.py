@@ -214,7 +214,11 @@ def delta_pmi(
     **Permutation null** (``permutations = B > 0``).  Delta-PMI is biased under the
     null of no condition effect: PMI estimated on a small subset, given that the pair
     occurs there, is biased upward, so small conditions show positive delta-PMI by
-    chance (0.25-0.85 bits in conditions of 1-4% of the units of the study's design).
+    chance.  In the replication corpus (39,380 units, permutation by author) the mean
+    null delta-PMI over the observed pairs of a condition is about 0 for the large
+    conditions but 0.27 bits for bipolar (834 units), 0.48 for eating (305), 0.69 for
+    intellectual (73) and 0.88 for conduct (117); over the supported cells it stays
+    within +-0.16 bits.
     The null distribution is computed by permuting the ``by`` labels: across units
     (``cluster=None``), or, with ``cluster`` (e.g. ``"author"``), by a restricted
     permutation that keeps clusters whole (see :func:`permuted_labels`: clusters of
