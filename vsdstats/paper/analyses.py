@@ -121,12 +121,9 @@ def run_chisq(
         units = pd.DataFrame({row: df[row], col: df[col], cluster: df[cluster]})
         clustered[name] = chisq_clustered(units, row, col, cluster)
         robust = cell_tests_clustered(units, row, col, cluster, method=adjust, alpha=alpha)
-        robust = robust.set_index(["row", "col"])
-        key = pd.MultiIndex.from_arrays([naive["row"].astype(str), naive["col"].astype(str)])
-        robust.index = robust.index.set_levels(
-            [robust.index.levels[0].astype(str), robust.index.levels[1].astype(str)]
+        got = robust.set_index([robust["row"].astype(str), robust["col"].astype(str)]).reindex(
+            pd.MultiIndex.from_arrays([naive["row"].astype(str), naive["col"].astype(str)])
         )
-        got = robust.reindex(key)
         out = naive.copy()
         out["z"] = got["z"].to_numpy()
         out["deff"] = got["deff"].to_numpy()

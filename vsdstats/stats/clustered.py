@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from vsdstats.errors import InputError
+from vsdstats.stats._resample import cluster_weights
 from vsdstats.stats.chisq import _P_ADJUST, adjust_p, chisq_independence
 from vsdstats.stats.crosstab import crosstab
 
@@ -151,11 +152,9 @@ def _bootstrap_p(
     pr, pc = pm.sum(axis=1), pm.sum(axis=0)
     d_hat = pm - np.outer(pr, pc)
     e = np.outer(pr, pc)
-    rng = np.random.default_rng(seed)
     exceed = 0
-    for start in range(0, b, 200):
-        m = min(200, b - start)
-        w = rng.multinomial(k, np.full(k, 1.0 / k), size=m).astype(np.float64)
+    for w in cluster_weights(k, b, seed):
+        m = len(w)
         cb = w @ counts
         pb = (cb / cb.sum(axis=1, keepdims=True)).reshape(m, c, r).transpose(0, 2, 1)
         db = pb - pb.sum(axis=2)[:, :, None] * pb.sum(axis=1)[:, None, :]

@@ -174,7 +174,7 @@ def _group_estimates(
     for name, (y_hat, y_true) in values.items():
         dh = (g_hat[:, None] == groups).astype(np.float64)
         dt = (g_true[:, None] == groups).astype(np.float64)
-        zt, dd = _pseudo(dh * y_hat[:, None], dt * y_true[:, None], j.r, j.pi), None
+        zt = _pseudo(dh * y_hat[:, None], dt * y_true[:, None], j.r, j.pi)
         dd = _pseudo(dh, dt, j.r, j.pi)
         est, se = _ratio(zt, dd, j.clusters)
         naive, naive_se = _ratio(dh * y_hat[:, None], dh, j.clusters)

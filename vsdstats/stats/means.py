@@ -8,6 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from vsdstats.errors import InputError
+from vsdstats.stats._resample import cluster_weights
 
 __all__ = ["MEAN_METHODS", "group_means_ci", "monthly", "sentiment_score"]
 
@@ -15,7 +16,6 @@ _SENTIMENT = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
 
 #: interval methods of :func:`group_means_ci` and :func:`monthly`
 MEAN_METHODS = ("t", "robust", "bootstrap")
-_BOOT_CHUNK = 200
 
 
 def sentiment_score(series: pd.Series) -> pd.Series:
@@ -74,13 +74,11 @@ def _bootstrap(
     x = frame["_score"].to_numpy(dtype=np.float64)
     sums = np.bincount(cell, weights=x, minlength=k * ng).reshape(k, ng)
     counts = np.bincount(cell, minlength=k * ng).reshape(k, ng).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    reps = np.empty((b, ng))
-    for start in range(0, b, _BOOT_CHUNK):
-        m = min(_BOOT_CHUNK, b - start)
-        w = rng.multinomial(k, np.full(k, 1.0 / k), size=m).astype(np.float64)
+    parts = []
+    for w in cluster_weights(k, b, seed):
         with np.errstate(divide="ignore", invalid="ignore"):
-            reps[start : start + m] = (w @ sums) / (w @ counts)
+            parts.append((w @ sums) / (w @ counts))
+    reps = np.concatenate(parts)
     lo, hi = np.nanquantile(reps, [(1 - conf) / 2, (1 + conf) / 2], axis=0)
     return lo, hi, np.nanstd(reps, axis=0, ddof=1)
 
@@ -155,9 +153,8 @@ def _group_stats(
         clipped = (low < bounds[0]) | (high > bounds[1])
         out["ci_low"], out["ci_high"] = np.clip(low, *bounds), np.clip(high, *bounds)
         flag = np.where(clipped & (flag == ""), "clipped", flag)
-    out["method"] = {"t": "t", "robust": "cluster-robust", "bootstrap": "bootstrap"}[method]
-    if method == "bootstrap":
-        out["method"] = "cluster bootstrap" if cluster is not None else "bootstrap"
+    boot = "cluster bootstrap" if cluster is not None else "bootstrap"
+    out["method"] = {"t": "t", "robust": "cluster-robust", "bootstrap": boot}[method]
     out["flag"] = flag
     cols = ["n", "mean", "sd", "se", "ci_low", "ci_high", "method", "flag"]
     return out[[*cols, *(["n_clusters"] if cluster is not None else [])]]

@@ -29,6 +29,21 @@ _BASE_LOGITS = np.array([0.2, 0.0, -0.1])
 _SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 
 
+def authors_and_conditions(
+    rng: np.random.Generator, n: int, n_authors: int, stick: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Author and condition codes of ``n`` units: authors post at Gamma(1)-distributed
+    rates and write a share ``stick`` of their units about a "home" condition (drawn
+    with :data:`CONDITION_P`), the rest at random."""
+    k = len(CONDITIONS)
+    rate = rng.gamma(1.0, 1.0, n_authors)
+    author = rng.choice(n_authors, n, p=rate / rate.sum())
+    home = rng.choice(k, n_authors, p=CONDITION_P)
+    own = rng.random(n) < stick
+    condition = np.where(own, home[author], rng.choice(k, n, p=CONDITION_P))
+    return author, condition
+
+
 def clustered_units(
     rng: np.random.Generator,
     n: int = 4000,
@@ -41,12 +56,7 @@ def clustered_units(
     months: int = 24,
 ) -> pd.DataFrame:
     """Posts with ``post_id, author, platform, condition, sentiment, score, date``."""
-    k = len(CONDITIONS)
-    rate = rng.gamma(1.0, 1.0, n_authors)
-    author = rng.choice(n_authors, n, p=rate / rate.sum())
-    home = rng.choice(k, n_authors, p=CONDITION_P)
-    own = rng.random(n) < stick
-    condition = np.where(own, home[author], rng.choice(k, n, p=CONDITION_P))
+    author, condition = authors_and_conditions(rng, n, n_authors, stick)
     platform_of = rng.integers(0, n_platforms, n_authors)
     u_author = rng.normal(0.0, author_sd, (n_authors, 3))
     u_platform = rng.normal(0.0, platform_sd, (n_platforms, 3))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vsdstats.stats.calibration.scenarios import CONDITION_P, CONDITIONS
+from vsdstats.stats.calibration.scenarios import CONDITIONS, authors_and_conditions
 
 __all__ = ["PERSPECTIVES", "VALUES", "coded_units", "unclustered_codes"]
 
@@ -61,12 +61,7 @@ def coded_units(
     effect_condition: int = 3,
 ) -> pd.DataFrame:
     """Units with ``unit_id, author, condition, perspective, value``."""
-    k = len(CONDITIONS)
-    rate = rng.gamma(1.0, 1.0, n_authors)
-    author = rng.choice(n_authors, n, p=rate / rate.sum())
-    home = rng.choice(k, n_authors, p=CONDITION_P)
-    own = rng.random(n) < stick
-    condition = np.where(own, home[author], rng.choice(k, n, p=CONDITION_P))
+    author, condition = authors_and_conditions(rng, n, n_authors, stick)
     n_p, n_v = len(PERSPECTIVES), len(VALUES)
     u_p = rng.normal(0.0, author_sd, (n_authors, n_p))
     u_v = rng.normal(0.0, author_sd, (n_authors, n_v))
