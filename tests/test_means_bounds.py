@@ -169,3 +169,32 @@ def test_cli_stats_means_method_bootstrap(tmp_path):
     assert (got["method"] == "cluster bootstrap").all()
     bad = CliRunner().invoke(main, [*args[:-1], "--method", "robust"])
     assert bad.exit_code != 0 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_groups_that_cannot_show_their_variance_get_no_interval():
+    df = pd.DataFrame(
+        {"g": ["a", "a", "a", "b", "b", "c"], "s": [1, -1, 0, 1, 0, 1], "au": [1, 1, 1, 2, 3, 4]}
+    )
+    for method in ("robust", "bootstrap"):
+        got = group_means_ci(df, "g", "s", cluster="au", method=method, B=200).set_index("g")
+        assert got.loc["a", "flag"] == "1 cluster" and np.isnan(got.loc["a", "ci_low"])
+        assert got.loc["c", "flag"] == "n < 2" and np.isnan(got.loc["c", "se"])
+        assert got.loc["b", "flag"] in ("", "clipped")
+        assert got.loc["b", "ci_high"] > got.loc["b", "ci_low"]
+
+
+def test_cli_stats_means_bad_combinations_are_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from vsdstats.cli import main
+
+    path = tmp_path / "u.csv"
+    pd.DataFrame({"g": ["a", "a", "b"], "s": [2.0, 3.0, 1.0]}).to_csv(path, index=False)
+    args = ["stats", "means", str(path), "--by", "g", "--score", "s"]
+    for extra, words in ((["--method", "robust"], "--cluster"), ([], "--unbounded")):
+        res = CliRunner().invoke(main, [*args, *extra])
+        assert res.exit_code != 0 and words in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    res = CliRunner().invoke(main, [*args, "--unbounded", "-o", str(tmp_path / "m.csv")])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "m.csv")["mean"].tolist() == [2.5, 1.0]

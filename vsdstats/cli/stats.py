@@ -203,6 +203,11 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
     help="interval: t (default without --cluster), robust (default with --cluster) or "
     "bootstrap (of clusters with --cluster, seeded by --seed)",
 )
+@click.option(
+    "--unbounded",
+    is_flag=True,
+    help="a numeric score outside [-1, 1]: no clipping of intervals to [-1, 1]",
+)
 @seed_option(2026, "the cluster bootstrap (--method bootstrap)")
 @out_option
 def stats_means(
@@ -211,6 +216,7 @@ def stats_means(
     score: str,
     cluster: str | None,
     method: str | None,
+    unbounded: bool,
     seed: int,
     out: str | None,
 ) -> None:
@@ -224,6 +230,8 @@ def stats_means(
 
     from vsdstats.stats import group_means_ci, sentiment_score
 
+    if method == "robust" and not cluster:
+        fail("--method robust needs --cluster (e.g. --cluster author)")
     df = read(input_path)
     need(df, input_path, by, score, *([cluster] if cluster else []))
     if not pd.api.types.is_numeric_dtype(df[score]) or pd.api.types.is_bool_dtype(df[score]):
@@ -234,8 +242,17 @@ def stats_means(
                 raise ValueError(f"{input_path}: column {score!r}: {exc}") from None
     missing = df[score].isna().groupby(df[by], observed=True, dropna=True).sum()
     df, _ = complete(df, by, score, *([cluster] if cluster else []))
+    x = df[score]
+    if not unbounded and len(x) and (x.min() < -1 or x.max() > 1):
+        fail(
+            f"{input_path}: column {score!r}: scores outside [-1, 1] (min {x.min():g}, "
+            f"max {x.max():g}); give --unbounded for another scale"
+        )
+    bounds = None if unbounded else (-1.0, 1.0)
     with bad_input():
-        res = group_means_ci(df, by, score, cluster=cluster, method=method, seed=seed)
+        res = group_means_ci(
+            df, by, score, cluster=cluster, method=method, bounds=bounds, seed=seed
+        )
     res["n_missing"] = res[by].map(missing).fillna(0).astype("int64").to_numpy()
     emit(res, out)
 

@@ -141,6 +141,10 @@ def _group_stats(
         lo, hi, se = _bootstrap(frame, keys, cluster, conf, b, seed)
         out["se"], out["ci_low"], out["ci_high"] = se, lo, hi
     flag = np.where(out["n"] < 2, "n < 2", "")
+    if cluster is not None:  # one cluster cannot show its own variance
+        flag = np.where((flag == "") & (out["n_clusters"] < 2).to_numpy(), "1 cluster", flag)
+    undefined = flag != ""
+    out.loc[undefined, ["se", "ci_low", "ci_high"]] = np.nan
     if bounds is not None:
         constant = (out["min"] == out["max"]).to_numpy() & (out["n"] >= 2).to_numpy()
         if constant.any():
