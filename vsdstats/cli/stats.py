@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
 from vsdstats.cli._common import (
@@ -17,6 +19,50 @@ from vsdstats.cli._common import (
 )
 
 _TABLE = click.Path(dir_okay=False)  # a missing file: the table reader's one-line error
+
+
+def _gold_options(f):
+    """``--gold FILE --on COL --pi COL``: correct the estimates with a human gold sample."""
+    f = click.option(
+        "--pi",
+        default="pi",
+        show_default=True,
+        help="column of GOLD with each unit's inclusion probability (absent: a simple "
+        "random sample, n_gold / n)",
+    )(f)
+    f = click.option(
+        "--on", default="post_id", show_default=True, help="id column joining GOLD to INPUT"
+    )(f)
+    return click.option(
+        "--gold",
+        "gold_path",
+        type=_TABLE,
+        default=None,
+        help="human codes of a random subsample of INPUT (same column names): estimates "
+        "corrected for the coder's errors (DSL), the naive ones alongside",
+    )(f)
+
+
+def _read_gold(path: str, on: str, label: str):
+    """The gold table, with a one-line error naming the file if a column is missing."""
+    gold = read(path)
+    need(gold, path, on, label)
+    return gold
+
+
+@contextmanager
+def _naming(input_path: str, gold_path: str | None):
+    """Errors of stats.corrected say ``units:`` / ``gold:``; name the files instead."""
+    from vsdstats.errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        msg = str(exc)
+        for word, path in (("units:", input_path), ("gold:", gold_path)):
+            if path and msg.startswith(word):
+                msg = f"{path}:{msg[len(word) :]}"
+        raise InputError(msg) from None
 
 
 @click.group()
@@ -209,6 +255,7 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
     help="a numeric score outside [-1, 1]: no clipping of intervals to [-1, 1]",
 )
 @seed_option(2026, "the cluster bootstrap (--method bootstrap)")
+@_gold_options
 @out_option
 def stats_means(
     input_path: str,
@@ -218,11 +265,18 @@ def stats_means(
     method: str | None,
     unbounded: bool,
     seed: int,
+    gold_path: str | None,
+    on: str,
+    pi: str,
     out: str | None,
 ) -> None:
     """Mean score with n and 95% CI per group: t-based, or with --cluster cluster-robust
     (--method bootstrap: a bootstrap of whole clusters).  Intervals stay inside
     [-1, 1]; a group whose scores are all equal gets an exact bound (flag "constant").
+
+    With --gold (human codes of a random subsample, joined on --on) the mean is
+    corrected for the coder's errors (design-based supervised learning; Egami et al.
+    2023), with the naive mean of the LLM's labels alongside (naive_mean, naive_ci_*).
 
     Rows with a missing BY or SCORE (or CLUSTER) are dropped and counted; n_missing is the number of
     rows of each group without a score."""
@@ -232,6 +286,10 @@ def stats_means(
 
     if method == "robust" and not cluster:
         fail("--method robust needs --cluster (e.g. --cluster author)")
+    if gold_path and method not in (None, "robust"):
+        fail(
+            f"--method {method} does not apply with --gold (the corrected mean has a Wald interval)"
+        )
     df = read(input_path)
     need(df, input_path, by, score, *([cluster] if cluster else []))
     if not pd.api.types.is_numeric_dtype(df[score]) or pd.api.types.is_bool_dtype(df[score]):
@@ -249,12 +307,84 @@ def stats_means(
             f"max {x.max():g}); give --unbounded for another scale"
         )
     bounds = None if unbounded else (-1.0, 1.0)
-    with bad_input():
+    gold = _read_gold(gold_path, on, score) if gold_path else None
+    with bad_input(), _naming(input_path, gold_path):
         res = group_means_ci(
-            df, by, score, cluster=cluster, method=method, bounds=bounds, seed=seed
+            df,
+            by,
+            score,
+            cluster=cluster,
+            method=method,
+            bounds=bounds,
+            seed=seed,
+            gold=gold,
+            on=on,
+            pi=pi,
         )
     res["n_missing"] = res[by].map(missing).fillna(0).astype("int64").to_numpy()
     emit(res, out)
+
+
+@stats.command("props")
+@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.option("--by", required=True, help="grouping column, e.g. condition")
+@click.option("--label", required=True, help="category column, e.g. sentiment or value")
+@click.option(
+    "--cluster",
+    default=None,
+    help="cluster column (e.g. author): cluster-robust standard errors and intervals",
+)
+@_gold_options
+@out_option
+def stats_props(
+    input_path: str,
+    by: str,
+    label: str,
+    cluster: str | None,
+    gold_path: str | None,
+    on: str,
+    pi: str,
+    out: str | None,
+) -> None:
+    """Share of each LABEL category within each BY group, with n and a 95% CI (inside
+    [0, 1]); cluster-robust with --cluster.
+
+    With --gold (human codes of a random subsample, joined on --on; column --pi its
+    inclusion probabilities, default a simple random sample) the shares are corrected
+    for the coder's errors by design-based supervised learning (Egami et al. 2023),
+    the naive shares of the LLM's labels alongside (naive, naive_ci_*).  Rows with a
+    missing BY or LABEL are dropped and counted."""
+    df = read(input_path)
+    need(df, input_path, by, label, on if gold_path else by, *([cluster] if cluster else []))
+    df, _ = complete(df, by, label, *([cluster] if cluster else []))
+    if gold_path:
+        from vsdstats.stats import corrected_proportions
+
+        gold = _read_gold(gold_path, on, label)
+        with bad_input(), _naming(input_path, gold_path):
+            res = corrected_proportions(df, gold, by, label, on=on, cluster=cluster, pi=pi)
+    else:
+        res = _shares(df, by, label, cluster)
+    emit(res, out)
+
+
+def _shares(df, by: str, label: str, cluster: str | None):
+    """Naive shares per group: the mean of each category's indicator with the interval
+    of :func:`group_means_ci` on [0, 1] (t, or cluster-robust with ``cluster``)."""
+    import pandas as pd
+
+    from vsdstats.stats import group_means_ci
+
+    parts = []
+    labels = df[label].astype(str)
+    with bad_input():
+        for cat in sorted(labels.unique()):
+            ind = df.assign(_is=(labels == cat).astype(float))
+            res = group_means_ci(ind, by, "_is", cluster=cluster, bounds=(0.0, 1.0))
+            res.insert(1, label, cat)
+            parts.append(res.rename(columns={"mean": "estimate"}).drop(columns="sd"))
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values([by, label], kind="stable").reset_index(drop=True)
 
 
 @stats.command("glmm")

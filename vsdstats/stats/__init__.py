@@ -5,6 +5,7 @@ contingency table) and returns tidy results.  Docstrings give formulas and refer
 from vsdstats.stats.agreement import AgreementResult, agreement
 from vsdstats.stats.chisq import ChisqResult, cell_tests, chisq_independence
 from vsdstats.stats.clustered import cell_tests_clustered, chisq_clustered
+from vsdstats.stats.corrected import corrected_logit, corrected_means, corrected_proportions
 from vsdstats.stats.crosstab import crosstab
 from vsdstats.stats.glmm import MixedLogitResult, mixed_logit
 from vsdstats.stats.logodds import log_odds_dirichlet, weighted_log_odds
@@ -20,6 +21,9 @@ __all__ = [
     "cell_tests_clustered",
     "chisq_clustered",
     "chisq_independence",
+    "corrected_logit",
+    "corrected_means",
+    "corrected_proportions",
     "crosstab",
     "delta_pmi",
     "group_means_ci",

@@ -44,9 +44,13 @@ import pandas as pd
 from scipy import special, stats
 
 from vsdstats.errors import InputError
-from vsdstats.stats.means import _as_score
+from vsdstats.stats.scores import _as_score, _constant_interval
 
-__all__ = ["corrected_logit", "corrected_means", "corrected_proportions"]
+__all__ = ["MIN_GOLD", "corrected_logit", "corrected_means", "corrected_proportions"]
+
+#: a group with fewer gold units than this is flagged ``"few gold"`` (its se rests on a
+#: handful of human labels); with none, ``"no gold"`` and NaN se and interval
+MIN_GOLD = 10
 
 
 @dataclass
@@ -59,6 +63,7 @@ class _Joined:
     pi: np.ndarray
     clusters: np.ndarray
     n_gold: int
+    clustered: str | None = None
 
     def human(self, col: str) -> pd.Series:
         h = f"{col}__gold"
@@ -132,7 +137,10 @@ def _join(
     if cluster is not None and (codes < 0).any():
         u, r, p = u[codes >= 0], r[codes >= 0], p[codes >= 0]
         codes = codes[codes >= 0]
-    return _Joined(u.reset_index(drop=True), r, p, codes, n_gold)
+    if codes.max(initial=-1) < 1:
+        what = f"{cluster}: clusters" if cluster is not None else "units"
+        raise InputError(f"{what}: need at least 2 (have {codes.max(initial=-1) + 1})")
+    return _Joined(u.reset_index(drop=True), r, p, codes, n_gold, cluster)
 
 
 def _pseudo(hat: np.ndarray, true: np.ndarray, r: np.ndarray, pi: np.ndarray) -> np.ndarray:
@@ -171,6 +179,7 @@ def _group_estimates(
     g_hat = j.units[by].astype(str).to_numpy()
     g_true = j.human(by).astype(str).to_numpy()
     rows = []
+    method = "DSL" if j.clustered is None else f"DSL, cluster-robust ({j.clustered})"
     for name, (y_hat, y_true) in values.items():
         dh = (g_hat[:, None] == groups).astype(np.float64)
         dt = (g_true[:, None] == groups).astype(np.float64)
@@ -182,6 +191,18 @@ def _group_estimates(
         nlo, nhi = _interval(naive, naive_se, conf, *bounds)
         n = dh.sum(axis=0).astype(np.int64)
         n_gold = (dt * j.r[:, None]).sum(axis=0).astype(np.int64)
+        no_gold = n_gold == 0
+        # every label of the group equal, in the LLM's codes and the gold: the Wald
+        # interval has zero width; use the exact bound on the share of other values
+        # with the group's gold units as the draws (as scores._constant_interval)
+        constant = (se == 0) & ~no_gold & np.isfinite(est)
+        if constant.any():
+            clo, chi = _constant_interval(est[constant], n_gold[constant], conf, *bounds)
+            lo, hi = lo.copy(), hi.copy()
+            lo[constant], hi[constant] = clo, chi
+        se, lo, hi = (np.where(no_gold, np.nan, a) for a in (se, lo, hi))
+        flags = np.where(n_gold < MIN_GOLD, "few gold", "")
+        flags = np.where(constant, "constant", np.where(no_gold, "no gold", flags))
         for i, grp in enumerate(groups):
             rows.append(
                 {
@@ -197,7 +218,8 @@ def _group_estimates(
                     "naive_se": naive_se[i],
                     "naive_ci_low": nlo[i],
                     "naive_ci_high": nhi[i],
-                    "method": "DSL",
+                    "method": method,
+                    "flag": flags[i],
                 }
             )
     out = pd.DataFrame(rows)
@@ -226,7 +248,9 @@ def corrected_proportions(
 
     Returns one row per (group, category): ``by, label, n, n_gold, estimate, se,
     ci_low, ci_high`` (corrected; intervals inside [0, 1]), ``naive, naive_se,
-    naive_ci_low, naive_ci_high`` (the LLM's labels as truth), ``method``.
+    naive_ci_low, naive_ci_high`` (the LLM's labels as truth), ``method`` and ``flag``
+    (``"few gold"`` below :data:`MIN_GOLD` gold units in the group; ``"no gold"``: NaN
+    se and interval, nothing in the gold sample speaks for the group).
     """
     j = _join(units, gold, on, [by, label], cluster, pi)
     cats = sorted(set(j.units[label].astype(str)) | set(j.human(label).astype(str)))
@@ -255,9 +279,11 @@ def corrected_means(
         if len(by) != 1:
             raise InputError("corrected means: one grouping column")
         by = by[0]
+    units = units.assign(**{score: _as_score(units[score])}) if score in units else units
+    gold = gold.assign(**{score: _as_score(gold[score])}) if score in gold else gold
     j = _join(units, gold, on, [by, score], cluster, pi)
-    yh = _as_score(j.units[score]).to_numpy(dtype=np.float64)
-    yt = _as_score(j.human(score)).to_numpy(dtype=np.float64)
+    yh = j.units[score].to_numpy(dtype=np.float64)
+    yt = j.human(score).to_numpy(dtype=np.float64)
     groups = np.array(sorted(set(j.units[by].astype(str)) | set(j.human(by).astype(str))))
     return _group_estimates(j, by, groups, {"mean": (yh, yt)}, conf, bounds, "_mean")
 

@@ -9,36 +9,13 @@ from scipy import stats
 
 from vsdstats.errors import InputError
 from vsdstats.stats._resample import cluster_weights
+from vsdstats.stats.corrected import corrected_means
+from vsdstats.stats.scores import _as_score, _constant_interval, sentiment_score
 
 __all__ = ["MEAN_METHODS", "group_means_ci", "monthly", "sentiment_score"]
 
-_SENTIMENT = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
-
 #: interval methods of :func:`group_means_ci` and :func:`monthly`
 MEAN_METHODS = ("t", "robust", "bootstrap")
-
-
-def sentiment_score(series: pd.Series) -> pd.Series:
-    """Map sentiment labels to scores: positive -> +1, neutral -> 0, negative -> -1.
-
-    Case-insensitive and ignoring surrounding white space; missing values stay NaN.
-    Any other label raises ``ValueError`` naming the unknown labels.  Returns a float
-    Series with the same index.
-    """
-    s = pd.Series(series)
-    key = s.astype("string").str.strip().str.lower()
-    mapped = key.map(_SENTIMENT)
-    unknown = key[mapped.isna() & key.notna()]
-    if len(unknown):
-        labels = sorted(set(s[unknown.index].astype(str)))
-        raise ValueError(f"unknown sentiment label(s): {labels}; expected {list(_SENTIMENT)}")
-    return pd.Series(mapped.to_numpy(dtype=np.float64, na_value=np.nan), index=s.index)
-
-
-def _as_score(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype(np.float64)
-    return sentiment_score(values)
 
 
 def _t_interval(out: pd.DataFrame, conf: float) -> None:
@@ -81,17 +58,6 @@ def _bootstrap(
     reps = np.concatenate(parts)
     lo, hi = np.nanquantile(reps, [(1 - conf) / 2, (1 + conf) / 2], axis=0)
     return lo, hi, np.nanstd(reps, axis=0, ddof=1)
-
-
-def _constant_interval(
-    value: np.ndarray, n_eff: np.ndarray, conf: float, lo: float, hi: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval for a group whose scores are all ``value``: with ``n_eff`` independent
-    draws none of which had another score, the share ``q`` of other scores is at most
-    ``1 - ((1 - conf) / 2) ** (1 / n_eff)`` (exact Clopper-Pearson bound for 0
-    events), so the mean lies in ``[value - q (value - lo), value + q (hi - value)]``."""
-    q = 1.0 - ((1.0 - conf) / 2.0) ** (1.0 / n_eff)
-    return value - q * (value - lo), value + q * (hi - value)
 
 
 def _group_stats(
@@ -174,9 +140,13 @@ def group_means_ci(
     bounds: tuple[float, float] | None = (-1.0, 1.0),
     B: int = 2000,
     seed: int = 2026,
+    gold: pd.DataFrame | None = None,
+    on: str | list[str] = "post_id",
+    pi: str = "pi",
 ) -> pd.DataFrame:
     """Mean score per group with a confidence interval: the t interval, or with
-    ``cluster`` (e.g. ``"author"``) a cluster-robust one.
+    ``cluster`` (e.g. ``"author"``) a cluster-robust one; with ``gold`` the mean
+    corrected for the coder's errors by a human-coded random subsample.
 
     Scores are +1/0/-1 (string labels are converted with :func:`sentiment_score`).
     ``method``:
@@ -207,6 +177,17 @@ def group_means_ci(
     Returns one row per group: ``by..., n, mean, sd, se, ci_low, ci_high, method, flag``
     (and ``n_clusters`` with ``cluster``; rows without a cluster are dropped).
 
+    With ``gold`` (human codes of a random subsample of the units, joined on ``on``;
+    column ``pi`` its inclusion probabilities, default a simple random sample) the
+    mean is the design-based supervised learning estimate of
+    :func:`vsdstats.stats.corrected.corrected_means` (Egami et al. 2023; with a simple
+    random gold sample, prediction-powered inference, Angelopoulos et al. 2023):
+    ``mean`` and its Wald interval (cluster-robust with ``cluster``; clipped to
+    ``bounds``) are corrected, the LLM's labels taken as truth are kept as
+    ``naive_mean, naive_ci_low, naive_ci_high``, and ``n_gold`` counts the group's gold
+    units (``method`` is ``"DSL"``; ``method`` and ``B`` do not apply).  When the gold
+    file also codes ``by``, group membership is corrected too.
+
     References
     ----------
     Student (1908). The probable error of a mean. *Biometrika*, 6(1), 1-25.
@@ -219,11 +200,57 @@ def group_means_ci(
         missing.append(cluster)
     if missing:
         raise KeyError(f"column(s) not in the data frame: {missing}")
+    if gold is not None:
+        return _gold_means(df, gold, keys, score, on, cluster, conf, pi, bounds)
     frame = df[keys].assign(_score=_as_score(df[score]))
     if cluster is not None:
         frame[cluster] = df[cluster].to_numpy()
     frame = frame.dropna(subset=[*keys, "_score"])
     return _group_stats(frame, keys, conf, cluster, method, bounds, B, seed).reset_index()
+
+
+def _gold_means(
+    df: pd.DataFrame,
+    gold: pd.DataFrame,
+    keys: list[str],
+    score: str,
+    on: str | list[str],
+    cluster: str | None,
+    conf: float,
+    pi: str,
+    bounds: tuple[float, float] | None,
+) -> pd.DataFrame:
+    """:func:`group_means_ci` with a gold sample: DSL means per group of ``keys``
+    (several keys are joined into one group label and split again; the groups keep
+    the values, and dtypes, of ``df``)."""
+    sep = "\x1f"
+    key = sep.join(keys)
+
+    def label(frame: pd.DataFrame) -> pd.Series:
+        return frame[keys].astype(str).agg(sep.join, axis=1)
+
+    df = df.assign(**{key: label(df)}) if len(keys) > 1 else df
+    if len(keys) > 1 and all(k in gold.columns for k in keys):
+        gold = gold.assign(**{key: label(gold)})
+    res = corrected_means(
+        df,
+        gold,
+        key,
+        score,
+        on=on,
+        cluster=cluster,
+        conf=conf,
+        pi=pi,
+        bounds=bounds if bounds is not None else (-np.inf, np.inf),
+    ).rename(columns={"estimate": "mean", "naive": "naive_mean"})
+    parts = res[key].str.split(sep, expand=True, regex=False)
+    res = res.drop(columns=[key])
+    for i, k in enumerate(keys):
+        original = dict(zip(df[k].astype(str), df[k], strict=False))
+        res.insert(i, k, parts[i].map(original).fillna(parts[i]))
+    cols = ["n", "n_gold", "mean", "se", "ci_low", "ci_high", "method", "flag"]
+    cols += ["naive_mean", "naive_se", "naive_ci_low", "naive_ci_high"]
+    return res[[*keys, *cols]]
 
 
 def _month_start(values: pd.Series) -> tuple[pd.Series, bool]:

@@ -27,3 +27,14 @@ ref_svymean_by <- function(units, score, group, cluster) {
   data.frame(group = as.character(est[[group]]), mean = unname(stats::coef(est)),
              se = unname(survey::SE(est)))
 }
+
+# svyratio(~num, ~den, svydesign(ids = ~cluster, data = units)): the ratio sum(num) /
+# sum(den) with its cluster-robust (linearization) standard error; the reference for
+# the DSL-corrected shares and means of vsdstats.stats.corrected (given pseudo-values).
+ref_svyratio <- function(units, num, den, cluster) {
+  design <- survey::svydesign(ids = stats::as.formula(paste0("~", cluster)), data = units,
+                              weights = ~1)
+  est <- survey::svyratio(stats::as.formula(paste0("~", num)),
+                          stats::as.formula(paste0("~", den)), design)
+  data.frame(ratio = unname(stats::coef(est)), se = unname(survey::SE(est)))
+}
