@@ -31,7 +31,9 @@ CONTRACT: dict[str, dict[str, str]] = {
                 "pmi": "double", "npmi": "double"},
     "delta_pmi.csv": {"condition": "character", "value": "character",
                       "perspective": "character", "n_in": "integer", "n_out": "integer",
-                      "delta_pmi": "double"},
+                      "delta_pmi": "double", "supported": "logical", "null_mean": "double",
+                      "delta_pmi_centered": "double", "p_value": "double",
+                      "p_value_adj": "double"},
     "means.csv": {"by": "character", "group": "character", "n": "integer", "mean": "double",
                   "ci_low": "double", "ci_high": "double", "method": "character",
                   "flag": "character", "ci_low_naive": "double", "ci_high_naive": "double"},
@@ -45,7 +47,8 @@ CONTRACT: dict[str, dict[str, str]] = {
                      "perspective": "character", "value": "character", "n": "integer"},
     "logodds.csv": {"condition": "character", "dimension": "character",
                     "feature": "character", "n": "integer", "log_odds_weighted": "double",
-                    "rank": "integer"},
+                    "rank": "integer", "zeta": "double", "p_value": "double",
+                    "p_value_adj": "double"},
     "glmm.csv": {"outcome": "character", "term": "character", "estimate": "double",
                  "std_error": "double", "odds_ratio": "double", "or_ci_low": "double",
                  "or_ci_high": "double", "p_value": "double", "engine": "character",
@@ -57,8 +60,8 @@ FIGURES: dict[str, tuple[float, float]] = {
     "fig3_residuals_condition_sentiment": (6.5, 6),
     "fig3_residuals_condition_perspective": (10.5, 7),
     "fig3_residuals_condition_value": (10.5, 7),
-    "fig4_delta_pmi": (10, 7.5),
-    "fig4_delta_pmi_by_condition": (11, 10.5),
+    "fig4_npmi": (10, 7.5),
+    "fig4_delta_pmi": (11, 10.5),
     "fig5_mean_sentiment": (9, 7),
     "fig6_monthly": (11, 6.5),
     "fig7_fingerprint": (10, 7.5),
@@ -99,12 +102,14 @@ def _synthetic_handoff(out: Path) -> Path:
             ("trust", "ethics", 10, -0.4, -0.1), ("trust", "dependency", 45, 0.5, 0.2),
         ],
         "delta_pmi.csv": [
-            (c, v, p, 20, 25, d)
-            for c, sign in [("adhd", 1), ("bipolar", -1)]
-            for v, p, d in [("privacy", "ethics", 0.4), ("trust", "dependency", -0.3)]
+            (c, v, p, n, 45, d, T if n >= 30 else F, 0.05, d - 0.05, pv, pa)
+            for c, sign, n in [("adhd", 1, 40), ("bipolar", -1, 20)]
+            for v, p, d, pv, pa in [
+                ("privacy", "ethics", 0.4, 0.002, 0.01), ("trust", "dependency", -0.3, 0.2, 0.6)
+            ]
             for d in [sign * d]
         ]
-        + [("adhd", "privacy", "dependency", 0, 5, "NA")],
+        + [("adhd", "privacy", "dependency", 0, 5, "NA", F, "NA", "NA", "NA", "NA")],
         "means.csv": [
             ("condition", "adhd", 60, 0.3, 0.1, 0.5, "cluster-robust", "", 0.15, 0.45),
             ("condition", "bipolar", 40, -0.2, -0.5, 0.1, "cluster-robust", "", -0.4, 0.0),
@@ -127,12 +132,12 @@ def _synthetic_handoff(out: Path) -> Path:
             ("bipolar", "negative", "ethics", "other (lumped)", 25),
         ],
         "logodds.csv": [
-            (c, dim, f, 20, lo, rk)
+            (c, dim, f, 20, lo, rk, 2 * lo, p, 2 * p)
             for c in ("adhd", "bipolar")
             for dim, feats in [
                 ("perspective", ("ethics", "dependency")), ("value", ("privacy", "trust"))
             ]
-            for rk, f, lo in [(1, feats[0], 2.5), (2, feats[1], -1.0)]
+            for rk, f, lo, p in [(1, feats[0], 2.5, 0.001), (2, feats[1], -1.0, 0.3)]
         ],
         "glmm.csv": [
             (o, t, 0.2, 0.1, 1.22, 1.0, 1.49, 0.05, "glmmTMB", 0.1, "FALSE")
@@ -401,3 +406,128 @@ def test_figure_specs_match_python(r_figures):
 
     names = [str(s.rx2("name")[0]) for s in r_figures["vsd_figure_specs"]()]
     assert names == list(FIGURES) == list(PY_FIGURES)
+
+
+# ---------------------------------------------------------------------------
+# delta-PMI and log-odds columns: real values, and what fig4 / fig9 make of them
+# ---------------------------------------------------------------------------
+
+
+def _mcq_zeta(y, alpha0: float = 500.0):
+    """Monroe, Colaresi & Quinn (2008) eqs. 16-22 from a condition x feature count
+    matrix, written out here independently of vsdstats.stats.logodds."""
+    import numpy as np
+
+    y = np.asarray(y, dtype=float)
+    alpha = alpha0 * y.sum(axis=0) / y.sum()
+    out = np.empty_like(y)
+    for i in range(y.shape[0]):
+        yi, yj = y[i], y.sum(axis=0) - y[i]
+        ni, nj = yi.sum(), yj.sum()
+        delta = np.log((yi + alpha) / (ni + alpha0 - yi - alpha)) - np.log(
+            (yj + alpha) / (nj + alpha0 - yj - alpha)
+        )
+        out[i] = delta / np.sqrt(1 / (yi + alpha) + 1 / (yj + alpha))
+    return out
+
+
+def test_handoff_delta_pmi_null_columns_are_real(handoff):
+    import numpy as np
+
+    d = pd.read_csv(handoff / "delta_pmi.csv")
+    assert d["supported"].dtype == bool
+    assert d["supported"].any() and not d["supported"].all()
+    # the tiny condition (intellectual: 73 of 39,380 units, a handful here) has no support
+    assert not d.loc[d["condition"] == "intellectual", "supported"].any()
+    sup, uns = d[d["supported"]], d[~d["supported"]]
+    assert ((sup["n_in"] >= 30) & (sup["n_out"] >= 30)).all()
+    assert ((uns["n_in"] < 30) | (uns["n_out"] < 30)).all()
+    # supported cells are tested, the others are not
+    assert uns[["p_value", "p_value_adj"]].isna().all().all()
+    assert sup[["null_mean", "delta_pmi_centered", "p_value", "p_value_adj"]].notna().all().all()
+    assert ((sup["p_value"] > 0) & (sup["p_value"] <= 1)).all()
+    assert ((sup["p_value_adj"] > 0) & (sup["p_value_adj"] <= 1)).all()
+    assert (sup["p_value_adj"] >= sup["p_value"] - 1e-12).all()  # maxT never below raw p
+    assert sup["p_value"].nunique() > 1 and d["null_mean"].dropna().nunique() > 1
+    ok = d["null_mean"].notna()
+    np.testing.assert_allclose(
+        d.loc[ok, "delta_pmi_centered"], d.loc[ok, "delta_pmi"] - d.loc[ok, "null_mean"]
+    )
+    # delta_pmi itself, recomputed from the counts of the simulated corpus:
+    # log2(n_ab N / (n_a n_b)) inside the condition minus the same outside it
+    from vsdstats.paper.simulate import simulate_corpus
+
+    df = simulate_corpus(n=2000, seed=7)
+    row = sup.iloc[0]
+
+    def pmi_bits(s: pd.DataFrame) -> float:
+        n_ab = ((s["value"] == row["value"]) & (s["perspective"] == row["perspective"])).sum()
+        n_a = (s["value"] == row["value"]).sum()
+        n_b = (s["perspective"] == row["perspective"]).sum()
+        return float(np.log2(n_ab * len(s) / (n_a * n_b)))
+
+    inside = df["condition"] == row["condition"]
+    assert row["delta_pmi"] == pytest.approx(pmi_bits(df[inside]) - pmi_bits(df[~inside]))
+
+
+def test_handoff_logodds_zeta_and_permutation_p(handoff):
+    import numpy as np
+
+    from vsdstats.paper.simulate import simulate_corpus
+
+    lo = pd.read_csv(handoff / "logodds.csv")
+    df = simulate_corpus(n=2000, seed=7)
+    for dim, part in lo.groupby("dimension"):
+        y = pd.crosstab(df["condition"], df[dim])
+        ref = pd.DataFrame(_mcq_zeta(y.to_numpy()), index=y.index, columns=y.columns)
+        got = part[part["n"] > 0]  # features never coded in the corpus have no prior mass
+        want = [ref.loc[c, f] for c, f in zip(got["condition"], got["feature"], strict=True)]
+        np.testing.assert_allclose(got["zeta"], want, rtol=1e-10)
+    assert lo["p_value"].notna().all() and lo["p_value"].nunique() > 10
+    assert ((lo["p_value"] > 0) & (lo["p_value"] <= 1)).all()
+    assert (lo["p_value_adj"] >= lo["p_value"] - 1e-12).all() and (lo["p_value_adj"] <= 1).all()
+
+
+def _fig(r_figures, folder: Path, fun: str):
+    h = r_figures["vsd_read_handoff"](str(folder))
+    return r_figures[fun](h)
+
+
+def test_fig4_npmi_and_delta_pmi_say_what_they_show(r_figures, tmp_path):
+    """fig4_npmi is labelled NPMI; fig4_delta_pmi says delta-PMI (bits), greys the cells
+    that are not `supported` and dots those with p_value_adj < 0.05 (the synthetic
+    hand-off: adhd privacy x ethics is supported with p_value_adj 0.01, bipolar has
+    n_in = 20 and is not supported)."""
+    src = _synthetic_handoff(tmp_path / "handoff")
+    get = r_figures("function(p, what) as.character(p$labels[[what]])")
+    fill_name = r_figures(
+        "function(p) as.character(ggplot2::ggplot_build(p)$plot$scales$get_scales('fill')$name)"
+    )
+    npmi = _fig(r_figures, src, "vsd_fig4_npmi")
+    assert str(fill_name(npmi)[0]) == "NPMI"
+    assert "NPMI" in str(get(npmi, "title")[0]) and "delta" not in str(get(npmi, "title")[0])
+    dp = _fig(r_figures, src, "vsd_fig4_delta_pmi")
+    assert str(fill_name(dp)[0]).startswith("delta-PMI (bits)")
+    assert "delta-PMI (bits)" in str(get(dp, "caption")[0])
+    layer = r_figures(
+        "function(p, i) { d <- ggplot2::layer_data(p, i); "
+        "data.frame(fill = as.character(d$fill), n = nrow(d)) }"
+    )
+    dots = layer(dp, 2)
+    assert int(dots.rx2("n")[0]) == 1  # exactly the one supported cell with p_adj < 0.05
+    shown = r_figures(
+        "function(p) { d <- p$data; "
+        "c(sum(!is.na(d$shown)), sum(d$condition == 'bipolar' & !is.na(d$shown)), "
+        "sum(d$flag)) }"
+    )(dp)
+    assert list(shown) == [2, 0, 1]  # the two supported adhd cells coloured, bipolar grey
+
+
+def test_fig9_says_not_a_z_score_and_stars_the_maxt_cells(r_figures, tmp_path):
+    src = _synthetic_handoff(tmp_path / "handoff")
+    p = _fig(r_figures, src, "vsd_fig9_logodds")
+    x = str(r_figures("function(p) p$labels$x")(p)[0])
+    assert "weighted log-odds (tidylo" in x.lower() and "not a z-score" in x
+    stars = r_figures("function(p) sum(p$data$star == '*')")(p)[0]
+    # rank-1 features have p_value_adj 0.002 (starred), rank-2 0.6 (not): 2 x 2 panels
+    assert int(stars) == 4

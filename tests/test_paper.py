@@ -15,7 +15,7 @@ from vsdstats.cli import main
 from vsdstats.paper.config import PaperError
 from vsdstats.paper.figures import FIGURES
 from vsdstats.paper.handoff import SCHEMA
-from vsdstats.paper.inputs import load_units
+from vsdstats.paper.inputs import load_units, validate_units
 from vsdstats.paper.render import format_p, latex_escape
 from vsdstats.paper.run import run_paper
 from vsdstats.paper.simulate import simulate_corpus
@@ -94,7 +94,11 @@ def test_latex_has_booktabs_caption_label(runs: tuple[Path, Path]) -> None:
 
 def test_p_values_never_printed_as_zero(runs: tuple[Path, Path]) -> None:
     one, _ = runs
-    for name, col in (("table2_chisq", "p"), ("table10_glmm", "p")):
+    for name, col in (
+        ("table2_chisq", "p"),
+        ("table10_glmm", "p"),
+        ("table9_logodds", "p (maxT, by author)"),
+    ):
         ps = pd.read_csv(one / "tables" / f"{name}.csv", dtype=str)[col]
         for p in ps:
             assert p.strip() not in ("0", "0.0", "0.000", "0e+00"), (name, p)
@@ -304,3 +308,114 @@ def test_help_documents_min_cell() -> None:
     result = CliRunner().invoke(main, ["paper", "--help"])
     assert result.exit_code == 0
     assert "--min-cell" in result.output and "<K" in result.output
+
+
+# ---------------------------------------------------------------------------
+# delta-PMI, log-odds: the permutation columns reach table9, the hand-off and README
+# ---------------------------------------------------------------------------
+
+
+def test_table9_not_a_z_score_with_zeta_and_maxt_p(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    t9 = pd.read_csv(one / "tables" / "table9_logodds.csv", dtype=str)
+    assert list(t9.columns[-3:]) == [
+        "Weighted log-odds (tidylo)",
+        "MCQ zeta",
+        "p (maxT, by author)",
+    ]
+    md = (one / "tables" / "table9_logodds.md").read_text()
+    assert md.startswith("**Table table9_logodds.** Weighted log-odds (tidylo; not a z-score)")
+    assert "NOT a z-score" in md and "Monroe, Colaresi & Quinn" in md
+    assert "1000 permutations, seed 2026" in md and "authors" in md
+    # the printed zeta and p are the hand-off's, row for row
+    lo = pd.read_csv(one / "handoff" / "logodds.csv")
+    top = lo[lo["rank"] <= 3].reset_index(drop=True)
+    assert len(top) == len(t9)
+    assert t9["MCQ zeta"].tolist() == [f"{z:.2f}" for z in top["zeta"]]
+    assert t9["p (maxT, by author)"].tolist() == [format_p(p) for p in top["p_value_adj"]]
+    # the planted effect (ADHD: instrumental support) is beyond every permutation (raw p
+    # at its floor 1/(B+1)); the maxT adjustment over all cells raises it
+    adhd = top[(top["condition"] == "adhd") & (top["feature"] == "instrumental_support")]
+    assert adhd["zeta"].iloc[0] > 3 and adhd["p_value"].iloc[0] == pytest.approx(1 / 1001)
+    assert adhd["p_value_adj"].iloc[0] > adhd["p_value"].iloc[0]
+    assert top["p_value_adj"].nunique() > 3 and (top["p_value_adj"] >= top["p_value"]).all()
+
+
+def test_handoff_delta_pmi_permutation_columns(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    d = pd.read_csv(one / "handoff" / "delta_pmi.csv")
+    assert d["supported"].dtype == bool and d["supported"].any()
+    assert not d.loc[d["condition"].isin(["intellectual", "conduct"]), "supported"].any()
+    sup = d[d["supported"]]
+    assert sup["p_value"].between(0, 1, inclusive="right").all()
+    assert (sup["p_value_adj"] >= sup["p_value"]).all() and (sup["p_value_adj"] <= 1).all()
+    assert sup["p_value"].nunique() > 5
+    assert d.loc[~d["supported"], "p_value"].isna().all()
+    # the bias of small conditions: the null mean over their observed pairs is positive
+    bias = d.groupby("condition")["null_mean"].mean()
+    assert bias["eating"] > bias["general"] + 0.1
+
+
+def test_readme_describes_delta_pmi_and_log_odds(runs: tuple[Path, Path]) -> None:
+    one, _ = runs
+    readme = (one / "README.md").read_text()
+    sec = readme.split("## Co-occurrence (delta-PMI)")[1].split("\n## ")[0]
+    assert "delta-PMI(a,b|c) = PMI_c(a,b) - PMI_rest(a,b)" in sec and "in bits" in sec
+    assert "condition labels shuffled across authors" in sec
+    assert "1000 permutations, seed 2026" in sec
+    assert "at least 30 units inside the condition" in sec and "`supported`" in sec
+    assert "maxT" in sec and "Westfall & Young" in sec
+    assert "NOT z-scores" in sec and "null SD is far below 1" in sec and "MCQ's zeta" in sec
+    d = pd.read_csv(one / "handoff" / "delta_pmi.csv")
+    assert f"{int(d['supported'].sum())} of {len(d)} cells are supported" in sec
+    # the measured null SD of tidylo's statistic is quoted, and it is far below 1
+    m = re.search(r"their SD is median ([0-9.]+) \(([0-9.]+) to ([0-9.]+)\)", sec)
+    assert m and float(m.group(3)) < 0.7, sec
+
+
+def test_permutation_settings_from_study_toml() -> None:
+    from vsdstats.paper.analyses import permutation_settings, run_logodds, run_pmi
+    from vsdstats.paper.config import load_study
+
+    study = load_study()
+    df = simulate_corpus(n=300, seed=2)
+    pp = permutation_settings(study, "pmi", df)
+    assert (pp.permutations, pp.seed, pp.cluster, pp.min_support) == (1000, 2026, "author", 30)
+    bad = {**study, "pmi": {**study["pmi"], "permutations": -1}}
+    with pytest.raises(PaperError, match=r"\[pmi\] permutations must be a whole number >= 0"):
+        permutation_settings(bad, "pmi", df)
+    bad = {**study, "logodds": {**study["logodds"], "cluster": "handle"}}
+    with pytest.raises(PaperError, match=r"\[logodds\] cluster: column 'handle'"):
+        permutation_settings(bad, "logodds", df)
+    # permutations = 0: the hand-off columns stay (schema fixed), with NA p-values
+    cb = load_codebook()
+    units = validate_units(df, cb, "simulated corpus")
+    off = {
+        **study,
+        "pmi": {**study["pmi"], "permutations": 0},
+        "logodds": {**study["logodds"], "permutations": 0},
+    }
+    _, d = run_pmi(units, cb, off)
+    assert list(d.columns) == list(SCHEMA["delta_pmi.csv"])
+    assert d["p_value"].isna().all() and d["supported"].dtype == bool
+    lo = run_logodds(units, cb, off)
+    assert set(SCHEMA["logodds.csv"]) <= set(lo.columns)
+    assert lo["p_value_adj"].isna().all() and lo["zeta"].notna().any()
+
+
+def test_default_n_is_the_published_total(tmp_path: Path, monkeypatch) -> None:
+    from vsdstats.paper import run as run_mod
+    from vsdstats.paper.simulate import PUBLISHED_N
+
+    assert run_mod.DEFAULT_N == PUBLISHED_N == 39_380
+    seen: list[tuple[int, str]] = []
+    monkeypatch.setattr(run_mod, "run_paper", lambda **kw: seen.append((kw["n"], kw["command"])))
+    for args in ([], ["--n", "500"]):
+        result = CliRunner().invoke(main, ["paper", "--out", str(tmp_path), *args])
+        assert result.exit_code == 0, result.output
+    assert seen == [
+        (39_380, f"vsdstats paper --out {tmp_path}"),
+        (500, f"vsdstats paper --out {tmp_path} --n 500"),
+    ]
+    help_text = CliRunner().invoke(main, ["paper", "--help"]).output
+    assert "39380" in help_text

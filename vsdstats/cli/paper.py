@@ -46,9 +46,9 @@ from vsdstats.cli._common import codebook_option, positional_input
     "--n",
     "n",
     type=click.IntRange(min=100),
-    default=40_000,
-    show_default=True,
-    help="size of the simulated corpus (ignored with --input)",
+    default=None,
+    help="size of the simulated corpus (ignored with STUDY)  [default: 39380, the "
+    "published number of condition units]",
 )
 @codebook_option
 def paper(
@@ -57,7 +57,7 @@ def paper(
     out: str,
     min_cell: int,
     seed: int,
-    n: int,
+    n: int | None,
     codebook_path: str | None,
 ) -> None:
     """Regenerate paper/ from STUDY (a coded table, or a study folder with
@@ -70,7 +70,7 @@ def paper(
     1 the figure step failed (tables and hand-off files are still written).
     """
     from vsdstats.paper.config import PaperError
-    from vsdstats.paper.run import FigureError, run_paper
+    from vsdstats.paper.run import DEFAULT_N, FigureError, run_paper
     from vsdstats.r.bridge import RUnavailableError
     from vsdstats.tables.codebook import CodebookError
 
@@ -79,7 +79,7 @@ def paper(
         ("--out", out, "paper"),
         ("--min-cell", min_cell, 10),
         ("--seed", seed, 2026),
-        ("--n", n, 40_000),
+        ("--n", n, None),
         ("--codebook", codebook_path, None),
     ]
     args = ["vsdstats", "paper", *([input_path] if input_path else [])]
@@ -94,7 +94,7 @@ def paper(
             gold=gold,
             min_cell=min_cell,
             seed=seed,
-            n=n,
+            n=DEFAULT_N if n is None else n,
             codebook=codebook_path,
             command=command,
             log=lambda m: click.echo(m, err=True),

@@ -31,6 +31,17 @@ from vsdstats.stats import (
 LUMPED = "other (lumped)"
 
 
+@dataclass(frozen=True)
+class PermutationSettings:
+    """The permutation null of a [pmi] / [logodds] section of study.toml."""
+
+    permutations: int  #: B (0 = no permutation test: NA p-values)
+    seed: int  #: seed of the permutations (recorded in paper/README.md)
+    cluster: str | None  #: labels permuted across whole clusters (authors), or units
+    min_support: int = 30  #: [pmi] only: n_in and n_out >= min_support for a test
+    alpha0: float = 500.0  #: [logodds] only: MCQ's prior scale
+
+
 @dataclass
 class Analyses:
     """Every result the tables, hand-off files and README are made from."""
@@ -55,6 +66,9 @@ class Analyses:
     cluster: str = ""
     glmm_reference: str = ""
     notes: list[str] = field(default_factory=list)  # Python/R warnings worth reporting
+    #: the permutation settings of [pmi] and [logodds] (README, table9 notes)
+    pmi_permutation: PermutationSettings | None = None
+    logodds_permutation: PermutationSettings | None = None
 
 
 def ordered(df: pd.DataFrame, codebook: Codebook, col: str) -> pd.Categorical:
@@ -182,14 +196,89 @@ def run_monthly(df: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({"month": month, **cols})
 
 
+def permutation_settings(
+    study: dict[str, Any], section: str, df: pd.DataFrame
+) -> PermutationSettings:
+    """``permutations`` (1000), ``seed`` (2026), ``cluster`` ("author"; "" = units),
+    ``min_support`` (30) and ``alpha0`` (500) of ``[section]``; a bad value is a
+    PaperError naming study.toml, the section and the key."""
+    from vsdstats.paper.config import PaperError
+
+    cfg = study[section]
+    where = f"{study.get('_source', 'analysis/study.toml')}: [{section}]"
+
+    def whole(key: str, default: int, low: int) -> int:
+        v = cfg.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise PaperError(f"{where} {key} must be a whole number >= {low}, not {v!r}")
+        return int(v)
+
+    cluster = cfg.get("cluster", "author")
+    if not isinstance(cluster, str):
+        raise PaperError(f"{where} cluster must be a column name or \"\", not {cluster!r}")
+    if cluster and cluster not in df.columns:
+        raise PaperError(f"{where} cluster: column {cluster!r} is not in the units")
+    alpha0 = cfg.get("alpha0", 500.0)
+    if isinstance(alpha0, bool) or not isinstance(alpha0, (int, float)) or not alpha0 > 0:
+        raise PaperError(f"{where} alpha0 must be a positive number, not {alpha0!r}")
+    return PermutationSettings(
+        permutations=whole("permutations", 1000, 0),
+        seed=whole("seed", 2026, 0),
+        cluster=cluster or None,
+        min_support=whole("min_support", 30, 0),
+        alpha0=float(alpha0),
+    )
+
+
 def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
+    """tidylo's weighted log-odds (the ranking), MCQ's zeta and its permutation test.
+
+    Per feature dimension of ``[logodds] features``, on the complete condition x feature
+    grid: ``log_odds_weighted`` (:func:`weighted_log_odds`, informative prior; a ranking
+    score, not a z-score: its null SD is far below 1), ``zeta`` (Monroe, Colaresi &
+    Quinn 2008, :func:`log_odds_dirichlet`, prior = corpus frequencies x ``alpha0``) and
+    its permutation ``p_value`` / maxT ``p_value_adj`` (:func:`log_odds_permutation`,
+    condition labels permuted across authors; NA when ``permutations = 0``)."""
+    from vsdstats.stats.logodds import log_odds_dirichlet, log_odds_permutation
+
     group = study["logodds"]["group"]
+    perm = permutation_settings(study, "logodds", df)
     parts = []
     for feat in study["logodds"]["features"]:
         # the complete condition x feature grid (zeros included): tidylo adds its prior
         # once per row present, so leaving out zero rows would favour rare features
         counts = crosstab(df, group, feat).stack().rename("n").reset_index()
         lo = weighted_log_odds(counts, group, feat, "n")
+        z = log_odds_dirichlet(counts, group, feat, "n", alpha0=perm.alpha0)
+        lo = lo.merge(z[[group, feat, "zeta"]], on=[group, feat], how="left", validate="1:1")
+        if perm.permutations > 0:
+            t = log_odds_permutation(
+                df[[group, feat] + ([perm.cluster] if perm.cluster else [])],
+                group,
+                feat,
+                cluster=perm.cluster,
+                permutations=perm.permutations,
+                seed=perm.seed,
+                alpha0=perm.alpha0,
+            )
+            t = t[[group, feat, "null_sd", "p_value", "p_value_adj"]]
+            t = t.rename(columns={"null_sd": "null_sd_zeta"})
+            lo = lo.merge(t, on=[group, feat], how="left", validate="1:1")
+            # the same null for tidylo's statistic: its SD is what says "not a z-score"
+            w = log_odds_permutation(
+                df[[group, feat] + ([perm.cluster] if perm.cluster else [])],
+                group,
+                feat,
+                cluster=perm.cluster,
+                statistic="log_odds_weighted",
+                permutations=perm.permutations,
+                seed=perm.seed,
+            )
+            w = w[[group, feat, "null_sd"]].rename(columns={"null_sd": "null_sd_tidylo"})
+            lo = lo.merge(w, on=[group, feat], how="left", validate="1:1")
+        else:
+            lo["p_value"] = lo["p_value_adj"] = np.nan
+            lo["null_sd_zeta"] = lo["null_sd_tidylo"] = np.nan
         lo = lo.rename(columns={group: "condition", feat: "feature"})
         lo.insert(1, "dimension", feat)
         fkey = order_key(codebook, feat)
@@ -204,62 +293,51 @@ def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> 
     out["_d"] = out["dimension"].map({f: i for i, f in enumerate(study["logodds"]["features"])})
     out = out.sort_values(["_c", "_d", "rank"], kind="stable").drop(columns=["_c", "_d"])
     out["n"] = out["n"].astype(np.int64)
-    # "distinctive" claims: MCQ's zeta with a permutation null (by author when the units
-    # are nested in authors; [logodds] permutations / seed / cluster), maxT-adjusted;
-    # tidylo's weighted log-odds (the ranking) is not a z-score (null SD far below 1)
-    from vsdstats.stats.logodds import log_odds_permutation
-
     cols = ["condition", "dimension", "feature", "n", "log_odds_weighted", "rank"]
-    cfg = study["logodds"]
-    B = int(cfg.get("permutations", 1000))
-    cluster = cfg.get("cluster", "author") or None
-    cluster = cluster if cluster in df.columns else None
-    tests = []
-    for feat in cfg["features"] if B > 0 else []:
-        t = log_odds_permutation(
-            df[[group, feat] + ([cluster] if cluster else [])],
-            group,
-            feat,
-            cluster=cluster,
-            permutations=B,
-            seed=cfg.get("seed", 2026),
-        )
-        t = t.rename(columns={group: "condition", feat: "feature"}).assign(dimension=feat)
-        tests.append(t[["condition", "dimension", "feature", "zeta", "p_value", "p_value_adj"]])
-    if tests:
-        out = out.merge(pd.concat(tests), on=["condition", "dimension", "feature"], how="left")
-        cols += ["zeta", "p_value", "p_value_adj"]
-    return out[cols].reset_index(drop=True)
+    # null_sd_*: the permutation-null SDs (README only; not in the hand-off file)
+    extra = ["zeta", "p_value", "p_value_adj", "null_sd_zeta", "null_sd_tidylo"]
+    out = out[cols + extra].reset_index(drop=True)
+    out.attrs["permutation"] = perm
+    return out
 
 
-def run_pmi(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> tuple:
+def run_pmi(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PMI / NPMI of ``a`` x ``b`` over all units, and delta-PMI of each ``by`` level
+    against the rest with its permutation null.
+
+    ``delta_pmi = PMI_c(a, b) - PMI_rest(a, b)`` in bits (:func:`delta_pmi`); ``supported``
+    is ``n_in >= min_support and n_out >= min_support``; with ``permutations = B > 0``
+    the ``by`` labels are permuted across authors (``cluster``) B times, giving
+    ``null_mean`` (the upward bias of small conditions), ``delta_pmi_centered``, the
+    two-sided ``p_value`` and the Westfall-Young maxT ``p_value_adj`` over the supported
+    cells (NA when B = 0 and for unsupported cells)."""
     a, b, by = study["pmi"]["a"], study["pmi"]["b"], study["pmi"]["by"]
     p = pmi(df[[a, b]], a, b)
     p = p[[a, b, "n", "pmi", "npmi"]]
     p = p.sort_values([a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
-    # the permutation null (by author when units are nested in authors; B and seed from
-    # [pmi] permutations / seed), the bias of small conditions and maxT-adjusted p-values
-    cfg = study["pmi"]
-    B = int(cfg.get("permutations", 1000))
-    cluster = cfg.get("cluster", "author") or None
-    cluster = cluster if B > 0 and cluster in df.columns else None
-    cols = [a, b, by] + ([cluster] if cluster else [])
+    perm = permutation_settings(study, "pmi", df)
+    cluster = perm.cluster if perm.permutations > 0 else None
     d = delta_pmi(
-        df[cols],
+        df[[a, b, by] + ([cluster] if cluster else [])],
         a,
         b,
         by,
-        permutations=B,
-        seed=cfg.get("seed", 2026),
+        permutations=perm.permutations,
+        seed=perm.seed,
         cluster=cluster,
-        min_support=int(cfg.get("min_support", 30)),
+        min_support=perm.min_support,
     )
-    keep = [by, a, b, "n_in", "n_out", "delta_pmi", "supported"]
-    if B > 0:
-        keep += ["null_mean", "delta_pmi_centered", "p_value", "p_value_adj"]
-    d = d[keep]
+    null_cols = ["null_mean", "delta_pmi_centered", "p_value", "p_value_adj"]
+    for col in null_cols:
+        if col not in d.columns:  # permutations = 0: no null, NA columns (fixed schema)
+            d[col] = np.nan
+    d = d[[by, a, b, "n_in", "n_out", "delta_pmi", "supported", *null_cols]]
     d = d.sort_values([by, a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
-    return p.reset_index(drop=True), d.reset_index(drop=True)
+    d = d.reset_index(drop=True)
+    d.attrs["permutation"] = perm
+    return p.reset_index(drop=True), d
 
 
 def run_fingerprint(
@@ -403,7 +481,7 @@ def compute(
         cells=cells,
         means=run_means(df, codebook, study),
         monthly=run_monthly(df, study),
-        logodds=run_logodds(df, codebook, study),
+        logodds=(lo := run_logodds(df, codebook, study)),
         pmi=p,
         delta_pmi=d,
         fingerprint=run_fingerprint(df, codebook, study, notes),
@@ -411,6 +489,8 @@ def compute(
         notes=notes,
         clustered=clustered,
         cluster=study["chisq"].get("cluster", "author"),
+        pmi_permutation=d.attrs["permutation"],
+        logodds_permutation=lo.attrs["permutation"],
     )
     if glmm:
         res.glmm, res.glmm_reference = run_glmm(df, codebook, study, notes)

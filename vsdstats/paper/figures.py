@@ -17,13 +17,15 @@ FIGURES = {
     "fig3_residuals_condition_sentiment": "adjusted residuals, condition x sentiment",
     "fig3_residuals_condition_perspective": "adjusted residuals, condition x perspective",
     "fig3_residuals_condition_value": "adjusted residuals, condition x value",
-    "fig4_delta_pmi": "NPMI of value x perspective co-occurrence, all units",
-    "fig4_delta_pmi_by_condition": "delta-PMI of value x perspective, largest conditions",
+    "fig4_npmi": "NPMI of value x perspective co-occurrence, all units",
+    "fig4_delta_pmi": "delta-PMI (bits) of value x perspective, condition vs. rest, largest "
+    "conditions (grey: not supported; dot: maxT p < 0.05, permutation by author)",
     "fig5_mean_sentiment": "mean sentiment with 95% CI by LLM family and condition",
     "fig6_monthly": "monthly mean sentiment with model releases",
     "fig7_fingerprint": "LLM family x condition fingerprint (shares, residuals)",
     "fig8_alluvial": "condition -> sentiment -> perspective -> value flows",
-    "fig9_logodds": "weighted log-odds of perspectives and values per condition",
+    "fig9_logodds": "weighted log-odds (tidylo; not a z-score) of perspectives and values per "
+    "condition (*: MCQ zeta, maxT p < 0.05)",
     "fig10_forest": "GLMM odds ratios (forest plot)",
 }
 

@@ -56,6 +56,11 @@ SCHEMA: dict[str, dict[str, str]] = {
         "n_in": "integer",
         "n_out": "integer",
         "delta_pmi": "double",
+        "supported": "logical",
+        "null_mean": "double",
+        "delta_pmi_centered": "double",
+        "p_value": "double",
+        "p_value_adj": "double",
     },
     "means.csv": {
         "by": "character",
@@ -102,6 +107,9 @@ SCHEMA: dict[str, dict[str, str]] = {
         "n": "integer",
         "log_odds_weighted": "double",
         "rank": "integer",
+        "zeta": "double",
+        "p_value": "double",
+        "p_value_adj": "double",
     },
     "glmm.csv": {
         "outcome": "character",

@@ -10,6 +10,7 @@ from vsdstats.paper.analyses import Analyses
 from vsdstats.paper.compare import chisq_vs_glmm
 from vsdstats.paper.figures import FIGURES
 from vsdstats.paper.render import PublishedTable, format_p, latex_escape
+from vsdstats.paper.tables import perm_p_column
 
 TABLE_SOURCES = {
     "table1_corpus": "unit and post counts per platform, condition, LLM family (crosstab)",
@@ -17,19 +18,23 @@ TABLE_SOURCES = {
     "condition x sentiment/perspective/value, with chisq_independence (naive) alongside",
     "table5_means": "[means]: group_means_ci of the sentiment score by llm_product, condition "
     "(cluster-robust by author; the naive t interval alongside)",
-    "table9_logodds": "[logodds]: weighted_log_odds (tidylo) of perspective and value by condition",
+    "table9_logodds": "[logodds]: weighted_log_odds (tidylo; the ranking, not a z-score) of "
+    "perspective and value by condition, log_odds_dirichlet (MCQ zeta) and "
+    "log_odds_permutation (by author, maxT)",
     "table10_glmm": "[glmm]: mixed_logit (glmmTMB), {negative,positive} ~ condition + "
     "(1|platform) + (1|author)",
     "table11_agreement": "agreement of the coded units with --gold on post_id",
 }
+#: figure name (or its figN prefix) -> the hand-off file(s) and statistics it is drawn from
 FIGURE_SOURCES = {
     "fig3": "residuals.csv (cell_tests_clustered: cluster-robust z, Holm)",
-    "fig4": "delta_pmi.csv (delta_pmi)",
+    "fig4_npmi": "pmi.csv (pmi: NPMI)",
+    "fig4_delta_pmi": "delta_pmi.csv (delta_pmi, permutation null by author, maxT)",
     "fig5": "means.csv (group_means_ci, cluster-robust)",
     "fig6": "monthly.csv (monthly, cluster-robust) + releases.csv (analysis/releases.toml)",
     "fig7": "fingerprint.csv (crosstab + adjusted residuals)",
     "fig8": "alluvial.csv (lumped flows)",
-    "fig9": "logodds.csv (weighted_log_odds)",
+    "fig9": "logodds.csv (weighted_log_odds; log_odds_dirichlet zeta, log_odds_permutation)",
     "fig10": "glmm.csv (mixed_logit)",
 }
 
@@ -98,6 +103,116 @@ def _inference_section(res: Analyses) -> list[str]:
     return out
 
 
+def _range(x: pd.Series, digits: int = 2) -> str:
+    """'median m (a to b)' of the finite values, or 'n/a'."""
+    x = pd.to_numeric(x, errors="coerce").dropna()
+    x = x[x.abs() < float("inf")]
+    if x.empty:
+        return "n/a"
+    return f"median {x.median():.{digits}f} ({x.min():.{digits}f} to {x.max():.{digits}f})"
+
+
+def _perm_words(cluster: str | None) -> str:
+    if cluster:
+        return (
+            f"condition labels shuffled across {cluster}s (a restricted permutation: each "
+            f"{cluster}'s units stay together, {cluster}s with the same number of units "
+            "exchange their label vectors)"
+        )
+    return "condition labels shuffled across units"
+
+
+def _pmi_logodds_section(res: Analyses) -> list[str]:
+    """README lines: delta-PMI, its permutation null and maxT; why weighted log-odds
+    are not z-scores and what table9 / fig9 use instead (numbers from this run)."""
+    d, lo = res.delta_pmi, res.logodds
+    pp, lp = res.pmi_permutation, res.logodds_permutation
+    by = d.columns[0]
+    sup = d["supported"].astype(bool)
+    out = [
+        "## Co-occurrence (delta-PMI) and distinctive features (log-odds)",
+        "",
+        "**delta-PMI** (`fig4_delta_pmi`, `handoff/delta_pmi.csv`).  For a condition `c` "
+        "and a value x perspective pair `(a, b)`, in bits:",
+        "",
+        "    delta-PMI(a,b|c) = PMI_c(a,b) - PMI_rest(a,b),   "
+        "PMI_S(a,b) = log2( n_ab(S) N(S) / (n_a(S) n_b(S)) )",
+        "",
+        "where each PMI is computed on its own subset `S` (the units of condition `c`; the "
+        "units of all other conditions) with that subset's counts and total.  A pair absent "
+        "on one side has no delta-PMI (NA).  It is not NPMI: `fig4_npmi` shows NPMI "
+        "(PMI / -log2 p(a,b), in [-1, 1]) over all units.",
+        "",
+    ]
+    if pp is None:
+        return out
+    out.append(
+        f"- Minimum support: a cell is tested (`supported`) only when the pair occurs in at "
+        f"least {pp.min_support} units inside the condition and {pp.min_support} outside it "
+        f"(`[pmi] min_support`); below that delta-PMI is biased upward, skewed and "
+        f"heavy-tailed under the null, and such cells would dominate the maxT maximum.  "
+        f"{int(sup.sum())} of {len(d)} cells are supported in this run; the others keep "
+        f"their delta-PMI but get no p-value and are grey in `fig4_delta_pmi`."
+    )
+    if pp.permutations > 0:
+        bias = d.groupby(by, sort=False)["null_mean"].mean()
+        worst = bias.idxmax() if bias.notna().any() else None
+        sig = sup & (d["p_value_adj"] < 0.05)
+        out += [
+            f"- Permutation null: {_perm_words(pp.cluster)}; {pp.permutations} permutations, "
+            f"seed {pp.seed} (`[pmi] permutations`, `seed`, `cluster`).  `null_mean` is the "
+            "mean delta-PMI under the null, i.e. the bias of small conditions"
+            + (
+                f" (in this run up to {bias.max():.2f} bits on average over the pairs of "
+                f"`{worst}`; {_range(d.loc[sup, 'null_mean'])} bits over the supported cells)"
+                if worst is not None
+                else ""
+            )
+            + "; `delta_pmi_centered = delta_pmi - null_mean`; `p_value` is two-sided about "
+            "the null mean, with the observed arrangement counted as one draw (never 0, at "
+            f"least 1/{pp.permutations + 1}).",
+            "- maxT adjustment: `p_value_adj` is Westfall & Young's single-step maxT over "
+            "the supported cells of all conditions (per permutation, the maximum of "
+            "|delta-PMI - null_mean| / null_sd over the cells), so it controls the "
+            "familywise error over every condition x pair tested; dots in `fig4_delta_pmi` "
+            f"mark p_value_adj < 0.05: {int(sig.sum())} of {int(sup.sum())} supported cells "
+            "in this run.",
+        ]
+    else:
+        out.append("- No permutation null in this run (`[pmi] permutations = 0`): NA p-values.")
+    out += [
+        "",
+        "**Weighted log-odds** (`table9_logodds`, `fig9_logodds`, `handoff/logodds.csv`).  "
+        "tidylo's weighted log-odds (`log_odds_weighted`, its informative empirical-Bayes "
+        "prior) rank the features of a condition against the whole corpus, but they are "
+        "NOT z-scores: the prior is as large as the data, so their null SD is far below 1 "
+        "and |log-odds| > 1.96 is not a test.",
+    ]
+    if lp is not None and lp.permutations > 0:
+        n_sig = int((lo["p_value_adj"] < 0.05).sum())
+        out[-1] += (
+            "  Under this run's permutation null their SD is "
+            f"{_range(lo['null_sd_tidylo'])} over the condition x feature cells.  The "
+            "calibrated alternative is MCQ's zeta (Monroe, Colaresi & Quinn 2008, "
+            f"`log_odds_dirichlet`, prior = corpus frequencies x {lp.alpha0:g}; table9 "
+            "column *MCQ zeta*) with its permutation null: zeta is on a z scale (its null "
+            f"SD here is {_range(lo['null_sd_zeta'])}: close to 1 in large conditions, "
+            "shrunk in small ones, wider when authors cluster), so distinctiveness is "
+            "claimed from its permutation p, not from |zeta| > 1.96: "
+            f"{_perm_words(lp.cluster)}, {lp.permutations} permutations, seed {lp.seed}, "
+            "Westfall-Young maxT over the cells of each dimension (table9 column "
+            f"*{perm_p_column(lp.cluster)}*, `*` in fig9): {n_sig} of {len(lo)} cells "
+            "have p_value_adj < 0.05."
+        )
+    else:
+        out[-1] += (
+            "  The calibrated alternative is MCQ's zeta (table9 column *MCQ zeta*); no "
+            "permutation p in this run (`[logodds] permutations = 0`)."
+        )
+    out.append("")
+    return out
+
+
 def readme_text(
     res: Analyses,
     tables: list[PublishedTable],
@@ -150,7 +265,8 @@ def readme_text(
         "| --- | --- | --- |",
     ]
     for name, what in FIGURES.items():
-        out.append(f"| `{name}` | {what} | {FIGURE_SOURCES[name.split('_')[0]]} |")
+        src = FIGURE_SOURCES.get(name) or FIGURE_SOURCES[name.split("_")[0]]
+        out.append(f"| `{name}` | {what} | {src} |")
     if not figures_ok:
         out += ["", "**The figures of this run were NOT drawn** (see the notes below)."]
     out += [
@@ -161,6 +277,7 @@ def readme_text(
         "figures alone with `Rscript R/figures.R paper/handoff paper/figures`.",
         "",
         *_inference_section(res),
+        *_pmi_logodds_section(res),
         "## Beyond the original analysis: mixed-effects models",
         "",
         "The original analysis treated every post as independent (chi-square tests and "

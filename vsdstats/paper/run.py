@@ -21,10 +21,13 @@ from vsdstats.paper.config import PaperError, Release, load_releases, load_study
 from vsdstats.paper.handoff import write_handoff
 from vsdstats.paper.inputs import load_units, validate_units
 from vsdstats.paper.render import PublishedTable, write_table
+from vsdstats.paper.simulate import PUBLISHED_N
 
 __all__ = ["PaperError", "PaperRun", "build_handoff", "run_paper"]
 
-DEFAULT_N = 40_000
+#: size of the simulated corpus: the published total of condition units (39,380), so
+#: `tox -e paper` reproduces the published condition counts (``--n`` overrides it)
+DEFAULT_N = PUBLISHED_N
 DEFAULT_SEED = 2026
 
 

@@ -228,10 +228,23 @@ def table5_means(
     )
 
 
+#: table9's column of MCQ's zeta
+ZETA_COLUMN = "MCQ zeta"
+
+
+def perm_p_column(cluster: str | None) -> str:
+    """table9's column of zeta's maxT permutation p: 'p (maxT, by author)' by default."""
+    return f"p (maxT, by {cluster or 'unit'})"
+
+
 def table9_logodds(
     res: Analyses, codebook: Codebook, top: int, k: int, synthetic: bool
 ) -> PublishedTable:
+    """Top ``top`` features per condition and dimension by tidylo's weighted log-odds
+    (the ranking; not a z-score), with MCQ's zeta and its maxT permutation p."""
     lo = res.logodds[res.logodds["rank"] <= top]
+    perm = res.logodds_permutation
+    p_col = perm_p_column(perm.cluster if perm is not None else None)
     rows = [
         (
             _label(codebook, "condition", r.condition),
@@ -240,23 +253,53 @@ def table9_logodds(
             _label(codebook, r.dimension, r.feature),
             shown(r.n, 1 <= r.n < k, k),
             f"{r.log_odds_weighted:.2f}",
+            _f(r.zeta),
+            format_p(r.p_value_adj),
         )
         for r in lo.itertuples(index=False)
     ]
     frame = pd.DataFrame(
-        rows, columns=["Condition", "Dimension", "Rank", "Feature", "N", "Weighted log-odds"]
+        rows,
+        columns=[
+            "Condition",
+            "Dimension",
+            "Rank",
+            "Feature",
+            "N",
+            "Weighted log-odds (tidylo)",
+            ZETA_COLUMN,
+            p_col,
+        ],
     )
+    if perm is not None and perm.permutations > 0:
+        by = f"labels permuted across {perm.cluster}s" if perm.cluster else "across units"
+        null = (
+            f"{p_col}: permutation test of zeta, condition {by} "
+            f"({perm.permutations} permutations, seed {perm.seed}), Westfall-Young maxT "
+            "adjustment over every condition x feature cell of the dimension; the smallest "
+            f"possible p is 1/{perm.permutations + 1}."
+        )
+    else:
+        null = f"{p_col}: NA (no permutations: [logodds] permutations = 0)."
+    alpha0 = perm.alpha0 if perm is not None else 500.0
     notes = [
         "Weighted log-odds (tidylo::bind_log_odds, informative empirical-Bayes prior) of "
-        "each feature within a condition against the whole corpus, on observed "
-        f"(condition, feature) counts; top {top} per condition and dimension.",
+        "each feature within a condition against the whole corpus, on the complete "
+        f"(condition, feature) grid; top {top} per condition and dimension.  It ranks "
+        "features but is NOT a z-score: with tidylo's prior (as large as the data) its "
+        "null SD is far below 1, so it is not compared with 1.96.",
+        f"{ZETA_COLUMN}: Monroe, Colaresi & Quinn's (2008) z-score of the informative-"
+        f"Dirichlet log-odds ratio, condition vs. all others (prior: corpus frequencies x "
+        f"{alpha0:g}); for distinctiveness claims use its permutation p, not |zeta| > 1.96.",
+        null,
         f"Counts from 1 to {k - 1} are shown as <{k}.",
     ]
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
     return PublishedTable(
         "table9_logodds",
-        f"Most distinctive perspectives and values per condition (top {top} by weighted log-odds).",
+        f"Weighted log-odds (tidylo; not a z-score): the top {top} perspectives and values "
+        "per condition, with MCQ zeta and its permutation p.",
         frame,
         notes,
         text_columns=4,

@@ -1,11 +1,12 @@
-# Figure 4a: NPMI of value x perspective co-occurrence over all units.  It shows NPMI,
-# not delta-PMI (figures.R still saves it under the old name fig4_delta_pmi).
+# Figure 4a: NPMI of value x perspective co-occurrence over all units (fig4_npmi).  It
+# shows NPMI (normalized PMI over all units), not delta-PMI (that is fig4_delta_pmi).
 #
 # Part of the paper's figures: sourced by figures.R (the driver), which also sources
 # handoff.R (the tables, read by vsd_read_handoff()) and theme.R (vsd_theme(), vsd_label(),
 # the palette, placeholders, vsd_save()) that this file uses.  Reads h$pmi.
 
-#' NPMI (normalized PMI) of value x perspective over all units.
+#' NPMI (normalized PMI, PMI / -log2 p(a,b), in [-1, 1]) of value x perspective over all
+#' units (fig4_npmi).
 vsd_fig4_npmi <- function(h) {
   d <- h$pmi
   if (!is.null(e <- .vsd_empty(d, "pmi.csv", "", "Value x perspective co-occurrence"))) return(e)

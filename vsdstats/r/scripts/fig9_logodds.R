@@ -7,9 +7,9 @@
 #' The `top` perspectives and values with the highest tidylo weighted log-odds
 #' (condition against the whole corpus) per condition, one panel per condition.  The
 #' weighted log-odds is a ranking score, NOT a z-score: with tidylo's informative prior
-#' its null SD is far below 1 (about 0.04-0.4 for the study's condition sizes).  When
-#' logodds.csv has `p_value_adj` (MCQ zeta, permutation null by author, maxT), bars of
-#' features distinctive at p_value_adj < 0.05 are marked with "*".
+#' its null SD is far below 1 (about 0.04-0.4 for the study's condition sizes).  Bars of
+#' features distinctive by MCQ's zeta (logodds.csv `p_value_adj`: permutation null by
+#' author, maxT) at p_value_adj < 0.05 are marked with "*".
 vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
   d <- h$logodds
   if (!is.null(e <- .vsd_empty(d, "logodds.csv", "", "Distinctive perspectives and values"))) return(e)
@@ -26,11 +26,7 @@ vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
   d$key <- paste(d$feat, d$condition, d$dimension, sep = "\r")
   d <- d[order(d$condition, -as.integer(d$dim), -d$rank), , drop = FALSE]
   d$key <- factor(d$key, levels = unique(d$key))
-  d$star <- if ("p_value_adj" %in% names(d)) {
-    ifelse(!is.na(d[["p_value_adj"]]) & d[["p_value_adj"]] < 0.05, "*", "")
-  } else {
-    ""
-  }
+  d$star <- ifelse(!is.na(d$p_value_adj) & d$p_value_adj < 0.05, "*", "")
   ggplot(d, aes(x = log_odds_weighted, y = key, fill = dim)) +
     geom_col(width = 0.75) +
     geom_text(aes(label = star), hjust = -0.3, size = 3.5) +

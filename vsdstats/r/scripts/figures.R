@@ -15,14 +15,16 @@
 #
 # Figures (each written as NAME.pdf and NAME.png, PNG at 180 dpi):
 #   fig3_residuals_condition_{sentiment,perspective,value}  adjusted residual heatmaps
-#   fig4_delta_pmi                 NPMI of value x perspective over all units
-#   fig4_delta_pmi_by_condition    delta-PMI (condition vs. rest) for the conditions
-#                                  with the most units, one facet per condition
+#   fig4_npmi                      NPMI of value x perspective over all units
+#   fig4_delta_pmi                 delta-PMI in bits (condition vs. rest) for the
+#                                  conditions with the most units, one facet per
+#                                  condition; unsupported cells grey, maxT p < 0.05 dotted
 #   fig5_mean_sentiment            mean sentiment score with 95% CI by LLM family / condition
 #   fig6_monthly                   monthly volume and mean sentiment, model releases marked
 #   fig7_fingerprint               LLM family x condition bubbles (size n, colour residual)
 #   fig8_alluvial                  condition -> sentiment -> perspective -> value flows
-#   fig9_logodds                   most distinctive perspectives and values per condition
+#   fig9_logodds                   perspectives and values with the highest weighted
+#                                  log-odds (tidylo) per condition, * = MCQ zeta maxT p < 0.05
 #   fig10_forest                   odds ratios of the sentiment GLMMs (intercepts omitted)
 #
 # Every figure has its own function vsd_fig*(h, ...) that takes the list returned by
@@ -85,8 +87,8 @@ vsd_figure_specs <- function() {
       function(h) vsd_fig3_residuals(h, "condition_perspective"), 10.5, 7),
     f("fig3_residuals_condition_value",
       function(h) vsd_fig3_residuals(h, "condition_value"), 10.5, 7),
-    f("fig4_delta_pmi", vsd_fig4_npmi, 10, 7.5),
-    f("fig4_delta_pmi_by_condition", vsd_fig4_delta_pmi, 11, 10.5),
+    f("fig4_npmi", vsd_fig4_npmi, 10, 7.5),
+    f("fig4_delta_pmi", vsd_fig4_delta_pmi, 11, 10.5),
     f("fig5_mean_sentiment", vsd_fig5_mean_sentiment, 9, 7),
     f("fig6_monthly", function(h) vsd_fig6_monthly(h, width = 11), 11, 6.5),
     f("fig7_fingerprint", vsd_fig7_fingerprint, 10, 7.5),

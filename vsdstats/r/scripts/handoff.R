@@ -28,7 +28,9 @@
   ),
   "delta_pmi.csv" = c(
     condition = "character", value = "character", perspective = "character",
-    n_in = "integer", n_out = "integer", delta_pmi = "double"
+    n_in = "integer", n_out = "integer", delta_pmi = "double", supported = "logical",
+    null_mean = "double", delta_pmi_centered = "double", p_value = "double",
+    p_value_adj = "double"
   ),
   "means.csv" = c(
     by = "character", group = "character", n = "integer", mean = "double",
@@ -51,7 +53,8 @@
   ),
   "logodds.csv" = c(
     condition = "character", dimension = "character", feature = "character",
-    n = "integer", log_odds_weighted = "double", rank = "integer"
+    n = "integer", log_odds_weighted = "double", rank = "integer", zeta = "double",
+    p_value = "double", p_value_adj = "double"
   ),
   "glmm.csv" = c(
     outcome = "character", term = "character", estimate = "double", std_error = "double",
