@@ -82,3 +82,15 @@ def test_run_all_and_the_command_write_the_table(tmp_path):
     text = out.read_text()
     assert "mean sentiment" in text and "--reps 2" in text
     assert code in (0, 1)  # 2 replicates may miss a target; the table is what counts
+
+
+def test_gold_corrected_intervals_cover_where_the_naive_ones_do_not():
+    from vsdstats.stats.calibration import corrected
+
+    got = corrected.run(reps=12, seed=7)
+    dsl = got[got["method"].str.startswith("DSL")]
+    naive = got[got["method"].str.startswith("naive")]
+    assert len(dsl) == len(naive) == 3
+    # 12 data sets x 6 conditions: a bounded check of the 500-replicate table
+    assert (dsl["value"] >= 0.85).all(), dsl
+    assert (naive["value"] <= 0.6).all(), naive

@@ -21,7 +21,7 @@ import pandas as pd
 __all__ = ["COLUMNS", "MODULES", "row", "run_all", "to_markdown"]
 
 #: check modules, in the order of the table (each ``vsdstats.stats.calibration.<name>``)
-MODULES = ("chisq", "means", "glmm", "pmi")
+MODULES = ("chisq", "means", "glmm", "pmi", "corrected")
 
 COLUMNS = [
     "check",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from vsdstats.stats.calibration import row
-from vsdstats.stats.calibration.scenarios import _BASE_LOGITS, clustered_units
+from vsdstats.stats.calibration.scenarios import clustered_units, true_probs
 from vsdstats.stats.means import group_means_ci, monthly
 
 CHECK = "mean sentiment: 95% CI coverage"
@@ -23,11 +23,8 @@ AUTHOR_SD = 0.7
 
 def true_mean(author_sd: float = AUTHOR_SD, draws: int = 2_000_000, seed: int = 1) -> float:
     """E[score] = E_u[softmax(base + u) . (-1, 0, 1)], u ~ N(0, author_sd^2 I_3)."""
-    rng = np.random.default_rng(seed)
-    eta = _BASE_LOGITS + rng.normal(0.0, author_sd, (draws, 3))
-    p = np.exp(eta - eta.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    return float(np.mean(p[:, 2] - p[:, 0]))
+    p = true_probs(author_sd, draws, seed)
+    return float(p[2] - p[0])
 
 
 def run(reps: int = 500, seed: int = 2026, boot_b: int = 400) -> pd.DataFrame:
