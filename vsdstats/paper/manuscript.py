@@ -109,7 +109,8 @@ def _range(x: pd.Series, digits: int = 2) -> str:
     x = x[x.abs() < float("inf")]
     if x.empty:
         return "n/a"
-    return f"median {x.median():.{digits}f} ({x.min():.{digits}f} to {x.max():.{digits}f})"
+    med, lo, hi = (round(float(v), digits) + 0.0 for v in (x.median(), x.min(), x.max()))
+    return f"median {med:.{digits}f} ({lo:.{digits}f} to {hi:.{digits}f})"  # no '-0.00'
 
 
 def _perm_words(cluster: str | None) -> str:

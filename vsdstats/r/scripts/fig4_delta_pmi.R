@@ -52,10 +52,11 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
       title = "delta-PMI (bits) of value x perspective: each condition vs. all other conditions",
       caption = paste0(
         "delta-PMI (bits) = PMI(value, perspective | condition) - PMI(value, perspective | ",
-        "all other conditions); not NPMI. Grey: not supported (the pair in fewer than ",
-        "[pmi] min_support units inside or outside the condition; not tested) or never observed.\n",
+        "all other conditions); not NPMI.\n",
+        "Grey: not supported (the pair in fewer than [pmi] min_support units inside or ",
+        "outside the condition; not tested) or never observed.\n",
         "Dot: permutation test, condition labels permuted across authors, Westfall-Young ",
-        "maxT-adjusted p < ", format(alpha), " (", n_flag, " cells shown). ",
+        "maxT-adjusted p < ", format(alpha), " (here: ", n_flag, " cells).\n",
         "Colours capped at +/-", formatC(cap, format = "f", digits = 2),
         " bits. The ", length(top), " conditions with the most units are shown."
       )
