@@ -20,6 +20,7 @@ from vsdstats.stats import (
     chisq_independence,
     crosstab,
     delta_pmi,
+    corrected_proportions,
     group_means_ci,
     mixed_logit,
     monthly,
@@ -69,6 +70,11 @@ class Analyses:
     #: the permutation settings of [pmi] and [logodds] (README, table9 notes)
     pmi_permutation: PermutationSettings | None = None
     logodds_permutation: PermutationSettings | None = None
+    #: with ``paper --gold``: DSL-corrected means by each [means] by column (columns of
+    #: :func:`run_means` plus n_gold, mean_corrected, ci_*_corrected, flag_corrected)
+    means_gold: pd.DataFrame | None = None
+    #: with ``paper --gold``: sentiment shares by condition, corrected and naive
+    shares_gold: pd.DataFrame | None = None
 
 
 def ordered(df: pd.DataFrame, codebook: Codebook, col: str) -> pd.Categorical:
@@ -185,6 +191,43 @@ def run_means(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd
     return pd.concat(parts, ignore_index=True)
 
 
+def run_corrected(
+    coded: pd.DataFrame, gold: pd.DataFrame, key: str, codebook: Codebook, study: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Estimates corrected with a human gold sample (design-based supervised learning,
+    :mod:`vsdstats.stats.corrected`): mean sentiment by each ``[means] by`` column and
+    the sentiment shares by condition, cluster-robust with ``[means] cluster``.  Group
+    membership is corrected too where the gold file codes the grouping column."""
+    conf, cluster = _means_cfg(study)
+    scored = coded.assign(score=sentiment_score(coded["sentiment"]))
+    g = gold.dropna(subset=["sentiment"])
+    g = g.assign(score=sentiment_score(g["sentiment"]))
+    parts = []
+    for by in study["means"]["by"]:
+        m = group_means_ci(scored, by, "score", conf=conf, cluster=cluster, gold=g, on=key)
+        order = m[by].sort_values(key=order_key(codebook, by), kind="stable").index
+        m = m.loc[order]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "by": by,
+                    "group": m[by].astype(str).to_numpy(),
+                    "n": m["n"].to_numpy(),
+                    "n_gold": m["n_gold"].to_numpy(),
+                    "mean_corrected": m["mean"].to_numpy(),
+                    "ci_low_corrected": m["ci_low"].to_numpy(),
+                    "ci_high_corrected": m["ci_high"].to_numpy(),
+                    "flag_corrected": m["flag"].to_numpy(),
+                    "mean_naive": m["naive_mean"].to_numpy(),
+                }
+            )
+        )
+    shares = corrected_proportions(
+        coded, g, "condition", "sentiment", on=key, cluster=cluster, conf=conf
+    )
+    return pd.concat(parts, ignore_index=True), shares
+
+
 def run_monthly(df: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
     conf, cluster = _means_cfg(study)
     scored = df.assign(score=sentiment_score(df["sentiment"]))
@@ -215,7 +258,7 @@ def permutation_settings(
 
     cluster = cfg.get("cluster", "author")
     if not isinstance(cluster, str):
-        raise PaperError(f"{where} cluster must be a column name or \"\", not {cluster!r}")
+        raise PaperError(f'{where} cluster must be a column name or "", not {cluster!r}')
     if cluster and cluster not in df.columns:
         raise PaperError(f"{where} cluster: column {cluster!r} is not in the units")
     alpha0 = cfg.get("alpha0", 500.0)

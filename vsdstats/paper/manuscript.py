@@ -24,6 +24,8 @@ TABLE_SOURCES = {
     "table10_glmm": "[glmm]: mixed_logit (glmmTMB), {negative,positive} ~ condition + "
     "(1|platform) + (1|author)",
     "table11_agreement": "agreement of the coded units with --gold on post_id",
+    "table12_corrected": "--gold: corrected_proportions (DSL) of sentiment by condition, "
+    "the naive shares alongside; table5's corrected columns: group_means_ci(gold=)",
 }
 #: figure name (or its figN prefix) -> the hand-off file(s) and statistics it is drawn from
 FIGURE_SOURCES = {

@@ -68,17 +68,16 @@ def build_handoff(
     return write_handoff(res, units, out_dir, cb, rel)
 
 
-def _agreement_table(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -> PublishedTable:
-    from vsdstats.tables.models import CODE_FIELDS
-    from vsdstats.paper.tables import table11_agreement
-    from vsdstats.stats import agreement
+def _read_gold(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -> GoldSample:
+    """The human gold codes of ``--gold``, checked against the codebook and keyed like
+    the units (post_id, or post_id#unit_index when posts have several units)."""
     from vsdstats.tables.io import TableError, read_table
+    from vsdstats.tables.models import CODE_FIELDS
 
     try:
         gold = read_table(gold_path)
     except TableError as exc:
         raise PaperError(str(exc)) from None
-    src = Path(gold_path).name
     if "post_id" not in gold.columns:
         raise PaperError(f"{gold_path}: missing required column(s) post_id")
     fields = [f for f in CODE_FIELDS if f in gold.columns]
@@ -104,17 +103,55 @@ def _agreement_table(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -
         key = "post_id#unit_index"
         for d in (gold, coded):
             d[key] = d["post_id"] + "#" + d["unit_index"].astype("Int64").astype(str)
+    return GoldSample(gold, coded, key, fields, Path(gold_path).name, str(gold_path))
+
+
+@dataclass
+class GoldSample:
+    """``--gold`` read and keyed: the gold rows, the units with the same key column."""
+
+    gold: pd.DataFrame
+    coded: pd.DataFrame
+    key: str
+    fields: list[str]
+    source: str
+    path: str
+
+
+def _agreement_table(g: GoldSample, cb: Codebook) -> PublishedTable:
+    from vsdstats.paper.tables import table11_agreement
+    from vsdstats.stats import agreement
+
     try:
         res = agreement(
-            gold,
-            coded[[key, *fields]],
-            on=key,
-            fields=fields,
-            labels={f: cb.codes(f) for f in fields},
+            g.gold,
+            g.coded[[g.key, *g.fields]],
+            on=g.key,
+            fields=g.fields,
+            labels={f: cb.codes(f) for f in g.fields},
         )
     except (KeyError, ValueError) as exc:
-        raise PaperError(f"{gold_path}: {exc}") from None
-    return table11_agreement(res.summary, key, src)
+        raise PaperError(f"{g.path}: {exc}") from None
+    return table11_agreement(res.summary, g.key, g.source)
+
+
+def _corrected(g: GoldSample, cb: Codebook, study: dict, res: Analyses) -> None:
+    """DSL-corrected means (table5) and sentiment shares (table12) from the gold sample,
+    into ``res.means_gold`` / ``res.shares_gold``; a note when the gold has no sentiment."""
+    from vsdstats.errors import InputError
+    from vsdstats.paper.analyses import run_corrected
+
+    if "sentiment" not in g.fields:
+        res.notes.append(f"{g.source} codes no sentiment: no corrected estimates")
+        return
+    try:
+        res.means_gold, res.shares_gold = run_corrected(g.coded, g.gold, g.key, cb, study)
+    except InputError as exc:  # stats.corrected says "gold: ..." / "units: ..."
+        msg = str(exc)
+        for word, where in (("gold: ", g.path), ("units: ", "coded units")):
+            if msg.startswith(word):
+                msg = f"{where}: {msg[len(word) :]}"
+        raise PaperError(msg if msg.startswith(g.path) else f"{g.path}: {msg}") from None
 
 
 def _clear(folder: Path, patterns: tuple[str, ...]) -> None:
@@ -175,6 +212,9 @@ def run_paper(
             synthetic = bool((units.get("coder", pd.Series(dtype=str)) == "simulated").all())
     with step("statistics"):
         res: Analyses = compute(units, cb, study, seed=seed, glmm=False)
+        gold_sample = _read_gold(units, gold, cb) if gold is not None else None
+        if gold_sample is not None:
+            _corrected(gold_sample, cb, study, res)
     with step("GLMMs (R glmmTMB)"):
         from vsdstats.paper.analyses import run_glmm
 
@@ -190,8 +230,10 @@ def run_paper(
             T.table9_logodds(res, cb, int(study["logodds"].get("top", 3)), min_cell, synthetic),
             T.table10_glmm(res, cb, synthetic),
         ]
-        if gold is not None:
-            published.append(_agreement_table(units, gold, cb))
+        if gold_sample is not None:
+            published.append(_agreement_table(gold_sample, cb))
+            if res.shares_gold is not None:
+                published.append(T.table12_corrected(res, cb, masks, gold_sample.source))
         for t in published:
             run.tables += write_table(t, tdir)
     with step("hand-off files"):

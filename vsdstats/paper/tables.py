@@ -180,6 +180,9 @@ def table5_means(
     clustered) and the naive t interval of the original study alongside."""
     k = masks.k
     robust = bool(len(res.means)) and res.means["method"].iloc[0] == "cluster-robust"
+    gold = None
+    if res.means_gold is not None:
+        gold = {(c.by, c.group): c for c in res.means_gold.itertuples(index=False)}
     rows = []
     for m in res.means.itertuples(index=False):
         hidden = bool(masks.hidden_units[m.by].get(m.group, False))
@@ -193,9 +196,22 @@ def table5_means(
         ]
         if robust:
             row.append("—" if small else _ci(m.ci_low_naive, m.ci_high_naive))
+        if gold is not None:
+            c = gold.get((m.by, m.group))
+            if c is None or small:
+                row += ["—", "—", "—"]
+            else:
+                ng = int(c.n_gold)
+                row += [
+                    shown(ng, 1 <= ng < k, k),
+                    "—" if not math.isfinite(c.mean_corrected) else f"{c.mean_corrected:.3f}",
+                    _ci(c.ci_low_corrected, c.ci_high_corrected),
+                ]
         rows.append(tuple(row))
     cols = ["By", "Group", "N", "Mean sentiment"]
     cols += ["95% CI (cluster-robust)", "95% CI (naive t)"] if robust else ["95% CI"]
+    if gold is not None:
+        cols += ["Gold N", "Mean (corrected, DSL)", "95% CI (corrected)"]
     frame = pd.DataFrame(rows, columns=cols)
     how = (
         f"95% intervals are cluster-robust over {res.cluster or 'author'}s (= R "
@@ -217,6 +233,8 @@ def table5_means(
             "interval is the exact bound on the share of other scores; clipped: cut at the "
             "score's range)."
         )
+    if gold is not None:
+        notes.append(GOLD_NOTE)
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
     return PublishedTable(
@@ -381,6 +399,58 @@ def table10_glmm(res: Analyses, codebook: Codebook, synthetic: bool) -> Publishe
         "Odds ratios of negative and positive sentiment by "
         "condition from mixed-effects logistic regressions.",
         frame,
+        notes,
+        text_columns=2,
+    )
+
+
+#: how the corrected columns of table5 and table12 are made (their notes)
+GOLD_NOTE = (
+    "Corrected: design-based supervised learning (Egami et al. 2023) with the human gold "
+    "codes of --gold, a random subsample of the units (inclusion probabilities from its "
+    "pi column, else a simple random sample): the LLM's labels plus the inverse-"
+    "probability-weighted gold residuals, unbiased whatever the coder's errors; "
+    "cluster-robust intervals with t on (gold clusters - 1) df.  The gold sample must be "
+    "drawn at random from the coded units for the correction to hold.  Gold N counts "
+    "gold units per group; a group without gold units gets no corrected interval."
+)
+
+
+def table12_corrected(
+    res: Analyses, codebook: Codebook, masks: CountMasks, gold_source: str
+) -> PublishedTable:
+    """Sentiment shares by condition: the LLM's labels as truth (naive) and corrected
+    with the gold sample (DSL), each with its 95% interval."""
+    k = masks.k
+    rows = []
+    for c in res.shares_gold.itertuples(index=False):
+        hidden = bool(masks.hidden_units["condition"].get(c.condition, False))
+        small = c.n < k
+        ng = int(c.n_gold)
+        rows.append(
+            (
+                _label(codebook, "condition", c.condition),
+                _label(codebook, "sentiment", c.sentiment),
+                shown(c.n, hidden, k),
+                shown(ng, 1 <= ng < k, k),
+                "—" if small else f"{c.naive:.3f}",
+                "—" if small else _ci(c.naive_ci_low, c.naive_ci_high),
+                "—" if small or not math.isfinite(c.estimate) else f"{c.estimate:.3f}",
+                "—" if small else _ci(c.ci_low, c.ci_high),
+            )
+        )
+    cols = ["Condition", "Sentiment", "N", "Gold N", "Share (naive)", "95% CI (naive)"]
+    cols += ["Share (corrected, DSL)", "95% CI (corrected)"]
+    notes = [
+        f"Share of each sentiment among the units of a condition. Naive: the LLM's labels "
+        f"taken as truth (cluster-robust interval). {GOLD_NOTE} Gold file: {gold_source}.",
+        f"Shares of conditions with fewer than {k} units are not shown.",
+        _suppression_note(k),
+    ]
+    return PublishedTable(
+        "table12_corrected",
+        "Sentiment shares by condition, naive and corrected with the human gold sample.",
+        pd.DataFrame(rows, columns=cols),
         notes,
         text_columns=2,
     )
