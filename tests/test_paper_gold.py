@@ -74,7 +74,7 @@ def test_random_gold_sample_corrects_the_coders_bias_in_table12(tmp_path):
     _, nhi = (float(x) for x in neg["95% CI (naive)"].strip("[]").split(","))
     assert nhi < true_share  # the softened negatives: the naive share is too low
     # gold counts are published like every count: small ones as <k
-    assert all(g.isdigit() and int(g) >= 5 or g.startswith("<") for g in t12["Gold N"])
+    assert all((g.isdigit() and int(g) >= 5) or g.startswith("<") for g in t12["Gold N"])
     readme = (out / "README.md").read_text()
     assert "table12_corrected" in readme
 
