@@ -181,7 +181,7 @@ def test_sample_cli_with_condition_from_units(tmp_path):
     )
     assert r.exit_code == 0, r.output
     sheet = pd.read_csv(out, keep_default_na=False)
-    assert list(sheet.columns[:4]) == ["post_id", "platform", "text", "stratum"]
+    assert list(sheet.columns[:5]) == ["post_id", "platform", "text", "stratum", "pi"]
     for c in (
         "relevant",
         "llm_product",

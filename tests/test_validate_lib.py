@@ -303,6 +303,10 @@ def test_stratified_sample_matches_the_allocation(n):
     got = Counter(s["stratum"])
     assert {k: got.get(k, 0) for k in want} == want
     assert (s["stratum"] == s["platform"]).all()
+    # pi: drawn / stratum size, so the inverse weights sum to each stratum's size
+    weights = (1 / s["pi"]).groupby(s["stratum"]).sum()
+    for k, w in weights.items():
+        assert w == pytest.approx(sizes[k])
     text = dict(zip(posts["post_id"], posts["text"], strict=True))
     assert all(text[p] == t for p, t in zip(s["post_id"], s["text"], strict=True))
     shuffled = posts.sample(frac=1, random_state=1)
@@ -352,7 +356,14 @@ def test_sample_posts_from_a_study_folder_and_the_sheet(tmp_path):
         sample_posts(tmp_path, 5, ["platform"], seed=2)
 
     sheet = coding_sheet(s)
-    assert list(sheet.columns) == ["post_id", "platform", "text", "stratum", *SHEET_CODE_COLUMNS]
+    assert list(sheet.columns) == [
+        "post_id",
+        "platform",
+        "text",
+        "stratum",
+        "pi",
+        *SHEET_CODE_COLUMNS,
+    ]
     assert (sheet[list(SHEET_CODE_COLUMNS)] == "").all().all()
     sheet_path, readme = write_sheet(s, tmp_path / "sheet.csv", CB, ["condition"], 2)
     assert readme == tmp_path / "sheet.README.md"

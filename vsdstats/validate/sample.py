@@ -73,7 +73,8 @@ def stratified_sample(
 ) -> pd.DataFrame:
     """``n`` posts stratified by ``by`` (see :func:`allocate`), deterministic in ``seed``
     (input row order does not matter: posts are sorted by platform and post_id first).
-    The result is shuffled and has a ``stratum`` column."""
+    The result is shuffled and has a ``stratum`` column and ``pi``, each post's
+    inclusion probability (drawn / size of its stratum)."""
     for c in ("post_id", "text"):
         if c not in posts.columns:
             raise ValidateError(f"{source}: no column {c!r}")
@@ -94,12 +95,16 @@ def stratified_sample(
         if alloc[key]:
             picks.append(rng.choice(idx, size=alloc[key], replace=False))
     chosen = np.concatenate(picks) if picks else np.array([], dtype=int)
+    # each post's inclusion probability (its stratum's share drawn): the design weight
+    # the gold-corrected estimates need (stats.corrected, column pi)
+    p["pi"] = p["stratum"].map({k: alloc[str(k)] / v for k, v in sizes.items()})
     return p.loc[rng.permutation(chosen)].reset_index(drop=True)
 
 
 def coding_sheet(sample: pd.DataFrame) -> pd.DataFrame:
-    """The human coding sheet: post_id, platform, text, stratum + empty code columns."""
-    sheet = sample[["post_id", "platform", "text", "stratum"]].copy()
+    """The human coding sheet: post_id, platform, text, stratum, pi + empty code
+    columns."""
+    sheet = sample[["post_id", "platform", "text", "stratum", "pi"]].copy()
     for c in SHEET_CODE_COLUMNS:
         sheet[c] = ""
     return sheet
@@ -117,7 +122,9 @@ def sheet_readme(codebook: Codebook, sheet: str, n: int, by: list[str], seed: in
         "the post's main reported use and a verbatim `quote` of at least 5 words; for "
         "further uses copy the row (same post_id) and fill in the next unit.  Leave codes "
         "empty when not relevant.  `stratum` is for bookkeeping only; do not let it guide "
-        "your coding.  Use `coder_notes` for doubts.",
+        "your coding; `pi` (the post's inclusion probability, used to correct the LLM's "
+        "estimates with your codes) must stay as it is, also in copied rows.  Use "
+        "`coder_notes` for doubts.",
         "",
         "## Relevance",
         "",
