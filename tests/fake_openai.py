@@ -17,7 +17,10 @@ Behaviours: ``ok`` (valid extraction), ``not_relevant``, ``invalid_json``, ``bad
 echoes the request URL, query and basic-auth credentials included, as careless proxies
 do).  The request targets (path and query) are kept in ``targets``.  Each request is
 counted per text (``counts``) and logged with its arrival time (``log``); with
-``record=True`` its JSON body is kept too (``requests(text)``).  ``GET /_stats?since=N``
+``record=True`` its JSON body is kept too (``requests(text)``, or ``bodies()`` for all,
+in order).  Completions carry ``model`` (the requested name, or ``served_model`` as an
+API names its dated snapshot) and ``system_fingerprint`` (``fingerprint``; None sends
+null, as some servers do).  ``GET /_stats?since=N``
 returns the latencies of the chat requests from the N-th on and the server process's CPU
 time (for benchmarks).
 
@@ -81,6 +84,7 @@ class _State:
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # text -> requests
+    all_bodies: list[dict[str, Any]] = field(default_factory=list)  # every chat request
     targets: list[str] = field(default_factory=list)  # request path?query, in order
 
 
@@ -97,6 +101,8 @@ class FakeOpenAI:
         unit: dict[str, str] | None = None,
         batch_delay: float = 0.2,
         record: bool = False,
+        served_model: str | None = None,
+        fingerprint: str | None = "fp_fake0001",
     ) -> None:
         self.delay = delay
         self.slow_delay = slow_delay
@@ -105,6 +111,8 @@ class FakeOpenAI:
         self.unit = dict(unit or DEFAULT_UNIT)
         self.batch_delay = batch_delay
         self.record = record
+        self.served_model = served_model
+        self.fingerprint = fingerprint
         self.state = _State()
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -148,6 +156,11 @@ class FakeOpenAI:
         """The JSON bodies of the chat requests about ``text`` (needs ``record=True``)."""
         with self._lock:
             return list(self.state.bodies.get(text, []))
+
+    def bodies(self) -> list[dict[str, Any]]:
+        """The JSON bodies of all chat requests, in arrival order (needs ``record=True``)."""
+        with self._lock:
+            return list(self.state.all_bodies)
 
     def reset_counts(self) -> None:
         """Forget request counts and times (scripts go on where they were)."""
@@ -323,9 +336,11 @@ class FakeOpenAI:
         self, req: dict[str, Any], *, live: bool, echo: str = ""
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         text = self._find_text(req.get("messages", []))
-        if self.record and text is not None:
+        if self.record:
             with self._lock:
-                self.state.bodies.setdefault(text, []).append(req)
+                self.state.all_bodies.append(req)
+                if text is not None:
+                    self.state.bodies.setdefault(text, []).append(req)
         beh = self._next_behavior(text)
         if live and self.delay:
             await asyncio.sleep(self.delay)
@@ -387,7 +402,8 @@ class FakeOpenAI:
             "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": req.get("model", "fake"),
+            "model": self.served_model or req.get("model", "fake"),
+            "system_fingerprint": self.fingerprint,
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": {
                 "prompt_tokens": prompt_tokens,

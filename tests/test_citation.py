@@ -93,7 +93,7 @@ def test_the_reader_rejects_what_is_not_block_yaml():
 
     for bad in ("title: a\ntitle: b\n", "title a\n", "authors:\nversion: 1\n"):
         with pytest.raises(AssertionError):
-            data, end = _block(_lines(bad), 0, 0)
+            _, end = _block(_lines(bad), 0, 0)
             assert end == len(_lines(bad))
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from vsdstats.cli._common import command_path, message, one_line
+from vsdstats.cli._common import ARGV_META, command_path, message, one_line
 
 #: name -> "module:attribute", in the order of the data flow (the order of --help).
 COMMANDS: dict[str, str] = {
@@ -75,6 +75,7 @@ class _Main(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[ARGV_META] = list(args)  # the command line, for vsdstats.provenance
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: Where the root command keeps the arguments it was given (``click.Context.meta``, shared
+#: by every nested context), for the command line in provenance manifests.
+ARGV_META = "vsdstats.argv"
+
+
 def command_path(ctx: click.Context | None = None) -> str:
     """'vsdstats stats chisq' for the current (or given) click context."""
     ctx = ctx if ctx is not None else click.get_current_context(silent=True)

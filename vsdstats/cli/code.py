@@ -12,6 +12,13 @@ The API key is read from an environment variable and never printed or written; a
 printed only redacted (:func:`vsdstats.coding.redact.redact_url`).
 ``--workers N`` codes in N processes (see :mod:`vsdstats.coding.parallel`), each reading
 the key from the same environment variable.
+
+Reproducibility: every request carries ``--temperature`` (default 0) and, when given,
+``--seed``; both are stored with each result, with the raw response, the model id the
+API returned and its ``system_fingerprint``.  Each run writes a provenance manifest
+``STUDY/manifests/code-<UTC time>.json`` (:mod:`vsdstats.provenance`).  ``--dry-run``
+prints the exact system prompt, the response schema and the request for the first post
+to be coded, and sends nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail, log, positional_input
+from vsdstats.cli._common import codebook_option, fail, log, positional_input, seed_option
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
@@ -164,6 +171,24 @@ def print_summary(summary: dict[str, Any]) -> None:
 @click.option("--price-in", type=float, default=None, help="USD per 1M input tokens")
 @click.option("--price-out", type=float, default=None, help="USD per 1M output tokens")
 @click.option("--durable", is_flag=True, help="fsync every commit (synchronous=FULL)")
+@click.option(
+    "--temperature",
+    type=click.FloatRange(0, 2),
+    default=0.0,
+    show_default=True,
+    help="sampling temperature sent with every request (and recorded)",
+)
+@seed_option(
+    None,
+    "the model's sampling, sent with every request and recorded (default: none, not "
+    "sent); providers honour it on a best-effort basis (see system_fingerprint)",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="print the exact system prompt, the response schema and the request for the "
+    "first post to be coded; send nothing",
+)
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def code_cmd(**kw: Any) -> None:
     """Code POSTS (a posts table, or a study folder with posts.parquet) against the VSD
@@ -183,6 +208,9 @@ def run_code(**kw: Any) -> int:
         retry_failed=not kw["no_retry_failed"],
     )
 
+    if kw["dry_run"]:
+        return dry_run(kw["input_path"], kw["out"], settings)
+
     def progress(total: int, per_text: dict[str, int]) -> _Progress:
         return _Progress(not kw["no_progress"], total, per_text)
 
@@ -197,4 +225,27 @@ def run_code(**kw: Any) -> int:
         return 130
     print_summary(outcome.summary)
     click.echo(f"wrote {', '.join(str(p) for p in outcome.written)}", err=True)
+    return 0
+
+
+def dry_run(input_path: str, out: str | None, settings: Any) -> int:
+    """``--dry-run``: print :func:`vsdstats.coding.run.preview` on stdout; no request."""
+    import json
+
+    from vsdstats.coding.run import preview
+    from vsdstats.errors import InputError
+
+    try:
+        p = preview(input_path, out, settings)
+    except InputError as exc:
+        fail(exc)
+    mode = "batch (one JSONL line per text, this body)" if settings.batch else settings.mode
+    what = "the first post to be coded" if p.text_hash else "an empty post (nothing left to code)"
+    click.echo("# system prompt (the first message, exactly as sent)")
+    click.echo(p.system)
+    click.echo(f"\n# response schema (JSON Schema of the response model as sent, mode {mode})")
+    click.echo(json.dumps(p.schema, indent=2, ensure_ascii=False))
+    click.echo(f"\n# request: {p.endpoint}, body for {what}")
+    click.echo(json.dumps(p.request, indent=2, ensure_ascii=False))
+    log(f"dry run: no request sent; {p.todo:,} distinct text(s) would be coded")
     return 0

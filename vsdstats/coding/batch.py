@@ -32,7 +32,9 @@ from vsdstats.coding.redact import Redactor, redacting_logs
 from vsdstats.coding.results import (
     RunStats,
     apply_extraction,
+    apply_responses,
     apply_usage,
+    response_record,
     short_message,
     usage_tokens,
 )
@@ -56,14 +58,14 @@ class BatchOutcome:
 
 
 def request_body(spec: Any, cfg: EngineConfig, text: str) -> dict[str, Any]:
-    """The chat-completions body instructor would send for ``text`` in ``cfg.mode``."""
+    """The chat-completions body instructor would send for ``text`` in ``cfg.mode``
+    (model, messages, the sampling parameters, tools or response format)."""
     from instructor.v2.core.providers import Provider
     from instructor.v2.core.registry import mode_registry
 
     handlers = mode_registry.get_handlers(Provider.OPENAI, instructor_mode(cfg.mode))
-    _, body = handlers.request_handler(
-        spec.response_model, {"model": cfg.model, "messages": spec.messages(text)}
-    )
+    kwargs = {"model": cfg.model, "messages": spec.messages(text), **cfg.sampling()}
+    _, body = handlers.request_handler(spec.response_model, kwargs)
     return body
 
 
@@ -200,6 +202,9 @@ class BatchRunner:
             started_at=time.time(),
         )
         apply_usage(r, usage_tokens(body.get("usage")), self.cfg.price, BATCH_PRICE_FACTOR)
+        apply_responses(
+            r, [response_record(body)], temperature=self.cfg.temperature, seed=self.cfg.seed
+        )
         content, refusal = _content(body, self.cfg.mode)
         if refusal is not None:
             r.reason = "refused"

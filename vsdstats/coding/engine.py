@@ -12,6 +12,13 @@ reported.  The API key is held only by the client: it is never logged or stored,
 failure reasons and log records are scrubbed of it and of the base URL's credentials
 (:mod:`vsdstats.coding.redact`).
 
+Every request carries the run's ``temperature`` and, when set, ``seed``
+(:meth:`EngineConfig.sampling`, passed through instructor to
+``chat.completions.create``).  What each request got back -- the raw text, the model id
+the API returned and its ``system_fingerprint`` -- is caught by instructor's
+``completion:response`` hook (validation retries included) and stored with the text's
+result (:func:`~vsdstats.coding.results.apply_responses`).
+
 CPU per request matters: at high concurrency the client, not the server, is the limit.
 So the engine
 
@@ -50,7 +57,9 @@ from vsdstats.coding.response import post_text_context
 from vsdstats.coding.results import (
     RunStats,
     apply_extraction,
+    apply_responses,
     apply_usage,
+    response_record,
     usage_tokens,
 )
 from vsdstats.coding.store import RunKey, Store, TextResult
@@ -62,6 +71,10 @@ if TYPE_CHECKING:
 MODES = ("json", "tools", "json_schema", "md_json")
 _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "vsdstats_requests", default=None
+)
+#: what each request of the current text got back (:func:`response_record`)
+_RESPONSES: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "vsdstats_responses", default=None
 )
 
 
@@ -87,6 +100,17 @@ class EngineConfig:
     http: str = "auto"  # HTTP transport: auto (aiohttp if installed, else httpx) | httpx | aiohttp
     workers: int = 1  # processes (> 1: see vsdstats.coding.parallel)
     api_key_env: str | None = None  # where workers > 1 read the key (never passed to them)
+    temperature: float | None = 0.0  # sent with every request (None: not sent)
+    seed: int | None = None  # sent with every request when set (best-effort determinism)
+
+    def sampling(self) -> dict[str, Any]:
+        """The sampling parameters sent with every chat-completions request."""
+        out: dict[str, Any] = {}
+        if self.temperature is not None:
+            out["temperature"] = self.temperature
+        if self.seed is not None:
+            out["seed"] = self.seed
+        return out
 
     def redact(self, s: str) -> str:
         """``s`` with the API key, anything shaped like an OpenAI key, the base URL's
@@ -221,6 +245,13 @@ def _count_request(*_: Any, **__: Any) -> None:
         box[0] += 1
 
 
+def _record_response(response: Any) -> None:
+    """instructor's ``completion:response`` hook: keep what this request got back."""
+    records = _RESPONSES.get()
+    if records is not None:
+        records.append(response_record(response))
+
+
 class Engine:
     """Codes distinct texts concurrently and hands every result to the store writer."""
 
@@ -264,6 +295,7 @@ class Engine:
         if self._own_client:  # bound to this event loop; closed at the end of the run
             self.client = make_client(self.cfg)
         self.client.on("completion:kwargs", _count_request)
+        self.client.on("completion:response", _record_response)
         todo: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         done: asyncio.Queue[TextResult | None] = asyncio.Queue()
         for it in items:
@@ -301,6 +333,7 @@ class Engine:
             await done.put(None)
             await wtask
             self.client.off("completion:kwargs", _count_request)
+            self.client.off("completion:response", _record_response)
             if self._own_client:
                 await self.client.client.close()
         stats.elapsed_s = time.perf_counter() - t0
@@ -310,6 +343,8 @@ class Engine:
         """Code one text to a finished or failed result (never raises for API trouble)."""
         box = [0]
         _REQUESTS.set(box)  # each worker task has its own context copy
+        records: list[dict[str, Any]] = []
+        _RESPONSES.set(records)
         r = TextResult(text_hash=text_hash, status="failed", coder="llm", started_at=time.time())
         tokens = [0, 0, 0]
         fail: Failure | None = None
@@ -325,6 +360,7 @@ class Engine:
                             response_model=self._model,
                             messages=self.spec.messages(text),
                             max_retries=self.cfg.max_retries,
+                            **self.cfg.sampling(),
                         )
             except Exception as exc:  # every failure is classified
                 fail = classify(exc)
@@ -351,6 +387,7 @@ class Engine:
             tail = f" (after {r.attempts} attempts)" if fail.kind == "transient" else ""
             r.reason = self.cfg.redact(fail.reason + tail)
         r.requests = box[0]
+        apply_responses(r, records, temperature=self.cfg.temperature, seed=self.cfg.seed)
         r.validation_retries = max(0, r.requests - r.attempts)
         apply_usage(r, (tokens[0], tokens[1], tokens[2]), self.cfg.price, self.cfg.price_factor)
         r.finished_at = time.time()

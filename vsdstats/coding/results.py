@@ -9,6 +9,8 @@ it took:
   been built from another codebook); a label outside it ends the text ``failed`` with
   reason ``label outside the codebook: ...``;
 - :func:`apply_usage`: tokens and cost;
+- :func:`response_record` and :func:`apply_responses`: what each request got back (raw
+  text, returned model id, system fingerprint), kept with the result;
 - :func:`short_message`: the one-line, bounded form of an error kept as a reason.
 """
 
@@ -71,16 +73,69 @@ def apply_extraction(
     return r
 
 
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def raw_text(completion: Any) -> str | None:
+    """The text the model answered in ``completion`` (an openai ``ChatCompletion`` or its
+    JSON): the message content, else its tool calls' arguments (one per line), else the
+    refusal; None if there is no message."""
+    choices = _get(completion, "choices") or []
+    msg = _get(choices[0], "message") if choices else None
+    if msg is None:
+        return None
+    content = _get(msg, "content")
+    if content:
+        return str(content)
+    calls = _get(msg, "tool_calls") or []
+    args = [_get(_get(c, "function") or {}, "arguments") for c in calls]
+    if any(a is not None for a in args):
+        return "\n".join(str(a) for a in args if a is not None)
+    refusal = _get(msg, "refusal")
+    return None if refusal is None else str(refusal)
+
+
+def response_record(completion: Any) -> dict[str, Any]:
+    """What one request got back: ``id``, ``model`` (the model id the API returned),
+    ``system_fingerprint`` (None if the API sends none), ``finish_reason`` and ``raw``
+    (:func:`raw_text`)."""
+    choices = _get(completion, "choices") or []
+    return {
+        "id": _get(completion, "id"),
+        "model": _get(completion, "model"),
+        "system_fingerprint": _get(completion, "system_fingerprint"),
+        "finish_reason": _get(choices[0], "finish_reason") if choices else None,
+        "raw": raw_text(completion),
+    }
+
+
+def apply_responses(
+    r: TextResult,
+    records: list[dict[str, Any]],
+    *,
+    temperature: float | None,
+    seed: int | None,
+) -> TextResult:
+    """Keep the sampling settings sent and every request's :func:`response_record` with
+    ``r``; the last response's raw text, model id and fingerprint also go in their own
+    fields."""
+    r.temperature, r.seed = temperature, seed
+    r.responses = list(records)
+    if records:
+        last = records[-1]
+        r.raw_response = last["raw"]
+        r.returned_model = last["model"]
+        r.system_fingerprint = last["system_fingerprint"]
+    return r
+
+
 def usage_tokens(u: Any) -> tuple[int, int, int]:
     """(prompt, completion, cached) tokens of an openai ``usage`` object or its JSON."""
     if u is None:
         return 0, 0, 0
-
-    def get(obj: Any, name: str) -> Any:
-        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-    cached = get(get(u, "prompt_tokens_details") or {}, "cached_tokens") or 0
-    return int(get(u, "prompt_tokens") or 0), int(get(u, "completion_tokens") or 0), int(cached)
+    cached = _get(_get(u, "prompt_tokens_details") or {}, "cached_tokens") or 0
+    return int(_get(u, "prompt_tokens") or 0), int(_get(u, "completion_tokens") or 0), int(cached)
 
 
 def apply_usage(

@@ -4,8 +4,11 @@
 baseline, the single-process asyncio :class:`~vsdstats.coding.engine.Engine`, ``workers``
 processes via :mod:`vsdstats.coding.parallel`, or the OpenAI Batch API via
 :mod:`vsdstats.coding.batch` with what the batch did not finish re-sent as ordinary
-requests), commits every result to ``STUDY/study.sqlite``, and writes the outputs and
-``code_summary.json``.  :func:`code_texts` is the route choice alone, for callers that
+requests), commits every result to ``STUDY/study.sqlite``, and writes the outputs,
+``code_summary.json`` and a provenance manifest ``STUDY/manifests/code-<UTC time>.json``
+(:func:`code_manifest`, :mod:`vsdstats.provenance`).  :func:`preview` is ``--dry-run``:
+the exact system prompt, response schema and request for the first text to be coded,
+with no request made.  :func:`code_texts` is the route choice alone, for callers that
 hold an engine.  The API key is read from an environment variable and never stored.
 """
 
@@ -24,6 +27,7 @@ from typing import Any
 from vsdstats.coding.results import RunStats
 from vsdstats.coding.store import RunKey, Store, TextResult
 from vsdstats.errors import InputError, VsdstatsError
+from vsdstats.provenance import write_manifest
 from vsdstats.tables.study import StudyDir
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -62,6 +66,8 @@ class CodeSettings:
     price_in: float | None = None
     price_out: float | None = None
     durable: bool = False
+    temperature: float = 0.0
+    seed: int | None = None
 
     def check(self) -> None:
         """Raise :class:`InputError` for settings that cannot go together."""
@@ -126,8 +132,12 @@ def code_study(
     *,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] = lambda s: None,
+    argv: list[str] | None = None,
 ) -> CodeOutcome:
     """Code the posts of ``posts_path`` (a table or a study folder) into study ``out``.
+
+    ``argv`` is the command line recorded (redacted) in the manifest (default: the
+    current one, :func:`vsdstats.provenance.command_line`).
 
     Raises :class:`InputError` for bad settings or input, :class:`CodingStopped` (its
     message redacted) when the API stops the run; ``KeyboardInterrupt`` passes through,
@@ -138,19 +148,14 @@ def code_study(
     from vsdstats.ingest.textnorm import EMPTY_HASH
     from vsdstats.tables.codebook import load_codebook
 
+    out = _out_dir(posts_path, out)
     inp = Path(posts_path)
-    if out is None:
-        if not inp.is_dir():
-            raise InputError("--out STUDY is required when the input is a file")
-        out = inp
-    out = Path(out)
     settings.check()
     cb = load_codebook(settings.codebook)
     posts = load_posts(inp, settings.limit)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    first = posts.drop_duplicates("text_hash")
-    distinct = dict(zip(first["text_hash"], first["text"], strict=True))
+    distinct = _distinct(posts)
     per_text = posts["text_hash"].value_counts().to_dict()
 
     study = StudyDir(out)
@@ -187,12 +192,16 @@ def code_study(
                     f"coding stopped: {msg} (finished texts are saved; rerun to resume)"
                 ) from None
         results = store.results(key, distinct)
+        if not settings.baseline:
+            _note_other_sampling(results, settings, log)
         units, status = post_tables(posts, results)
         written = write_outputs(out, units, status)
         extra = {
             "coder": "baseline" if settings.baseline else "llm",
             "model": key.model,
             "mode": None if settings.baseline else ("batch" if settings.batch else settings.mode),
+            "temperature": None if settings.baseline else settings.temperature,
+            "seed": None if settings.baseline else settings.seed,
             "codebook_version": key.codebook_version,
             "prompt_hash": key.prompt_hash,
             "elapsed_s": round(time.perf_counter() - t0, 3),
@@ -203,7 +212,212 @@ def code_study(
         store.finish_run(run_id, summary)
     path = study.code_summary
     path.write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
-    return CodeOutcome(summary, [*written, path])
+    manifest = code_manifest(
+        settings,
+        cb,
+        spec,
+        inputs=[_posts_file(inp), Path(cb.source)],
+        outputs=[*written, path],
+        summary=summary,
+        results=results,
+        recorded=recorded,
+        argv=argv,
+    )
+    mpath = write_manifest(out, manifest)
+    return CodeOutcome(summary, [*written, path, mpath])
+
+
+def _note_other_sampling(
+    results: dict[str, TextResult], settings: CodeSettings, log: Callable[[str], None]
+) -> None:
+    """Say when stored results kept for this run's outputs were sampled otherwise
+    (results are keyed by codebook, model and prompt, not by temperature or seed)."""
+    now = (settings.temperature, settings.seed)
+    other = unrecorded = 0
+    for r in results.values():
+        if r.coder != "llm":
+            continue
+        if r.temperature is None and r.seed is None and not r.responses:
+            unrecorded += 1
+        elif (r.temperature, r.seed) != now:
+            other += 1
+    if other or unrecorded:
+        log(
+            f"note: of the stored results used, {other:,} were coded with another "
+            f"temperature or seed and {unrecorded:,} before these were recorded; they are "
+            "kept (see the manifest's results.by_sampling; code into a new --out to recode)"
+        )
+
+
+def _out_dir(posts_path: str | Path, out: str | Path | None) -> Path:
+    if out is None:
+        if not Path(posts_path).is_dir():
+            raise InputError("--out STUDY is required when the input is a file")
+        return Path(posts_path)
+    return Path(out)
+
+
+def _distinct(posts: Any) -> dict[str, str]:
+    """text hash -> text of each distinct text, in order of first appearance."""
+    first = posts.drop_duplicates("text_hash")
+    return dict(zip(first["text_hash"], first["text"], strict=True))
+
+
+def _posts_file(inp: Path) -> Path:
+    return StudyDir(inp).posts if inp.is_dir() else inp
+
+
+def _secrets(settings: CodeSettings) -> list[str]:
+    """The credentials a manifest must not contain: the key and the base URL's."""
+    from vsdstats.coding.redact import url_secrets
+
+    key = os.environ.get(settings.api_key_env)
+    return [*([key] if key else []), *url_secrets(settings.base_url)]
+
+
+def code_manifest(
+    settings: CodeSettings,
+    cb: Any,
+    spec: Any,
+    *,
+    inputs: list[Path],
+    outputs: list[Path],
+    summary: dict[str, Any],
+    results: dict[str, TextResult],
+    recorded: dict[str, Any],
+    argv: list[str] | None = None,
+) -> dict[str, Any]:
+    """The provenance record of a ``code`` run (:func:`vsdstats.provenance.build_manifest`)
+    plus: ``seeds`` and ``sampling`` (temperature, seed) as sent; ``model`` settings;
+    ``codebook`` (name, version, SHA-256 of its file); ``prompt`` (SHA-256 of the exact
+    system prompt text sent, of the response schema, and the store's ``prompt_hash``);
+    ``results``: how the stored results behind the outputs were made (texts per returned
+    model id, system fingerprint and sampling settings; ``unrecorded`` for rows stored
+    before these were kept)."""
+    from collections import Counter
+
+    from vsdstats.provenance import build_manifest, file_record, sha256_text
+
+    roles = ["posts", "codebook"]
+    ins = [file_record(p, role) for p, role in zip(inputs, roles, strict=False) if p.is_file()]
+    outs = [file_record(p) for p in outputs if Path(p).is_file()]
+    llm = not settings.baseline
+    prompt: dict[str, Any] | None = None
+    if llm and spec is not None:
+        system, schema, _ = rendered(spec, settings)
+        prompt = {
+            "system_sha256": sha256_text(system),
+            "schema_sha256": sha256_text(json.dumps(schema, sort_keys=True, ensure_ascii=False)),
+            "prompt_hash": spec.prompt_hash,
+            "template_version": spec.template_version,
+        }
+    used: dict[str, Counter] = {"returned_model": Counter(), "system_fingerprint": Counter()}
+    sampling: Counter = Counter()
+    for r in results.values():
+        if r.coder != "llm":
+            continue
+        if r.responses or r.temperature is not None or r.seed is not None:
+            sampling[f"temperature={r.temperature} seed={r.seed}"] += 1
+        else:
+            sampling["unrecorded"] += 1
+        used["returned_model"][str(r.returned_model or "unrecorded")] += 1
+        used["system_fingerprint"][str(r.system_fingerprint or "none or unrecorded")] += 1
+    return build_manifest(
+        "code",
+        inputs=ins,
+        outputs=outs,
+        settings=recorded,
+        argv=argv,
+        secrets=_secrets(settings),
+        seeds={"seed": settings.seed if llm else None},
+        sampling={"temperature": settings.temperature, "seed": settings.seed} if llm else None,
+        model={
+            "coder": "llm" if llm else "baseline",
+            "model": summary.get("model"),
+            "mode": summary.get("mode"),
+            "base_url": recorded.get("base_url"),
+            "max_retries": settings.max_retries,
+            "timeout": settings.timeout,
+        },
+        codebook={"name": cb.name, "version": cb.version, "sha256": cb.sha256},
+        prompt=prompt,
+        results={
+            "texts": len(results),
+            "by_sampling": dict(sampling),
+            **{k: dict(v) for k, v in used.items()},
+        },
+        summary=summary,
+    )
+
+
+def rendered(spec: Any, settings: CodeSettings, text: str = "") -> tuple[str, Any, dict]:
+    """(system prompt as sent, response schema as sent, request body) for ``text``:
+    the chat-completions body instructor builds in ``settings.mode`` with the sampling
+    parameters (:func:`vsdstats.coding.batch.request_body`)."""
+    from vsdstats.coding.batch import request_body
+    from vsdstats.coding.engine import EngineConfig
+
+    cfg = EngineConfig(
+        model=str(settings.model),
+        mode=settings.mode,
+        temperature=settings.temperature,
+        seed=settings.seed,
+    )
+    body = request_body(spec, cfg, text)
+    system = next(m["content"] for m in body["messages"] if m["role"] == "system")
+    return system, sent_schema(spec, body), body
+
+
+def sent_schema(spec: Any, body: dict[str, Any]) -> Any:
+    """The JSON schema of the response model as ``body`` carries it: the tool's
+    parameters (tools), the response format's schema (json_schema), else the model's
+    schema that instructor writes into the system message (json, md_json)."""
+    tools = body.get("tools")
+    if tools:
+        return tools[0]["function"]["parameters"]
+    fmt = body.get("response_format") or {}
+    if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+        return fmt["json_schema"].get("schema")
+    return spec.response_model.model_json_schema()
+
+
+@dataclass
+class Preview:
+    """``--dry-run``: what the first request would be (nothing is sent)."""
+
+    system: str
+    schema: Any
+    request: dict[str, Any]
+    endpoint: str
+    todo: int  # distinct texts that would be coded
+    text_hash: str | None  # of the text in ``request`` (None: nothing left to code)
+
+
+def preview(posts_path: str | Path, out: str | Path | None, settings: CodeSettings) -> Preview:
+    """The exact system prompt, response schema and rendered request for the first text
+    that a run would code (texts finished in an existing study are skipped, as a run
+    would); makes no request, needs no API key and writes nothing."""
+    from vsdstats.coding.outputs import load_posts
+    from vsdstats.coding.prompt import build_prompt
+    from vsdstats.coding.redact import redact_url
+    from vsdstats.coding.store import finished_hashes
+    from vsdstats.ingest.textnorm import EMPTY_HASH
+    from vsdstats.tables.codebook import load_codebook
+
+    if settings.baseline:
+        raise InputError("--dry-run shows the LLM request; --baseline sends none")
+    out_dir = _out_dir(posts_path, out)
+    settings.check()
+    cb = load_codebook(settings.codebook)
+    posts = load_posts(Path(posts_path), settings.limit)
+    spec = build_prompt(cb)
+    key = RunKey(spec.codebook_version, str(settings.model), spec.prompt_hash)
+    done = finished_hashes(StudyDir(out_dir).store, key, include_failed=not settings.retry_failed)
+    todo = [(h, t) for h, t in _distinct(posts).items() if h not in done and h != EMPTY_HASH]
+    h, text = todo[0] if todo else (None, "")
+    system, schema, body = rendered(spec, settings, text)
+    base = (redact_url(settings.base_url) or "https://api.openai.com/v1").rstrip("/")
+    return Preview(system, schema, body, f"POST {base}/chat/completions", len(todo), h)
 
 
 def _code_baseline(
@@ -259,6 +473,8 @@ def _code_llm(
         http_retries=s.http_retries,
         timeout=s.timeout,
         price=price_for(str(s.model), s.price_in, s.price_out),
+        temperature=s.temperature,
+        seed=s.seed,
     )
     if not todo:
         return RunStats()

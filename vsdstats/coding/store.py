@@ -10,6 +10,12 @@ moment (even ``kill -9``) loses at most the texts that were still in flight.  On
 a power loss can drop the last few commits (``synchronous=FULL`` via ``durable=True``
 closes that too, at the price of one fsync per text).
 
+Each row also records how it was asked for and what came back (issue 11): the
+``temperature`` and ``seed`` sent, the final response's raw text, the model id the API
+returned and its ``system_fingerprint``, and in ``responses_json`` one record per request
+made for the text.  Study folders made before these columns existed are upgraded on open
+(the columns are added; their old rows read with the fields None).
+
 The API key is never passed to, and so never written by, this module.
 """
 
@@ -49,6 +55,12 @@ CREATE TABLE IF NOT EXISTS results (
     cost_usd REAL,
     started_at REAL,
     finished_at REAL,
+    temperature REAL,
+    seed INTEGER,
+    raw_response TEXT,
+    returned_model TEXT,
+    system_fingerprint TEXT,
+    responses_json TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (codebook_version, model, prompt_hash, text_hash)
 );
 CREATE TABLE IF NOT EXISTS batches (
@@ -69,6 +81,18 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT
 );
 """
+
+#: Columns added to ``results`` after its first release, with their SQL types: a study
+#: folder made before them gets them on open (``ALTER TABLE ... ADD COLUMN``), its old
+#: rows read with these fields None (``responses`` empty).
+_ADDED_COLUMNS = {
+    "temperature": "REAL",
+    "seed": "INTEGER",
+    "raw_response": "TEXT",
+    "returned_model": "TEXT",
+    "system_fingerprint": "TEXT",
+    "responses_json": "TEXT NOT NULL DEFAULT '[]'",
+}
 
 
 def text_key(text: str) -> str:
@@ -99,10 +123,25 @@ class TextResult(Usage):
     cost_usd: float | None = field(default=None, kw_only=True)
     started_at: float | None = None
     finished_at: float | None = None
+    # what was asked and what came back (None for rows stored before they were recorded,
+    # and for the baseline): the sampling settings sent, then the final response's raw
+    # text (message content or tool-call arguments), the model id the API returned
+    # (``completion.model``, e.g. a dated snapshot) and its ``system_fingerprint``;
+    # ``responses`` has one such record per request made for the text (validation
+    # retries included): id, model, system_fingerprint, finish_reason, raw.
+    temperature: float | None = None
+    seed: int | None = None
+    raw_response: str | None = None
+    returned_model: str | None = None
+    system_fingerprint: str | None = None
+    responses: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+
+_FIELDS = frozenset(TextResult.__dataclass_fields__)
 
 
 class Store:
@@ -121,6 +160,19 @@ class Store:
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self.con.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns of :data:`_ADDED_COLUMNS` an older study.sqlite lacks."""
+        have = {r[1] for r in self.con.execute("PRAGMA table_info(results)")}
+        for name, decl in _ADDED_COLUMNS.items():
+            if name in have:
+                continue
+            try:
+                self.con.execute(f"ALTER TABLE results ADD COLUMN {name} {decl}")
+            except sqlite3.OperationalError as exc:  # added meanwhile by another process
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         self.con.close()
@@ -145,6 +197,7 @@ class Store:
         for r in results:
             row = asdict(r)
             row["units_json"] = json.dumps(row.pop("units"), ensure_ascii=False, sort_keys=True)
+            row["responses_json"] = json.dumps(row.pop("responses"), ensure_ascii=False)
             row.update(k)
             rows.append(row)
         cols = ", ".join(rows[0])
@@ -154,12 +207,7 @@ class Store:
 
     def done(self, key: RunKey, *, include_failed: bool = False) -> set[str]:
         """Text hashes already finished under ``key`` (and failed ones if asked)."""
-        statuses = STATUSES if include_failed else FINISHED
-        q = (
-            "SELECT text_hash FROM results WHERE codebook_version=? AND model=? AND "
-            f"prompt_hash=? AND status IN ({', '.join('?' * len(statuses))})"
-        )
-        return {r[0] for r in self.con.execute(q, (*_k(key), *statuses))}
+        return _done(self.con, key, include_failed)
 
     def results(self, key: RunKey, hashes: Iterable[str] | None = None) -> dict[str, TextResult]:
         """Stored results under ``key`` (all, or those of ``hashes``)."""
@@ -177,7 +225,8 @@ class Store:
             for c in ("codebook_version", "model", "prompt_hash"):
                 d.pop(c)
             d["units"] = json.loads(d.pop("units_json"))
-            out[d["text_hash"]] = TextResult(**d)
+            d["responses"] = json.loads(d.pop("responses_json", None) or "[]")
+            out[d["text_hash"]] = TextResult(**{k: v for k, v in d.items() if k in _FIELDS})
         return out
 
     # ------------------------------------------------------------ batches
@@ -241,6 +290,28 @@ class _Tx:
 
 def _k(key: RunKey) -> tuple[str, str, str]:
     return (key.codebook_version, key.model, key.prompt_hash)
+
+
+def finished_hashes(path: str | Path, key: RunKey, *, include_failed: bool = False) -> set[str]:
+    """:meth:`Store.done` read without creating or changing anything (``--dry-run``):
+    empty if ``path`` does not exist."""
+    p = Path(path)
+    if not p.is_file():
+        return set()
+    con = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        return _done(con, key, include_failed)
+    finally:
+        con.close()
+
+
+def _done(con: sqlite3.Connection, key: RunKey, include_failed: bool) -> set[str]:
+    statuses = STATUSES if include_failed else FINISHED
+    q = (
+        "SELECT text_hash FROM results WHERE codebook_version=? AND model=? AND "
+        f"prompt_hash=? AND status IN ({', '.join('?' * len(statuses))})"
+    )
+    return {r[0] for r in con.execute(q, (*_k(key), *statuses))}
 
 
 def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -4,7 +4,8 @@ database.  :class:`StudyDir` is the one place that knows a study folder's file n
 - study folder ``STUDY/``: ``posts.parquet``, ``rejects.csv`` (file,line,reason),
   ``ingest_report.json`` (one entry per run) and ``.vsdstats/secret.key`` (ingest);
   ``study.sqlite``, ``coded_units.{parquet,csv}``, ``post_status.{parquet,csv}`` and
-  ``code_summary.json`` (code);
+  ``code_summary.json`` (code); ``manifests/<command>-<UTC time>.json``, one provenance
+  record per run (:mod:`vsdstats.provenance`);
 - ``NAME.parquet``: rejects and report beside it as ``NAME.rejects.csv`` and
   ``NAME.report.json``;
 - ``NAME.duckdb``: tables ``posts``, ``rejects`` and ``ingest_runs``.
@@ -65,6 +66,7 @@ class StudyDir:
     secret = property(lambda self: self.root / ".vsdstats" / "secret.key")
     store = property(lambda self: self.root / "study.sqlite")
     code_summary = property(lambda self: self.root / "code_summary.json")
+    manifests = property(lambda self: self.root / "manifests")  # vsdstats.provenance
 
     def output(self, stem: str, ext: str) -> Path:
         """Where ``code`` writes table ``stem`` (coded_units, post_status) as ``ext``."""
