@@ -75,8 +75,8 @@ def test_ingest_code_paper(tmp_path, monkeypatch):
     names = StudyDir(study)
     known = {names.posts, names.rejects, names.ingest_report, names.secret, names.store}
     known |= {names.code_summary, names.secret.parent}
-    manifests = sorted(names.manifests.glob("code-*.json"))  # one per code run
-    assert len(manifests) == 1
+    manifests = sorted(names.manifests.glob("*.json"))  # one per run of ingest and code
+    assert sorted(p.name.split("-")[0] for p in manifests) == ["code", "ingest"]
     known |= {names.manifests, *manifests}
     known |= {
         names.output(t, e) for t in ("coded_units", "post_status") for e in (".parquet", ".csv")

@@ -106,5 +106,33 @@ def ingest(
         fail(f"{exc.filename or out}: {exc.strerror or exc}", code=1)
         return
     print_summary(report, console)
+    _manifest(report, files, out, fmt, relevance, codebook_path, keep_file_names, platform)
     if strict and report.rejected:
         fail(f"--strict: {report.rejected:,} record(s) rejected (see the rejects)", code=1)
+
+
+def _manifest(
+    report: Any,
+    files: tuple[str, ...],
+    out: str,
+    fmt: str | None,
+    relevance: bool,
+    codebook_path: str | None,
+    keep_file_names: bool,
+    platform: str,
+) -> None:
+    """``STUDY/manifests/ingest-<UTC time>.json`` (:mod:`vsdstats.ingest.manifest`)."""
+    from vsdstats.ingest.manifest import write_ingest_manifest
+    from vsdstats.tables.codebook import default_codebook_path
+
+    codebook = (codebook_path or default_codebook_path()) if relevance else None
+    settings = {
+        "platform": platform,
+        "format": fmt,
+        "relevance": relevance,
+        "codebook": codebook_path,
+        "keep_file_names": keep_file_names,
+    }
+    path = write_ingest_manifest(report, files, out, settings=settings, codebook=codebook)
+    if path is not None:
+        click.echo(f"wrote {path}", err=True)
