@@ -10,7 +10,7 @@ Modules: ``records`` (RawPost, Reject), ``base`` (Connector), ``jsonconnector``
 (JsonConnector with its ``formats`` table of JsonFormat rows), ``hookspecs`` (hookimpl,
 connector_plugin, dist_version), ``manager`` (entry points, broken
 plugins), ``io`` (opening and decompressing sources), ``guarded`` (reading without
-raising, format sniffing), ``readers`` (JSON, times, HTML), ``fields`` (reject reasons),
+raising, format sniffing), ``readers`` (JSON, times, HTML), ``fields`` (reject reasons, counts),
 ``snscrape_live`` (live collection through snscrape), ``scaffold`` (``new-plugin``).
 """
 
@@ -19,9 +19,11 @@ from vsdstats.connectors.fields import (
     CONVERT_ERRORS,
     check_format,
     convert_or_reason,
+    count,
     not_an_object,
     require_str,
     some_keys,
+    text_or_none,
 )
 from vsdstats.connectors.guarded import head_values, peek, read_guarded, unread
 from vsdstats.connectors.hookspecs import (
@@ -87,6 +89,7 @@ __all__ = [
     "connector_plugin",
     "connectors",
     "convert_or_reason",
+    "count",
     "dist_version",
     "get_connector",
     "head_values",
@@ -114,6 +117,7 @@ __all__ = [
     "some_keys",
     "source_name",
     "strip_bom",
+    "text_or_none",
     "unescape_markdown",
     "unread",
 ]

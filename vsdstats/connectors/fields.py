@@ -35,6 +35,33 @@ def require_str(value: Any, field: str) -> str:
     return value
 
 
+def count(value: Any, *, signed: bool = False) -> int | None:
+    """An engagement count (likes, score, replies) as an int, or None when ``value`` is
+    not one: ints and digit strings (``"12"``) are counts; booleans, fractions,
+    abbreviations (``"1.2K"``, a rounded display value) and negative numbers (unless
+    ``signed``: a Reddit score can be negative) are not.  Never raises: a count the
+    platform garbles is missing, not a reason to reject the post."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        s = value.strip().replace(",", "")
+        body = s[1:] if s[:1] in "+-" else s
+        if not (body.isascii() and body.isdigit()):
+            return None
+        value = int(s)
+    if not isinstance(value, int) or (value < 0 and not signed) or abs(value) >= 2**63:
+        return None
+    return value
+
+
+def text_or_none(value: Any) -> str | None:
+    """``value`` stripped if it is a non-empty string, else None (an optional text field
+    such as a community name)."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def convert_or_reason(
     fn: Callable[..., T],
     *args: Any,

@@ -19,6 +19,8 @@ class RawPost:
     ``author_handle``/``author_id`` and every string in ``identities`` (display names,
     user ids, DIDs of the author and of mentioned users) are raw and must never reach
     an output: ingest pseudonymizes the author and scrubs identities from text and url.
+    ``community``, ``score`` and ``replies`` follow :mod:`vsdstats.tables.models` (which
+    platform field each is); a community holding an identity becomes a keyed hash.
     """
 
     platform: str
@@ -31,6 +33,9 @@ class RawPost:
     author_id: str | None = None
     url: str | None = None
     lang: str | None = None
+    community: str | None = None  # subreddit, the video's channel, instance host, ...
+    score: int | None = None  # likes/upvotes as the platform counts them
+    replies: int | None = None  # reply/comment count the platform reports
     source_file: str | None = None
     source_line: int | None = None
     identities: set[str] = field(default_factory=set)

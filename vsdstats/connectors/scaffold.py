@@ -142,8 +142,10 @@ from vsdstats.connectors import (
     JsonFormat,
     RawPost,
     connector_plugin,
+    count,
     dist_version,
     parse_time,
+    text_or_none,
 )
 
 __version__ = dist_version("@dist@")  # the one version: pyproject.toml's
@@ -194,6 +196,9 @@ class @cls@(JsonConnector):
             text=value["text"],
             author_handle=author,
             identities={author} if author else set(),
+            community=text_or_none(value.get("community")),  # where it was published
+            score=count(value.get("likes")),  # None unless a whole number
+            replies=count(value.get("replies")),
         )
 
 

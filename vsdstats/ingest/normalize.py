@@ -5,7 +5,10 @@ into a validated :class:`~vsdstats.tables.models.Post` row: the author becomes a
 pseudonym (of the handle, or of the id when there is none; Reddit's ``[deleted]`` and
 ``[removed]`` give no author), the text is masked (:mod:`vsdstats.ingest.masking`), a
 URL naming a user is rewritten or dropped, ids that are URLs or hold a mention become
-keyed hashes, and lone UTF-16 surrogates become U+FFFD.  A record that cannot be a
+keyed hashes, a ``community`` naming someone (holding an identity of the post or a
+mention, e.g. a Reddit profile subreddit ``u_name`` or a commenter's own channel) becomes
+a keyed hash too (see :mod:`vsdstats.tables.models`), engagement counts that are not
+whole numbers become missing, and lone UTF-16 surrogates become U+FFFD.  A record that cannot be a
 post gives a reject reason instead of a row.
 """
 
@@ -39,6 +42,19 @@ def clean(s: object) -> str | None:
     return s
 
 
+def _text(value: object) -> str | None:
+    """A string field (lone surrogates replaced); anything else (a connector's dict or
+    number where a name belongs) is missing, never its repr."""
+    return clean(value) if isinstance(value, str) else None
+
+
+def _count(value: object, signed: bool) -> int | None:
+    """An engagement count (an int, not a bool; >= 0 unless ``signed``), else None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if (signed or value >= 0) and abs(value) < 2**63 else None
+
+
 def _reason(exc: ValidationError) -> str:
     parts = [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()]
     return "invalid post: " + "; ".join(parts)
@@ -69,6 +85,17 @@ class Normalizer:
             return keyed_id(value, self._secret, m.platform)
         return m.scrub_identities(value, idents)
 
+    def _safe_community(self, m: Masker, value: str | None, idents: Identities) -> str | None:
+        """A community as given, or its keyed hash when it names someone: it holds one of
+        the post's identities or a mention (a profile subreddit, the author's own channel,
+        an instance named after its one user)."""
+        value = value.strip() if value else None
+        if not value:
+            return None
+        if m.mask_mentions(value) != value or m.scrub_identities(value, idents) != value:
+            return keyed_id(value, self._secret, m.platform)
+        return value
+
     def __call__(self, raw: RawPost, name: str, counts: FileCounts) -> dict[str, Any] | str:
         """A row dict, or a reject reason."""
         handle = clean(raw.author_handle)
@@ -96,6 +123,9 @@ class Normalizer:
                 text=text,
                 url=safe_url,
                 lang=clean(raw.lang),
+                community=self._safe_community(m, _text(raw.community), idents),
+                score=_count(raw.score, signed=True),
+                replies=_count(raw.replies, signed=False),
                 source_file=name,
                 source_line=raw.source_line if raw.source_line else None,
             )

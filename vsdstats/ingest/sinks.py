@@ -20,7 +20,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vsdstats.connectors.readers import replace_surrogates, scrub_surrogates
-from vsdstats.tables.study import COLUMNS, SCHEMA, StudyDir, StudyError, out_kind
+from vsdstats.tables.study import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    SCHEMA,
+    StudyDir,
+    StudyError,
+    out_kind,
+    upgrade,
+)
 
 KeyFn = Callable[[str, str, str], None]  # (platform, post_id, text_hash) of a stored post
 
@@ -92,12 +100,13 @@ class ParquetSink(Sink):
                 pf = pq.ParquetFile(self.posts)
                 for batch in pf.iter_batches(batch_size=50_000):
                     table = pa.Table.from_batches([batch])
-                    if table.column_names != COLUMNS:
+                    upgraded = upgrade(table)  # a study from before ADDED_COLUMNS: NA
+                    if upgraded is None:
                         raise StudyError(
                             f"{self.posts}: existing columns {table.column_names} differ from "
                             f"{COLUMNS}; ingest into a new study"
                         )
-                    table = table.cast(SCHEMA)
+                    table = upgraded
                     for p, i, h in zip(
                         table["platform"].to_pylist(),
                         table["post_id"].to_pylist(),
@@ -158,8 +167,15 @@ class ParquetSink(Sink):
 
 _DUCK_POSTS = """CREATE TABLE IF NOT EXISTS posts (
   platform VARCHAR, post_id VARCHAR, thread_id VARCHAR, parent_id VARCHAR, author VARCHAR,
-  created_at TIMESTAMPTZ, text VARCHAR, url VARCHAR, lang VARCHAR, source_file VARCHAR,
-  source_line BIGINT, kind VARCHAR, text_hash VARCHAR, dup_text BOOLEAN)"""
+  created_at TIMESTAMPTZ, text VARCHAR, url VARCHAR, lang VARCHAR, community VARCHAR,
+  score BIGINT, replies BIGINT, source_file VARCHAR, source_line BIGINT, kind VARCHAR,
+  text_hash VARCHAR, dup_text BOOLEAN)"""
+
+# a database written before ADDED_COLUMNS gets them (NULL in its old rows)
+_DUCK_UPGRADE = [
+    f"ALTER TABLE posts ADD COLUMN IF NOT EXISTS {c} {'VARCHAR' if c == 'community' else 'BIGINT'}"
+    for c in ADDED_COLUMNS
+]
 
 
 _DUCK_REJECTS = "CREATE TABLE IF NOT EXISTS rejects (file VARCHAR, line BIGINT, reason VARCHAR)"
@@ -185,7 +201,7 @@ class DuckDBSink(Sink):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(self.path))
-            for sql in (_DUCK_POSTS, _DUCK_REJECTS, _DUCK_RUNS):
+            for sql in (_DUCK_POSTS, *_DUCK_UPGRADE, _DUCK_REJECTS, _DUCK_RUNS):
                 self._con.execute(sql)
             self._con.execute("BEGIN TRANSACTION")
             cur = self._con.execute("SELECT platform, post_id, text_hash FROM posts")

@@ -13,9 +13,48 @@ Post table (one row per post):
     created_at      timestamp, timezone-aware UTC
     text            plain text (HTML and markup removed)
     url             permalink, or missing
-    lang            BCP-47 language tag when the platform gives one
+    lang            BCP-47 language tag when the platform gives one (Reddit, YouTube and
+                    TikTok give none)
+    community       where the post was published, as the platform defines a community
+                    (below), or missing
+    score           engagement as the platform counts it (below), or missing
+    replies         number of replies/comments the platform reports for the post, or missing
     source_file     file the post was read from (for audit), or missing for live collection
     source_line     1-based line (or record) number within source_file
+
+``community``, ``score`` and ``replies`` per platform (missing where the record does
+not carry them; tables written before these columns existed read them as missing):
+
+- reddit: the subreddit (``AskReddit``); ``score``; ``num_comments`` (submissions;
+  missing for comments, which carry no count).
+- x: none; ``public_metrics.like_count`` (snscrape ``likeCount``); ``reply_count``
+  (``replyCount``).
+- youtube: the video's channel id (``snippet.channelId`` of the thread or comment; the
+  downloader's lines do not name it); ``likeCount`` (the downloader's ``votes`` when it
+  is a plain number, not "1.2K"); ``totalReplyCount`` of a thread's top-level comment
+  (the downloader's ``replies``).
+- tiktok: ``region_code`` of a video (comments: none); ``like_count``;
+  ``comment_count`` of a video, ``reply_count`` of a comment.
+- mastodon: the host of the instance the status was published on (of its ``uri``);
+  ``favourites_count``; ``replies_count``.
+- bluesky: none (a feed is where a post was read, not where it was published);
+  ``likeCount``; ``replyCount`` (post views only; bare records carry no counts).
+- social-listening exports: the row's ``Subreddit``/``Community`` column if any;
+  ``Likes``; ``Replies``/``Comments``.
+
+Privacy of ``community``: a community names a place, not an author, but some places are
+people.  The rules: YouTube keeps only the channel the *video* belongs to (its public
+publisher), never the commenter's channel (``authorChannelId``, the downloader's
+``channel``), which is the commenter's identity; Reddit profile subreddits (``u_name``)
+name their owner; a Mastodon instance can be a single person's server.  So ingest
+treats ``community`` like an id: when it contains one of the post's identities (the
+author's handle, id or display name, a mentioned user, ``u_name`` of a profile
+subreddit) or a mention, it is replaced by a keyed hash ``h_<24 hex>`` (still one value
+per community within a study, unrelated to any pseudonym).  A single-person instance
+whose host does not contain the owner's name is kept as it is: a host is public, and
+the post's author stays a pseudonym, but a reader who knows who runs that server can
+guess the author; publish per-community results only above a minimum count of authors.
+Hashtags are topics, not communities, on every platform here, so none is kept.
 
 Coded-unit table (one row per post and reported use; a post yields 0..n units):
     post_id, unit_index, llm_product, sentiment, condition, perspective, value,
@@ -51,6 +90,9 @@ POST_COLUMNS: dict[str, str] = {
     "text": "string",
     "url": "string",
     "lang": "string",
+    "community": "string",
+    "score": "Int64",
+    "replies": "Int64",
     "source_file": "string",
     "source_line": "Int64",
 }
@@ -95,6 +137,9 @@ class Post(BaseModel):
     text: str
     url: str | None = None
     lang: str | None = None
+    community: str | None = None
+    score: int | None = None
+    replies: int | None = Field(default=None, ge=0)
     source_file: str | None = None
     source_line: int | None = Field(default=None, ge=1)
 

@@ -35,6 +35,9 @@ SCHEMA = pa.schema(
         ("text", pa.string()),
         ("url", pa.string()),
         ("lang", pa.string()),
+        ("community", pa.string()),
+        ("score", pa.int64()),
+        ("replies", pa.int64()),
         ("source_file", pa.string()),
         ("source_line", pa.int64()),
         ("kind", pa.string()),
@@ -45,6 +48,27 @@ SCHEMA = pa.schema(
 
 
 COLUMNS = SCHEMA.names
+
+#: Columns added to the posts table after its first release (community, score and
+#: replies): a study or DuckDB file written before them reads and appends with them
+#: missing (NA), never "different columns".
+ADDED_COLUMNS = ("community", "score", "replies")
+
+
+def upgrade(table: pa.Table) -> pa.Table | None:
+    """``table`` with the :data:`ADDED_COLUMNS` it lacks (all null) in :data:`SCHEMA`'s
+    order, cast to it; None if its columns are not those of SCHEMA (less added ones)."""
+    names = table.column_names
+    if names == COLUMNS:
+        return table.cast(SCHEMA)
+    if [c for c in COLUMNS if c not in ADDED_COLUMNS] != [c for c in names if c in COLUMNS]:
+        return None
+    if set(names) - set(COLUMNS):
+        return None
+    for c in ADDED_COLUMNS:
+        if c not in names:
+            table = table.append_column(SCHEMA.field(c), pa.nulls(len(table), SCHEMA.field(c).type))
+    return table.select(COLUMNS).cast(SCHEMA)
 
 
 class StudyError(InputError):
@@ -117,7 +141,9 @@ def read_posts(study_or_file: str | Path) -> pd.DataFrame:
             raise StudyError(f"no such DuckDB file: {p}")
         con = duckdb.connect(str(p), read_only=True)
         try:
-            rel = con.sql(f"SELECT {', '.join(COLUMNS)} FROM posts")
+            have = {r[0] for r in con.execute("DESCRIBE posts").fetchall()}
+            cols = [c for c in COLUMNS if c in have]  # older files lack ADDED_COLUMNS
+            rel = con.sql(f"SELECT {', '.join(cols)} FROM posts")
             fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # duckdb 2 / 1
             table = fetch()
         finally:

@@ -292,3 +292,20 @@ def test_gzip_sample_and_corrupt_gzip(shared_dir, tmp_path, split):
     assert posts == [] and len(rejects) == 1
     assert rejects[0].reason.startswith("truncated compressed stream")
     assert f"byte {broken.stat().st_size}" in rejects[0].reason
+
+
+def test_engagement_counts_of_post_views(shared_dir, sample):
+    """score = likeCount, replies = replyCount of each post view; no community."""
+    name = "_extracted_bodies/f_search__body00.json"
+    posts, _ = sample(shared_dir, name)
+    views = json.loads((shared_dir / SAMPLES / name).read_text("utf-8"))["posts"]
+    want = [(v["likeCount"], v["replyCount"]) for v in views]
+    assert [(p.score, p.replies) for p in posts] == want
+    assert {p.community for p in posts} == {None}
+    langs = [v["record"].get("langs") for v in views]
+    assert [p.lang for p in posts] == [ls[0] if ls else None for ls in langs]
+
+
+def test_bare_records_have_no_counts(shared_dir, sample):
+    posts, _ = sample(shared_dir, "post_record.json")
+    assert [(p.score, p.replies, p.community) for p in posts] == [(None, None, None)]

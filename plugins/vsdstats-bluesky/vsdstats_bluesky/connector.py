@@ -17,6 +17,9 @@ A bare record without a CID gets ``sha256:<32 hex>`` of its canonical JSON.
 author's DID, handle and display name, the DIDs in the URI and reply references, and
 mentioned DIDs with the mention text (``@handle``) of the facets.  ``url`` is left
 empty: ``https://bsky.app/profile/<handle>/post/<rkey>`` names the author.
+``score`` is a post view's ``likeCount`` and ``replies`` its ``replyCount`` (bare
+records carry no counts); Bluesky has no community a post is published in (a feed is
+where it was read), so ``community`` stays empty.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from vsdstats.connectors import (
     JsonFormat,
     RawPost,
     convert_or_reason,
+    count,
     not_an_object,
     parse_time,
     require_str,
@@ -142,6 +146,7 @@ def _post_view(p: dict[str, Any]) -> RawPost:
     did, handle = author.get("did"), author.get("handle")
     post.author_id = did if isinstance(did, str) else post.author_id
     post.author_handle = handle if isinstance(handle, str) else None
+    post.score, post.replies = count(p.get("likeCount")), count(p.get("replyCount"))
     post.identities |= {
         v for v in (did, handle, author.get("displayName")) if isinstance(v, str) and v.strip()
     }

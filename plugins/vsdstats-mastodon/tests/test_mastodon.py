@@ -333,3 +333,25 @@ def test_live_collection_without_snscrape_says_what_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_snscrape)
     with pytest.raises(RuntimeError, match=r"pip install 'vsdstats-mastodon\[live\]'"):
         list(MA.collect("someone@example.org"))
+
+
+def test_community_is_the_instance_host_with_counts(shared_dir, sample):
+    """community = host of the status's uri (its origin server), score =
+    favourites_count, replies = replies_count, lang = language."""
+    from urllib.parse import urlsplit
+
+    for name in ("test_entity_status__body00.json", "test_entity_searchv2__body02.json"):
+        posts, _ = sample(shared_dir, name)
+        body = raw(shared_dir, name)
+        statuses = body["statuses"] if isinstance(body, dict) and "statuses" in body else [body]
+        assert [(p.community, p.score, p.replies, p.lang) for p in posts] == [
+            (urlsplit(s["uri"]).hostname, s["favourites_count"], s["replies_count"], s["language"])
+            for s in statuses
+        ]
+
+
+def test_host_from_url_when_uri_is_missing_or_bad(read_bytes):
+    a = status("1", "<p>x</p>")  # url only: https://example.org/@someone/1
+    b = dict(status("2", "<p>y</p>"), url="not a url", uri="https://[bad")
+    posts, _ = read_bytes(json.dumps([a, b]).encode())
+    assert [p.community for p in posts] == ["example.org", None]

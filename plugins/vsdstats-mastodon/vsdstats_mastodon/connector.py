@@ -15,6 +15,12 @@ up to a status that replies to nothing), the status itself when it replies to no
 and empty for a reply whose root is not in the file.  ``url`` contains ``@user``, so
 the account's ``acct``, ``username``, ``display_name`` and ``id`` and every mention's
 ``acct``, ``username`` and ``id`` are listed in ``identities``.
+
+``community`` is the host of the instance the status was published on (the host of its
+``uri``, else of its ``url``): boosted or federated copies keep their origin server.
+An instance can be one person's server; ingest hashes a host that holds one of the
+post's identities, and the trade-off is documented in :mod:`vsdstats.tables.models`.
+``score`` is ``favourites_count`` and ``replies`` is ``replies_count``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from vsdstats.connectors import (
     CONVERT_ERRORS,
@@ -30,6 +37,7 @@ from vsdstats.connectors import (
     JsonFormat,
     RawPost,
     convert_or_reason,
+    count,
     html_to_text,
     not_an_object,
     parse_time,
@@ -151,6 +159,19 @@ def _account_ids(acc: Any) -> set[str]:
     return (out | name_variants(acc.get("display_name"))) - {""}
 
 
+def instance_host(*urls: Any) -> str | None:
+    """The host (lower case, no port) of the first of ``urls`` that is an http(s) URL."""
+    for u in urls:
+        if isinstance(u, str) and u.startswith(("https://", "http://")):
+            try:
+                host = urlsplit(u).hostname
+            except ValueError:  # a malformed URL (bad port, brackets)
+                continue
+            if host:
+                return host
+    return None
+
+
 def status_to_post(s: dict[str, Any], thread: str | None) -> RawPost:
     """One status (not a reblog) as a RawPost; ``thread`` is its resolved root."""
     sid = _str_id(s["id"])
@@ -178,6 +199,9 @@ def status_to_post(s: dict[str, Any], thread: str | None) -> RawPost:
         author_id=_str_id(acc.get("id")),
         url=url if isinstance(url, str) else None,
         lang=lang if isinstance(lang, str) and lang else None,
+        community=instance_host(s.get("uri"), s.get("url")),
+        score=count(s.get("favourites_count")),
+        replies=count(s.get("replies_count")),
         identities=ids,
         kind="reply" if s.get("in_reply_to_id") is not None else "post",
     )

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from vsdstats.connectors import RawPost, Record, Reject
-from vsdstats_mastodon.connector import PLATFORM, REBLOG, name_variants
+from vsdstats_mastodon.connector import PLATFORM, REBLOG, instance_host, name_variants
 
 LIVE_SOURCE = "<snscrape mastodon>"
 
@@ -71,6 +71,7 @@ def toot_to_post(toot: Any) -> RawPost:
         text=text,
         author_handle=toot.user.account.lstrip("@") if toot.user else None,
         url=toot.url,
+        community=instance_host(toot.url),
         identities=ids,
         kind="post",
     )

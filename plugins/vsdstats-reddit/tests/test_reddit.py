@@ -363,3 +363,40 @@ def test_live_item_mapping():
     )
     bad = item_to_record(SimpleNamespace(id=None, body="x", date=None, url=""), 3)
     assert bad == Reject("snscrape:reddit", 3, "created_utc: missing or not a time: None")
+
+
+def test_community_score_and_replies_from_the_dumps(shared_dir, split):
+    """community = subreddit, score = score (may be negative), replies = a submission's
+    num_comments (comments carry no count); a profile subreddit u_<name> names its owner,
+    so it and the name are identities for ingest to hash."""
+    for name in ("test_submissions.json", "test_comments.json"):
+        path = shared_dir / PS / name
+        posts, _ = split(list(C.read(path)))
+        raw = _raw_lines(path)
+        assert [p.community for p in posts] == [d["subreddit"] for d in raw]
+        assert [p.score for p in posts] == [int(d["score"]) for d in raw]
+        if name == "test_submissions.json":
+            assert [p.replies for p in posts] == [int(d["num_comments"]) for d in raw]
+        else:
+            assert {p.replies for p in posts} == {None}
+        for p in posts:
+            if p.community.lower().startswith("u_"):
+                assert {p.community, p.community[2:]} <= p.identities
+
+
+def test_api_listing_counts(shared_dir, split):
+    path = shared_dir / BODIES / "TestSubredditListings.test_new__body01.json"
+    body = json.loads(path.read_text("utf-8"))
+    posts, _ = split(list(C.read(path)))
+    kids = [c["data"] for c in body["data"]["children"]]
+    assert [(p.community, p.score, p.replies) for p in posts] == [
+        (d["subreddit"], d["score"], d["num_comments"]) for d in kids
+    ]
+
+
+def test_counts_that_are_not_numbers_are_missing(split):
+    line = {"id": "abc", "title": "t", "selftext": "", "created_utc": 1700000000,
+            "subreddit": "  ", "score": "n/a", "num_comments": True}  # fmt: skip
+    data = io.BytesIO(json.dumps(line).encode() + b"\n")
+    (p,), _ = split(list(C.read(data, PUSHSHIFT)))
+    assert (p.community, p.score, p.replies) == (None, None, None)

@@ -7,6 +7,12 @@ Id convention (Reddit "fullnames"): ``post_id`` is ``t3_<id>`` for submissions a
 ``t1_<id>`` for comments; ``thread_id`` is the submission's fullname (the submission's
 own id, a comment's ``link_id``); ``parent_id`` is a comment's ``parent_id`` (``t1_``
 or ``t3_``) and None for submissions.
+
+``community`` is the subreddit; a profile subreddit (``u_<name>``, a user's own page)
+names its owner, so ``u_<name>`` and ``<name>`` go into ``identities`` and ingest
+replaces the community by a keyed hash.  ``score`` is the thing's ``score`` (upvotes
+minus downvotes, possibly negative); ``replies`` is a submission's ``num_comments``
+(comments carry no count: missing).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from vsdstats.connectors import RawPost, parse_time
+from vsdstats.connectors import RawPost, count, parse_time, text_or_none
 
 PLATFORM = "reddit"
 BASE_URL = "https://www.reddit.com"
@@ -116,6 +122,9 @@ def thing_to_post(d: Any, source_file: str, line: int, kind: str | None = None) 
     identities = {
         v for k in IDENTITY_FIELDS if isinstance(v := d.get(k), str) and v and v not in GONE
     }
+    community = text_or_none(d.get("subreddit"))
+    if community and community[:2].lower() == "u_" and len(community) > 2:
+        identities |= {community, community[2:]}  # a profile subreddit: its owner
     return RawPost(
         platform=PLATFORM,
         post_id=post_id,
@@ -127,6 +136,9 @@ def thing_to_post(d: Any, source_file: str, line: int, kind: str | None = None) 
         author_id=author_id if author else None,
         url=_url(d, post_id, thread_id) if thread_id else None,
         lang=None,
+        community=community,
+        score=count(d.get("score"), signed=True),
+        replies=count(d.get("num_comments")) if kind == "submission" else None,
         source_file=source_file,
         source_line=line,
         identities=identities,

@@ -268,3 +268,17 @@ def test_ingest_keeps_no_name_in_post_id_or_url(tmp_path, author):
         assert row["post_id"] == (want or keyed_id(url, secret, row["platform"]))
         assert (None if pd.isna(row["url"]) else row["url"]) == safe
     assert rep.files[0].urls_dropped == sum(safe is None for *_, safe in _NAMED)
+
+
+def test_community_and_counts_columns(tmp_path, split):
+    row = {"Date": "2024-05-01", "Full Text": "a post",
+           "Url": "https://www.reddit.com/r/x/comments/abc/", "Page Type": "reddit",
+           "Subreddit": "ChatGPT", "Likes": "12", "Comments": "3"}  # fmt: skip
+    bad = dict(row, Url="https://www.reddit.com/r/x/comments/abd/", Likes="1.2K", Comments="")
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps(row) + "\n" + json.dumps(bad) + "\n")
+    posts, _ = split(list(C.read(path)))
+    assert [(p.community, p.score, p.replies) for p in posts] == [
+        ("ChatGPT", 12, 3),
+        ("ChatGPT", None, None),
+    ]

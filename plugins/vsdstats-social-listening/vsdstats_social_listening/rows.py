@@ -6,6 +6,11 @@ Column names are matched case- and punctuation-insensitively, so CSV headers
 Time zone: ``Date`` is taken as UTC unless it carries an offset (``Z``, ``+02:00``,
 ``+0200``); export in UTC.  Accepted: ``2024-05-01 13:45:00.0``, ISO 8601 with ``T``,
 date only, and epoch seconds or milliseconds.
+
+Engagement and community, where the export has them (no real export was available to
+check the names against, see the shared SOURCES.md): ``community`` from a ``Subreddit``
+or ``Community`` column, ``score`` from ``Likes`` (or ``Like Count``), ``replies`` from
+``Replies``, ``Reply Count``, ``Comments`` or ``Comment Count``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from vsdstats.connectors import RawPost, parse_time
+from vsdstats.connectors import RawPost, count, parse_time
 
 PAGE_TYPES = {
     "twitter": "x",
@@ -108,6 +113,15 @@ def _get(row: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
+def _first_count(row: dict[str, Any], *keys: str) -> int | None:
+    """The first of ``keys`` holding a whole count (:func:`vsdstats.connectors.count`)."""
+    for k in keys:
+        n = count(row.get(k))
+        if n is not None:
+            return n
+    return None
+
+
 def platform_of(row: dict[str, Any], url: str | None) -> str:
     """The post table's platform slug from Page Type (or, if blank, the Url's host)."""
     page_type = _get(row, "pagetype", "contentsource", "contentsourcename")
@@ -182,6 +196,9 @@ def row_to_post(row: dict[str, Any], source_file: str, line: int) -> RawPost:
         author_id=_get(row, "authorid", "twitterauthorid", "userid"),
         url=url,
         lang=lang.lower() if lang else None,
+        community=_get(row, "subreddit", "community"),
+        score=_first_count(row, "likes", "likecount"),
+        replies=_first_count(row, "replies", "replycount", "comments", "commentcount"),
         source_file=source_file,
         source_line=line,
         identities=identities,

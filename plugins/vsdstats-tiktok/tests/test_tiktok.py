@@ -197,3 +197,20 @@ def test_fuzzed_bytes_yield_only_rejects(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(r.reason for r in rejects)
+
+
+def test_region_and_engagement(shared_dir, sample):
+    """A video's community is its region_code, score like_count (absent in the
+    example), replies comment_count; a comment has like_count and reply_count."""
+    doc = json.loads((shared_dir / SAMPLES / "example_resp_q_videos.json").read_text())
+    v = doc["data"]["videos"][0]
+    (video,), _ = sample(shared_dir, "example_resp_q_videos.json")
+    assert (video.community, video.score, video.replies) == (
+        v["region_code"], v.get("like_count"), v["comment_count"]
+    )  # fmt: skip
+    doc = json.loads((shared_dir / SAMPLES / "example_resp_comments.json").read_text())
+    c = doc["data"]["comments"][0]
+    (comment,), _ = sample(shared_dir, "example_resp_comments.json")
+    assert (comment.community, comment.score, comment.replies) == (
+        None, c["like_count"], c["reply_count"]
+    )  # fmt: skip

@@ -17,6 +17,10 @@ author's handle, which ingest scrubs (leaving a broken link), so videos get the
 handle-free embed address ``https://www.tiktok.com/embed/v2/<id>``; comments have no
 address of their own and get none.  Request bodies, user-info responses and other
 JSON become Rejects that say what they are.
+
+``community`` is a video's ``region_code`` (the region it was posted from; comments
+have none); ``hashtag_names`` are topics, not communities.  ``score`` is ``like_count``;
+``replies`` is a video's ``comment_count`` or a comment's ``reply_count``.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from vsdstats.connectors import (
     JsonFormat,
     RawPost,
     convert_or_reason,
+    count,
     not_an_object,
     parse_time,
     require_str,
     some_keys,
+    text_or_none,
 )
 
 PLATFORM = "tiktok"
@@ -122,6 +128,9 @@ def _video(v: dict[str, Any]) -> RawPost:
         thread_id=vid,
         author_handle=user,
         url=f"https://www.tiktok.com/embed/v2/{vid}",
+        community=text_or_none(v.get("region_code")),
+        score=count(v.get("like_count")),
+        replies=count(v.get("comment_count")),
         identities={user} if user else set(),
         kind="video",
     )
@@ -144,6 +153,8 @@ def _comment(c: dict[str, Any]) -> RawPost:
         thread_id=video,
         parent_id=parent,
         author_handle=user,
+        score=count(c.get("like_count")),
+        replies=count(c.get("reply_count")),
         identities={user} if user else set(),
         kind="reply" if parent else "comment",
     )

@@ -313,3 +313,26 @@ def test_live_item_mapping():
     assert search_query("chatgpt therapy", datetime(2024, 1, 1, tzinfo=timezone.utc), None) == (
         "chatgpt therapy since_time:1704067200"
     )
+
+
+@pytest.mark.parametrize("fname", ["two_tweets.jsonl", "flat.jsonl", "brexit.jsonl"])
+def test_engagement_from_public_metrics(shared_dir, fname, split):
+    """score = like_count, replies = reply_count; X records name no community."""
+    path = shared_dir / X / fname
+    fmt = EXPECTED[fname][0]
+    posts, _ = split(list(C.read(path)))
+    pages = _pages(path)
+    tweets = [t for pg in pages for t in ([pg] if fmt == FLAT else _listed(pg["data"]))]
+    by_id = {t["id"]: t["public_metrics"] for t in tweets}
+    assert posts and all(p.post_id in by_id for p in posts)
+    assert [(p.score, p.replies) for p in posts] == [
+        (by_id[p.post_id]["like_count"], by_id[p.post_id]["reply_count"]) for p in posts
+    ]
+    assert {p.community for p in posts} == {None}
+
+
+def test_snscrape_engagement(shared_dir, split):
+    path = shared_dir / "fixtures/platforms/snscrape/res.json"
+    posts, _ = split(list(C.read(path)))
+    raw = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(p.score, p.replies) for p in posts] == [(d["likeCount"], d["replyCount"]) for d in raw]

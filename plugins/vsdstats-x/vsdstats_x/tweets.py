@@ -5,7 +5,9 @@ when the export did not request ``conversation_id``); ``parent_id`` is the tweet
 replied to; ``url`` is ``https://x.com/i/web/status/<id>`` (no handle); ``kind`` is
 ``tweet``, ``reply``, ``quote`` or ``retweet``.  ``identities`` hold the author's
 username, display name and id, and those of mentioned, replied-to, quoted and
-retweeted users, so that ingest can scrub them from text.
+retweeted users, so that ingest can scrub them from text.  ``score`` is the like count
+and ``replies`` the reply count (API v2 ``public_metrics``, snscrape ``likeCount`` /
+``replyCount``); X has no communities in these records, so ``community`` is missing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import html
 from datetime import datetime, timezone
 from typing import Any
 
-from vsdstats.connectors import RawPost, parse_time
+from vsdstats.connectors import RawPost, count, parse_time
 
 PLATFORM = "x"
 
@@ -127,6 +129,7 @@ def v2_tweet_to_post(
     identities = _idents(author, reply_user, *mentions, *related, keys=_V2_KEYS)
     identities |= {i for i in (author_id, reply_to) if i}
     lang = t.get("lang") if isinstance(t.get("lang"), str) else None
+    metrics = t.get("public_metrics") if isinstance(t.get("public_metrics"), dict) else {}
     return RawPost(
         platform=PLATFORM,
         post_id=pid,
@@ -138,6 +141,8 @@ def v2_tweet_to_post(
         author_id=author_id or (_opt_id(author.get("id"), "author.id") if author else None),
         url=status_url(pid),
         lang=lang,
+        score=count(metrics.get("like_count")),
+        replies=count(metrics.get("reply_count")),
         source_file=source_file,
         source_line=line,
         identities=identities,
@@ -191,6 +196,8 @@ def snscrape_to_post(d: Any, source_file: str | None, line: int) -> RawPost:
         author_id=_opt_id(user.get("id"), "user.id") if user else None,
         url=status_url(pid),
         lang=lang,
+        score=count(d.get("likeCount")),
+        replies=count(d.get("replyCount")),
         source_file=source_file,
         source_line=line,
         identities=_idents(user, *related, keys=_SNS_KEYS),

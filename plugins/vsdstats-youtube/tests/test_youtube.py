@@ -288,3 +288,58 @@ def test_fuzzed_bytes_never_raise(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(isinstance(r.reason, str) and r.reason for r in rejects)
+
+
+def test_engagement_and_community_from_the_samples(shared_dir, split):
+    """score = likeCount, replies = a thread's totalReplyCount (replies in a thread or a
+    comments.list page: none); these 2019 samples predate snippet.channelId, so no
+    community, and the commenter's channel is never taken for one."""
+    base = shared_dir / SAMPLES
+    for page in ("comment_threads_by_video_paged_1.json", "comments_by_parent_paged_1.json"):
+        posts, _ = split(list(YT.read(base / page)))
+        items = raw(shared_dir, page)["items"]
+        snips = [it["snippet"].get("topLevelComment", it)["snippet"] for it in items]
+        assert [p.score for p in posts] == [s["likeCount"] for s in snips]
+        want = [it["snippet"].get("totalReplyCount") for it in items]
+        assert [p.replies for p in posts] == want
+        assert {p.community for p in posts} == {None}
+        assert all(isinstance(p.author_id, str) and p.author_id.startswith("UC") for p in posts)
+
+
+def test_community_is_the_videos_channel_never_the_commenters(read_bytes):
+    top = _api_comment("T1", "top", text="top")
+    top["snippet"]["likeCount"] = 7
+    reply = _api_comment("T1.r1", "x", text="a reply", parent="T1")
+    reply["snippet"].update(likeCount="3", channelId="UCvideoChannelOfReply00")
+    page = {
+        "kind": "youtube#commentThreadListResponse",
+        "items": [
+            {
+                "kind": "youtube#commentThread",
+                "id": "T1",
+                "snippet": {
+                    "channelId": "UCvideoChannel000000000",
+                    "videoId": "vid00000001",
+                    "topLevelComment": top,
+                    "totalReplyCount": 1,
+                },
+                "replies": {"comments": [reply]},
+            }
+        ],
+    }
+    posts, rejects = read_bytes(json.dumps(page).encode())
+    assert rejects == []
+    assert [(p.community, p.score, p.replies) for p in posts] == [
+        ("UCvideoChannel000000000", 7, 1),
+        ("UCvideoChannelOfReply00", 3, None),  # the comment's own channelId wins
+    ]
+    assert {p.author_id for p in posts} == {"UCsynthetic000000000000"}  # not a community
+
+
+def test_downloader_counts_only_when_plain_numbers(read_bytes):
+    lines = [
+        dict(DOWNLOADER_LINES[0], votes="12", replies="3"),
+        dict(DOWNLOADER_LINES[1], votes="1.2K", replies=""),
+    ]
+    posts, _ = read_bytes("\n".join(map(json.dumps, lines)).encode(), name="AbCdEfGhIjK.json")
+    assert [(p.score, p.replies, p.community) for p in posts] == [(12, 3, None), (None, None, None)]

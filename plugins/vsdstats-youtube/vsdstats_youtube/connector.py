@@ -5,13 +5,19 @@ plus ``replies.comments[]``), ``comments.list`` pages, or those items one per li
 ``textOriginal`` is preferred; without it ``textDisplay`` (HTML) becomes plain text.
 ``thread_id`` is the video id, ``parent_id`` the top-level comment a reply answers.
 ``search.list`` results (videos, not comments) and API errors become Rejects.
+``community`` is the channel of the video (``snippet.channelId`` of the thread or the
+comment: the public publisher), never the commenter's ``authorChannelId``; ``score`` is
+``likeCount``; ``replies`` is a thread's ``totalReplyCount`` for its top-level comment.
 
 ``youtube-comment-downloader``: JSON lines with ``cid, text, time, time_parsed, author,
 channel, votes, replies, photo, heart, reply``.  ``time`` is relative ("2 days ago",
 "(edited)") and is ignored: only ``time_parsed`` (epoch seconds) gives ``created_at``.
 A reply's ``cid`` is ``<parent>.<child>``.  The lines do not name the video: it is
 taken from the file name when that is a video id (``<11 chars>.json``, as the
-downloader's README writes it), else ``thread_id`` and ``url`` stay empty.
+downloader's README writes it), else ``thread_id`` and ``url`` stay empty.  Its
+``channel`` is the commenter's, so ``community`` stays empty; ``score`` is ``votes``
+and ``replies`` is ``replies`` when each is a plain number (an abbreviated "1.2K" is a
+rounded display value: missing).
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ from vsdstats.connectors import (
     RawPost,
     Source,
     convert_or_reason,
+    count,
     html_to_text,
     not_an_object,
     parse_time,
     require_str,
     some_keys,
+    text_or_none,
 )
 
 PLATFORM = "youtube"
@@ -122,11 +130,15 @@ def _thread(thread: dict[str, Any]) -> Iterator[Out]:
         yield "commentThread without snippet.topLevelComment"
         return
     video = snip.get("videoId") if isinstance(snip.get("videoId"), str) else None
-    yield _safe(_comment, snip["topLevelComment"], video)
+    video_channel = text_or_none(snip.get("channelId"))  # never the commenter's
+    top = _safe(_comment, snip["topLevelComment"], video, video_channel)
+    if isinstance(top, RawPost):
+        top.replies = count(snip.get("totalReplyCount"))
+    yield top
     replies = thread.get("replies")
     comments = replies.get("comments") if isinstance(replies, dict) else None
     for reply in comments if isinstance(comments, list) else []:
-        yield _safe(_comment, reply, video)
+        yield _safe(_comment, reply, video, video_channel)
 
 
 def _safe(fn: Any, *args: Any) -> Out:
@@ -134,7 +146,9 @@ def _safe(fn: Any, *args: Any) -> Out:
     return convert_or_reason(fn, *args, errors=(*CONVERT_ERRORS, AttributeError))
 
 
-def _comment(c: dict[str, Any], video: str | None) -> RawPost:
+def _comment(c: dict[str, Any], video: str | None, video_channel: str | None = None) -> RawPost:
+    """One ``youtube#comment``; ``video_channel`` is the thread's ``channelId`` (the
+    video's channel, for a comment whose own snippet does not name it)."""
     if not isinstance(c, dict) or not isinstance(c.get("snippet"), dict):
         raise TypeError("comment without a snippet object")
     snip = c["snippet"]
@@ -146,8 +160,8 @@ def _comment(c: dict[str, Any], video: str | None) -> RawPost:
     vid = snip.get("videoId") if isinstance(snip.get("videoId"), str) else video
     parent = snip.get("parentId")
     parent = require_str(parent, "parentId") if parent is not None else None
-    channel = snip.get("authorChannelId")
-    channel_id = channel.get("value") if isinstance(channel, dict) else None
+    author_channel = snip.get("authorChannelId")
+    channel_id = author_channel.get("value") if isinstance(author_channel, dict) else None
     name = snip.get("authorDisplayName")
     ids = {v for v in (name, channel_id, snip.get("authorChannelUrl")) if isinstance(v, str)}
     if isinstance(name, str) and name.startswith("@"):
@@ -162,6 +176,8 @@ def _comment(c: dict[str, Any], video: str | None) -> RawPost:
         author_handle=name if isinstance(name, str) else None,
         author_id=channel_id if isinstance(channel_id, str) else None,
         url=_url(vid, cid),
+        community=text_or_none(snip.get("channelId")) or video_channel,
+        score=count(snip.get("likeCount")),
         identities={i for i in ids if i},
         kind="reply" if parent else "comment",
     )
@@ -188,6 +204,8 @@ def _downloader(rec: dict[str, Any], video: str | None) -> RawPost:
         author_handle=author if isinstance(author, str) else None,
         author_id=channel if isinstance(channel, str) else None,
         url=_url(video, cid),
+        score=count(rec.get("votes")),
+        replies=count(rec.get("replies")),
         identities=ids,
         kind="reply" if parent else "comment",
     )
