@@ -28,31 +28,39 @@ CONTRACT: dict[str, dict[str, str]] = {
                       "significant": "logical", "z": "double", "deff": "double",
                       "p_value_adj_naive": "double", "residual_method": "character"},
     "pmi.csv": {"value": "character", "perspective": "character", "n": "integer",
-                "pmi": "double", "npmi": "double"},
+                "pmi": "double", "npmi": "double", "n_hidden": "logical"},
     "delta_pmi.csv": {"condition": "character", "value": "character",
                       "perspective": "character", "n_in": "integer", "n_out": "integer",
                       "delta_pmi": "double", "supported": "logical", "null_mean": "double",
                       "delta_pmi_centered": "double", "p_value": "double",
-                      "p_value_adj": "double"},
+                      "p_value_adj": "double", "n_hidden": "logical"},
     "means.csv": {"by": "character", "group": "character", "n": "integer", "mean": "double",
                   "ci_low": "double", "ci_high": "double", "method": "character",
-                  "flag": "character", "ci_low_naive": "double", "ci_high_naive": "double"},
+                  "flag": "character", "ci_low_naive": "double", "ci_high_naive": "double",
+                  "n_shown": "character", "suppressed": "logical"},
     "monthly.csv": {"month": "Date", "n": "integer", "mean": "double", "ci_low": "double",
                     "ci_high": "double", "method": "character", "flag": "character",
-                    "ci_low_naive": "double", "ci_high_naive": "double"},
+                    "ci_low_naive": "double", "ci_high_naive": "double",
+                    "suppressed": "logical", "n_hidden": "logical"},
     "releases.csv": {"date": "Date", "label": "character"},
     "fingerprint.csv": {"llm_product": "character", "condition": "character",
-                        "n": "integer", "share": "double", "adjusted_residual": "double"},
+                        "n": "integer", "share": "double", "adjusted_residual": "double",
+                        "n_hidden": "logical"},
     "alluvial.csv": {"condition": "character", "sentiment": "character",
-                     "perspective": "character", "value": "character", "n": "integer"},
+                     "perspective": "character", "value": "character", "n": "integer",
+                     "suppressed": "logical"},
     "logodds.csv": {"condition": "character", "dimension": "character",
                     "feature": "character", "n": "integer", "log_odds_weighted": "double",
                     "rank": "integer", "zeta": "double", "p_value": "double",
-                    "p_value_adj": "double"},
+                    "p_value_adj": "double", "n_hidden": "logical"},
     "glmm.csv": {"outcome": "character", "term": "character", "estimate": "double",
                  "std_error": "double", "odds_ratio": "double", "or_ci_low": "double",
                  "or_ci_high": "double", "p_value": "double", "engine": "character",
-                 "p_value_adj": "double", "separation": "logical"},
+                 "p_value_adj": "double", "separation": "logical",
+                 "reference": "character", "suppressed": "logical"},
+    "groups.csv": {"dimension": "character", "code": "character", "n": "integer",
+                   "n_shown": "character", "suppressed": "logical"},
+    "run.csv": {"synthetic": "logical", "min_cell": "integer"},
 }  # fmt: skip
 
 #: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()).
@@ -98,41 +106,44 @@ def _synthetic_handoff(out: Path) -> Path:
             ]
         ],
         "pmi.csv": [
-            ("privacy", "ethics", 40, 0.8, 0.3), ("privacy", "dependency", 5, -0.9, -0.2),
-            ("trust", "ethics", 10, -0.4, -0.1), ("trust", "dependency", 45, 0.5, 0.2),
+            ("privacy", "ethics", 40, 0.8, 0.3, F), ("privacy", "dependency", 5, -0.9, -0.2, T),
+            ("trust", "ethics", 10, -0.4, -0.1, F), ("trust", "dependency", 45, 0.5, 0.2, F),
         ],
         "delta_pmi.csv": [
-            (c, v, p, n, 45, d, T if n >= 30 else F, 0.05, d - 0.05, pv, pa)
+            (c, v, p, n, 45, d, T if n >= 30 else F, 0.05, d - 0.05, pv, pa, F)
             for c, sign, n in [("adhd", 1, 40), ("bipolar", -1, 20)]
             for v, p, d, pv, pa in [
                 ("privacy", "ethics", 0.4, 0.002, 0.01), ("trust", "dependency", -0.3, 0.2, 0.6)
             ]
             for d in [sign * d]
         ]
-        + [("adhd", "privacy", "dependency", 0, 5, "NA", F, "NA", "NA", "NA", "NA")],
+        + [("adhd", "privacy", "dependency", 0, 5, "NA", F, "NA", "NA", "NA", "NA", F)],
         "means.csv": [
-            ("condition", "adhd", 60, 0.3, 0.1, 0.5, "cluster-robust", "", 0.15, 0.45),
-            ("condition", "bipolar", 40, -0.2, -0.5, 0.1, "cluster-robust", "", -0.4, 0.0),
-            ("llm_product", "chatgpt", 90, 0.1, 0.0, 0.2, "cluster-robust", "", 0.05, 0.15),
-            ("llm_product", "claude", 1, 1.0, "NA", "NA", "cluster-robust", "n < 2", "NA", "NA"),
+            ("condition", "adhd", 60, 0.3, 0.1, 0.5, "cluster-robust", "", 0.15, 0.45, "60", F),
+            ("condition", "bipolar", 40, -0.2, -0.5, 0.1, "cluster-robust", "", -0.4, 0.0,
+             "40", F),
+            ("llm_product", "chatgpt", 90, 0.1, 0.0, 0.2, "cluster-robust", "", 0.05, 0.15,
+             "90", F),
+            ("llm_product", "claude", 1, 1.0, "NA", "NA", "cluster-robust", "n < 2", "NA", "NA",
+             "<10", T),
         ],
         "monthly.csv": [
-            ("2024-01-01", 40, 0.1, -0.1, 0.3, "cluster-robust", "", 0.0, 0.2),
-            ("2024-02-01", 0, "NA", "NA", "NA", "cluster-robust", "no posts", "NA", "NA"),
-            ("2024-03-01", 60, 0.2, 0.0, 0.4, "cluster-robust", "", 0.1, 0.3),
+            ("2024-01-01", 40, 0.1, -0.1, 0.3, "cluster-robust", "", 0.0, 0.2, F, F),
+            ("2024-02-01", 0, "NA", "NA", "NA", "cluster-robust", "no posts", "NA", "NA", F, F),
+            ("2024-03-01", 60, 0.2, 0.0, 0.4, "cluster-robust", "", 0.1, 0.3, F, F),
         ],
         "releases.csv": [("2024-02-15", "Model X")],
         "fingerprint.csv": [
-            ("chatgpt", "adhd", 55, 0.61, 1.2), ("chatgpt", "bipolar", 35, 0.39, -1.2),
-            ("claude", "adhd", 5, 0.5, -1.2), ("claude", "bipolar", 5, 0.5, 1.2),
+            ("chatgpt", "adhd", 55, 0.61, 1.2, F), ("chatgpt", "bipolar", 35, 0.39, -1.2, F),
+            ("claude", "adhd", 5, 0.5, -1.2, T), ("claude", "bipolar", 5, 0.5, 1.2, T),
         ],
         "alluvial.csv": [
-            ("adhd", "positive", "ethics", "privacy", 30),
-            ("adhd", "negative", "dependency", "trust", 20),
-            ("bipolar", "negative", "ethics", "other (lumped)", 25),
+            ("adhd", "positive", "ethics", "privacy", 30, F),
+            ("adhd", "negative", "dependency", "trust", 20, F),
+            ("bipolar", "negative", "ethics", "other (lumped)", 25, F),
         ],
         "logodds.csv": [
-            (c, dim, f, 20, lo, rk, 2 * lo, p, 2 * p)
+            (c, dim, f, 20, lo, rk, 2 * lo, p, 2 * p, F)
             for c in ("adhd", "bipolar")
             for dim, feats in [
                 ("perspective", ("ethics", "dependency")), ("value", ("privacy", "trust"))
@@ -140,10 +151,19 @@ def _synthetic_handoff(out: Path) -> Path:
             for rk, f, lo, p in [(1, feats[0], 2.5, 0.001), (2, feats[1], -1.0, 0.3)]
         ],
         "glmm.csv": [
-            (o, t, 0.2, 0.1, 1.22, 1.0, 1.49, 0.05, "glmmTMB", 0.1, "FALSE")
+            (o, t, 0.2, 0.1, 1.22, 1.0, 1.49, 0.05, "glmmTMB", 0.1, F, "adhd", F)
             for o in ("negative", "positive")
             for t in ("(Intercept)", "conditionbipolar")
         ],
+        "groups.csv": [
+            ("sentiment", "positive", 30, "30", F), ("sentiment", "negative", 45, "45", F),
+            ("condition", "adhd", 50, "50", F), ("condition", "bipolar", 25, "25", F),
+            ("perspective", "ethics", 55, "55", F), ("perspective", "dependency", 20, "20", F),
+            ("value", "privacy", 30, "30", F), ("value", "trust", 20, "20", F),
+            ("llm_product", "chatgpt", 90, "suppressed", F),
+            ("llm_product", "claude", 1, "<10", T), ("platform", "reddit", 75, "75", F),
+        ],
+        "run.csv": [(T, 10)],
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     for name, data in rows.items():
@@ -531,3 +551,54 @@ def test_fig9_says_not_a_z_score_and_stars_the_maxt_cells(r_figures, tmp_path):
     stars = r_figures("function(p) sum(p$data$star == '*')")(p)[0]
     # rank-1 features have p_value_adj 0.002 (starred), rank-2 0.6 (not): 2 x 2 panels
     assert int(stars) == 4
+
+
+# ---------------------------------------------------------------------------
+# Small-cell suppression: the figures hide what the tables hide (decided in Python)
+# ---------------------------------------------------------------------------
+
+
+def _codes_in(r_figures, p, col: str) -> set[str]:
+    vals = r_figures(f"function(p) as.character(unique(p$data${col}))")(p)
+    return {str(v) for v in vals}
+
+
+def test_figures_leave_out_suppressed_groups(r_figures, tmp_path):
+    """Groups marked `suppressed` in groups.csv (or a file's own `suppressed` rows) are
+    not drawn; a count table 1 hides is labelled 'n suppressed'."""
+    src = _synthetic_handoff(tmp_path / "handoff")
+
+    def mark(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[(df["dimension"] == "condition") & (df["code"] == "bipolar"), "suppressed"] = "TRUE"
+        df.loc[(df["dimension"] == "condition") & (df["code"] == "adhd"), "n_shown"] = "suppressed"
+        return df
+
+    _edit_csv(src / "groups.csv", mark)
+    _edit_csv(
+        src / "glmm.csv",
+        lambda d: d.assign(suppressed=d["term"].eq("conditionbipolar").map({True: "TRUE"})),
+    )
+    # means.csv: claude is `suppressed` (n = 1): not in fig5, chatgpt keeps its n
+    p5 = _fig(r_figures, src, "vsd_fig5_mean_sentiment")
+    assert _codes_in(r_figures, p5, "group") == {"chatgpt", "adhd", "bipolar"}
+    labs = {str(v) for v in r_figures("function(p) as.character(p$data$lab)")(p5)}
+    assert "ChatGPT/GPT (n = 90)" in labs and not any("Claude" in x for x in labs)
+    # groups.csv: claude and bipolar are suppressed everywhere else
+    p7 = _fig(r_figures, src, "vsd_fig7_fingerprint")
+    assert _codes_in(r_figures, p7, "llm_product") == {"chatgpt"}
+    assert _codes_in(r_figures, p7, "condition") == {"adhd"}
+    for test in ("condition_sentiment", "condition_value"):
+        p3 = r_figures["vsd_fig3_residuals"](r_figures["vsd_read_handoff"](str(src)), test)
+        assert _codes_in(r_figures, p3, "row") == {"adhd"}
+        cap = str(r_figures("function(p) p$labels$caption")(p3)[0])
+        assert "1 condition with fewer than 10 units not shown" in cap
+    p4 = _fig(r_figures, src, "vsd_fig4_delta_pmi")
+    assert _codes_in(r_figures, p4, "condition") == {"adhd"}
+    facets = {str(v) for v in r_figures("function(p) as.character(unique(p$data$facet))")(p4)}
+    assert facets == {"ADHD (n suppressed)"}
+    p9 = _fig(r_figures, src, "vsd_fig9_logodds")
+    assert _codes_in(r_figures, p9, "condition") == {"adhd"}
+    # the only GLMM term is suppressed: fig10 says there is nothing to draw
+    p10 = _fig(r_figures, src, "vsd_fig10_forest")
+    msg = r_figures("function(p) as.character(p$layers[[1]]$aes_params$label)")(p10)
+    assert "outside suppressed conditions" in str(msg[0])

@@ -19,7 +19,7 @@ from vsdstats.paper.inputs import load_units, validate_units
 from vsdstats.paper.render import format_p, latex_escape
 from vsdstats.paper.run import run_paper
 from vsdstats.paper.simulate import simulate_corpus
-from vsdstats.paper.suppress import suppress_mask
+from vsdstats.paper.suppress import suppress_grid, suppress_mask
 from vsdstats.tables.codebook import load_codebook
 
 TABLES = ["table1_corpus", "table2_chisq", "table5_means", "table9_logodds", "table10_glmm"]
@@ -137,6 +137,74 @@ def test_suppress_mask_rules() -> None:
     assert mask.tolist() == [False, True, True, False]
     mask, total = suppress_mask([0, 3, 0], 10)
     assert mask.tolist() == [False, True, False] and total
+
+
+def test_suppress_grid_rules() -> None:
+    import numpy as np
+
+    # one small cell (3): its row and column each need a second hidden cell, and so do
+    # the lines those land in (worked by hand)
+    mask = suppress_grid(np.array([[50, 3, 20], [40, 30, 60]]), 10)
+    assert mask.tolist() == [[False, True, True], [False, True, True]]
+    # worked by hand, rows then columns, the smallest shown non-zero count first (a zero
+    # only when a line has no other): 4 and 8 primary; rows add 30, 15; columns add 120,
+    # 60, a zero of column 3 and 12; then row 3 (one hidden) adds its first zero
+    big = np.array([[120, 4, 0, 30], [15, 60, 8, 90], [0, 0, 0, 12]])
+    mask = suppress_grid(big, 10)
+    assert mask.astype(int).tolist() == [[1, 1, 1, 1], [1, 1, 1, 0], [1, 0, 0, 1]]
+    for line in [*mask, *mask.T]:
+        assert line.sum() != 1
+    # a row whose total is not published (table1 hid it) must hide a cell, or its shown
+    # cells would add up to that total
+    mask = suppress_grid(np.array([[30, 40], [50, 60]]), 10, row_total_shown=[False, True])
+    assert mask.all()
+    assert not suppress_grid(np.array([[30, 40], [50, 60]]), 10).any()
+
+
+def test_handoff_carries_the_tables_suppression(runs: tuple[Path, Path]) -> None:
+    """groups.csv and means.csv say what table1 and table5 print; fingerprint.csv hides
+    its cells so that no small one follows from table1's totals."""
+    one, _ = runs
+    t1 = pd.read_csv(one / "tables" / "table1_corpus.csv", dtype=str)
+    t5 = pd.read_csv(one / "tables" / "table5_means.csv", dtype=str)
+    labels = pd.read_csv(one / "handoff" / "labels.csv")
+    groups = pd.read_csv(one / "handoff" / "groups.csv", dtype={"n_shown": str})
+    label = {(r.dimension, r.code): r.label for r in labels.itertuples()}
+    section = {"platform": "Platform", "condition": "Condition", "llm_product": "LLM family"}
+    for dim, sec in section.items():
+        units = t1[t1["Section"] == sec].set_index("Category")["Units"]
+        g = groups[groups["dimension"] == dim]
+        assert len(g) == len(units)
+        for r in g.itertuples():
+            assert units[label.get((dim, r.code), r.code)] == r.n_shown, (dim, r.code)
+            assert r.suppressed == (1 <= r.n < K)
+    assert groups["suppressed"].any()  # intellectual disability and others at n = 4000
+    means = pd.read_csv(one / "handoff" / "means.csv", dtype={"n_shown": str})
+    assert means["n_shown"].tolist() == t5["N"].tolist()
+    assert (means["suppressed"] == (means["n"] < K)).all()
+    assert (t5.loc[means["suppressed"].to_numpy(), "Mean sentiment"] == "—").all()
+    fp = pd.read_csv(one / "handoff" / "fingerprint.csv")
+    shown_total = {
+        dim: groups[groups["dimension"] == dim].set_index("code")["n_shown"].str.isdigit()
+        for dim in ("llm_product", "condition")
+    }
+    assert fp["n_hidden"].any()
+    assert (fp.loc[~fp["n_hidden"], "n"].eq(0) | fp.loc[~fp["n_hidden"], "n"].ge(K)).all()
+    assert fp.loc[fp["n"].between(1, K - 1), "n_hidden"].all()
+    for dim in ("llm_product", "condition"):
+        for code, line in fp.groupby(dim):
+            n_hid = int(line["n_hidden"].sum())
+            if shown_total[dim][code]:
+                assert n_hid != 1, (dim, code)  # total minus the shown cells
+            elif line["n"].gt(0).any():
+                assert n_hid >= 1, (dim, code)  # the shown cells would give the total
+    # strata under K are lumped in the alluvial hand-off
+    al = pd.read_csv(one / "handoff" / "alluvial.csv")
+    for ax in ("condition", "sentiment", "perspective", "value"):
+        tot = al.groupby(ax)["n"].sum()
+        small = tot[(tot >= 1) & (tot < K)]
+        assert set(small.index) <= {"other (lumped)"}, (ax, small)
+        assert al.loc[al[ax].isin(small.index), "suppressed"].all()
 
 
 def test_no_pseudonym_in_published_output(runs: tuple[Path, Path]) -> None:
@@ -396,10 +464,11 @@ def test_permutation_settings_from_study_toml() -> None:
         "logodds": {**study["logodds"], "permutations": 0},
     }
     _, d = run_pmi(units, cb, off)
-    assert list(d.columns) == list(SCHEMA["delta_pmi.csv"])
+    # n_hidden (small-cell suppression) is added by the hand-off writer
+    assert list(d.columns) == [c for c in SCHEMA["delta_pmi.csv"] if c != "n_hidden"]
     assert d["p_value"].isna().all() and d["supported"].dtype == bool
     lo = run_logodds(units, cb, off)
-    assert set(SCHEMA["logodds.csv"]) <= set(lo.columns)
+    assert set(SCHEMA["logodds.csv"]) - {"n_hidden"} <= set(lo.columns)
     assert lo["p_value_adj"].isna().all() and lo["zeta"].notna().any()
 
 

@@ -3,7 +3,20 @@
 Every file is UTF-8 CSV with a header, ``NA`` for missing values, floats as ``%.17g``,
 logicals as TRUE/FALSE, dates as YYYY-MM-DD, "\\n" line endings and deterministic row
 order; ``schema.json`` maps each file to its ordered {column: R type}.  These files hold
-FULL counts (no small-cell suppression): they are inputs to figures, not published tables.
+FULL counts: they are inputs to figures, not published tables.  What a figure may show
+is decided here, by the tables' small-cell rule (:class:`vsdstats.paper.tables.CountMasks`,
+:mod:`vsdstats.paper.suppress`, ``--min-cell`` K), and handed to R as columns:
+
+- ``groups.csv``: every LLM family, condition, platform, sentiment, perspective and value
+  with its units, ``n_shown`` (table 1's text: digits, ``<K`` or ``suppressed``) and
+  ``suppressed`` (1 <= units < K): such a group is drawn in no figure;
+- ``suppressed`` (logical) in means.csv, monthly.csv, alluvial.csv and glmm.csv: the row
+  is not drawn (a group or stratum under K); ``n_hidden`` in monthly.csv, pmi.csv,
+  delta_pmi.csv, fingerprint.csv and logodds.csv: the row's count is hidden (primary or
+  complementary suppression), so the figure draws it as "suppressed" (grey, no number)
+  or leaves it out; ``n_shown`` in means.csv: the N that table 5 prints;
+- ``run.csv``: ``synthetic`` (the corpus is simulated: every figure says so) and
+  ``min_cell``.
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ import pandas as pd
 
 from vsdstats.paper.analyses import LUMPED, Analyses, order_key
 from vsdstats.paper.config import Release
+from vsdstats.paper.suppress import shown, small, suppress_grid, suppress_mask
+from vsdstats.paper.tables import CountMasks, means_shown
 from vsdstats.tables.codebook import Codebook
 
 #: file -> ordered {column: R type}; the contract shared with R/figures.R.
@@ -48,6 +63,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "n": "integer",
         "pmi": "double",
         "npmi": "double",
+        "n_hidden": "logical",
     },
     "delta_pmi.csv": {
         "condition": "character",
@@ -61,6 +77,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "delta_pmi_centered": "double",
         "p_value": "double",
         "p_value_adj": "double",
+        "n_hidden": "logical",
     },
     "means.csv": {
         "by": "character",
@@ -73,6 +90,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "flag": "character",
         "ci_low_naive": "double",
         "ci_high_naive": "double",
+        "n_shown": "character",
+        "suppressed": "logical",
     },
     "monthly.csv": {
         "month": "Date",
@@ -84,6 +103,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "flag": "character",
         "ci_low_naive": "double",
         "ci_high_naive": "double",
+        "suppressed": "logical",
+        "n_hidden": "logical",
     },
     "releases.csv": {"date": "Date", "label": "character"},
     "fingerprint.csv": {
@@ -92,6 +113,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "n": "integer",
         "share": "double",
         "adjusted_residual": "double",
+        "n_hidden": "logical",
     },
     "alluvial.csv": {
         "condition": "character",
@@ -99,6 +121,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "perspective": "character",
         "value": "character",
         "n": "integer",
+        "suppressed": "logical",
     },
     "logodds.csv": {
         "condition": "character",
@@ -110,6 +133,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "zeta": "double",
         "p_value": "double",
         "p_value_adj": "double",
+        "n_hidden": "logical",
     },
     "glmm.csv": {
         "outcome": "character",
@@ -123,8 +147,20 @@ SCHEMA: dict[str, dict[str, str]] = {
         "engine": "character",
         "p_value_adj": "double",
         "separation": "logical",
+        "reference": "character",
+        "suppressed": "logical",
     },
+    "groups.csv": {
+        "dimension": "character",
+        "code": "character",
+        "n": "integer",
+        "n_shown": "character",
+        "suppressed": "logical",
+    },
+    "run.csv": {"synthetic": "logical", "min_cell": "integer"},
 }
+#: --min-cell default (the tables' K) when no masks are given
+DEFAULT_MIN_CELL = 10
 LABEL_DIMENSIONS = ("sentiment", "condition", "perspective", "value", "llm_product", "platform")
 
 
@@ -186,7 +222,9 @@ def residuals_frame(res: Analyses, codebook: Codebook) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def glmm_frame(res: Analyses) -> pd.DataFrame:
+def glmm_frame(res: Analyses, masks: CountMasks) -> pd.DataFrame:
+    """GLMM fixed effects; ``reference`` is the reference condition of the condition
+    terms, ``suppressed`` marks the terms of conditions under K (not drawn)."""
     parts = []
     for outcome, fit in res.glmm.items():
         f = fit.fixed.copy()
@@ -195,7 +233,100 @@ def glmm_frame(res: Analyses) -> pd.DataFrame:
         parts.append(f)
     if not parts:
         return pd.DataFrame(columns=list(SCHEMA["glmm.csv"]))
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    out["reference"] = res.glmm_reference
+    cond = out["term"].astype(str).str.startswith("condition")
+    out["suppressed"] = [
+        bool(c) and masks.small("condition", t[len("condition") :])
+        for c, t in zip(cond, out["term"].astype(str), strict=True)
+    ]
+    return out
+
+
+def groups_frame(df: pd.DataFrame, codebook: Codebook, masks: CountMasks) -> pd.DataFrame:
+    """Units of every group the figures show, as table 1 publishes them: ``n_shown``
+    (digits, '<K' or 'suppressed') and ``suppressed`` (1 <= n < K: drawn nowhere).
+    Platform, condition and LLM family take table 1's decisions (CountMasks); the
+    other dimensions, which no table counts, the same rule on their own list."""
+    k = masks.k
+    rows = []
+    for dim in LABEL_DIMENSIONS:
+        if dim in masks.units:
+            n, hidden = masks.units[dim], masks.hidden_units[dim]
+        else:
+            n = df[dim].value_counts().reindex(codebook.codes(dim), fill_value=0)
+            n = n.astype(np.int64)
+            hidden = pd.Series(suppress_mask(n.to_numpy(), k)[0], index=n.index)
+        for code in n.index:
+            c = int(n[code])
+            rows.append(
+                (dim, str(code), c, shown(c, bool(hidden[code]), k), bool(small([c], k)[0]))
+            )
+    return pd.DataFrame(rows, columns=list(SCHEMA["groups.csv"]))
+
+
+def means_frame(res: Analyses, masks: CountMasks) -> pd.DataFrame:
+    """means.csv: table 5's N text (``n_shown``) and its 'no mean' rule (``suppressed``)."""
+    return pd.concat([res.means, means_shown(res.means, masks)], axis=1)
+
+
+def monthly_frame(res: Analyses, k: int) -> pd.DataFrame:
+    """monthly.csv: months under K are ``suppressed`` (no bar, no mean); ``n_hidden`` adds
+    the complementary month whose bar would let a small month be recovered from the
+    published total."""
+    m = res.monthly.copy()
+    n = m["n"].astype(np.int64).to_numpy()
+    m["suppressed"] = small(n, k)
+    m["n_hidden"] = suppress_mask(n, k)[0]
+    return m
+
+
+def fingerprint_frame(res: Analyses, masks: CountMasks) -> pd.DataFrame:
+    """fingerprint.csv: ``n_hidden`` by :func:`suppress_grid`, with the row (LLM family)
+    and column (condition) totals that table 1 publishes."""
+    f = res.fingerprint.copy()
+    if not len(f):
+        f["n_hidden"] = pd.Series(dtype=bool)
+        return f
+    rows = list(dict.fromkeys(f["llm_product"]))
+    cols = list(dict.fromkeys(f["condition"]))
+    grid = f.pivot(index="llm_product", columns="condition", values="n").loc[rows, cols]
+    mask = suppress_grid(
+        grid.fillna(0).to_numpy(dtype=np.int64),
+        masks.k,
+        row_total_shown=[not masks.hidden_units["llm_product"].get(r, False) for r in rows],
+        col_total_shown=[not masks.hidden_units["condition"].get(c, False) for c in cols],
+    )
+    hidden = pd.DataFrame(mask, index=rows, columns=cols)
+    f["n_hidden"] = [
+        hidden.loc[r, c] for r, c in zip(f["llm_product"], f["condition"], strict=True)
+    ]
+    return f
+
+
+ALLUVIAL_AXES = ("condition", "sentiment", "perspective", "value")
+
+
+def alluvial_frame(res: Analyses, codebook: Codebook, k: int) -> pd.DataFrame:
+    """alluvial.csv: on each axis, strata under K units join the lumped stratum; a row
+    whose stratum is still under K (a small lumped stratum) is ``suppressed``."""
+    d = res.alluvial.copy()
+    if not len(d):
+        d["suppressed"] = pd.Series(dtype=bool)
+        return d
+    for ax in ALLUVIAL_AXES:
+        tot = d.groupby(ax)["n"].transform("sum")
+        d[ax] = d[ax].where(~small(tot, k), LUMPED)
+    d = d.groupby(list(ALLUVIAL_AXES), sort=False)["n"].sum().reset_index()
+    d = d.sort_values(
+        list(ALLUVIAL_AXES), key=lambda s: order_key(codebook, s.name)(s), kind="stable"
+    )
+    sup = np.zeros(len(d), bool)
+    for ax in ALLUVIAL_AXES:
+        sup |= small(d.groupby(ax)["n"].transform("sum"), k)
+    d["suppressed"] = sup
+    d["n"] = d["n"].astype(np.int64)
+    return d.reset_index(drop=True)
 
 
 def releases_frame(releases: list[Release]) -> pd.DataFrame:
@@ -210,22 +341,31 @@ def write_handoff(
     out_dir: str | Path,
     codebook: Codebook,
     releases: list[Release],
+    masks: CountMasks | None = None,
+    synthetic: bool = False,
 ) -> Path:
-    """Write every hand-off file and schema.json into ``out_dir``; returns the folder."""
+    """Write every hand-off file and schema.json into ``out_dir``; returns the folder.
+
+    ``masks``: the tables' suppression decisions (default: K = 10); ``synthetic``: the
+    corpus is simulated (run.csv; every figure then says so)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    masks = masks if masks is not None else CountMasks(df, codebook, DEFAULT_MIN_CELL)
+    k = masks.k
     frames = {
         "labels.csv": labels_frame(df, codebook),
         "residuals.csv": residuals_frame(res, codebook),
-        "pmi.csv": res.pmi,
-        "delta_pmi.csv": res.delta_pmi,
-        "means.csv": res.means,
-        "monthly.csv": res.monthly,
+        "pmi.csv": res.pmi.assign(n_hidden=small(res.pmi["n"], k)),
+        "delta_pmi.csv": res.delta_pmi.assign(n_hidden=small(res.delta_pmi["n_in"], k)),
+        "means.csv": means_frame(res, masks),
+        "monthly.csv": monthly_frame(res, k),
         "releases.csv": releases_frame(releases),
-        "fingerprint.csv": res.fingerprint,
-        "alluvial.csv": res.alluvial,
-        "logodds.csv": res.logodds,
-        "glmm.csv": glmm_frame(res),
+        "fingerprint.csv": fingerprint_frame(res, masks),
+        "alluvial.csv": alluvial_frame(res, codebook, k),
+        "logodds.csv": res.logodds.assign(n_hidden=small(res.logodds["n"], k)),
+        "glmm.csv": glmm_frame(res, masks),
+        "groups.csv": groups_frame(df, codebook, masks),
+        "run.csv": pd.DataFrame({"synthetic": [bool(synthetic)], "min_cell": [k]}),
     }
     for name, frame in frames.items():
         write_csv(frame.reset_index(drop=True), out / name, SCHEMA[name])

@@ -259,8 +259,14 @@ def readme_text(
         "conditions of table1) has exactly one such count and its total is published, the "
         "next-smallest count of that list is shown as `suppressed` too (complementary "
         "suppression), so the hidden value cannot be recovered by subtraction; the same "
-        "decisions are reused wherever those counts reappear (table5).  Author pseudonyms "
-        "never appear in tables.",
+        "decisions are reused wherever those counts reappear (table5).  Figures follow the "
+        f"same decisions: an LLM family, condition, platform, month or stratum with fewer "
+        f"than {k} units is drawn in no figure, a count the tables hide is printed as "
+        "`n suppressed` (fig4_delta_pmi, fig5) or drawn as a grey `suppressed` square "
+        "without size or colour (fig7, whose cell counts are suppressed over rows and "
+        "columns so that none can be recovered from table1's totals), and heatmap cells "
+        f"and log-odds bars resting on fewer than {k} units are grey or left out.  Author "
+        "pseudonyms never appear in tables.",
         "",
         "## Figures (`figures/NAME.{pdf,png}`, drawn by `R/figures.R`)",
         "",
@@ -275,8 +281,11 @@ def readme_text(
     out += [
         "",
         "`handoff/` holds the inputs of the figures as typed CSV files (`schema.json` gives "
-        "the R type of every column).  They contain FULL counts, without suppression: they "
-        "are working files for the figure scripts, not published tables.  Rebuild the "
+        "the R type of every column).  They contain FULL counts: they are working files "
+        "for the figure scripts, not published tables; the suppression decisions reach R as "
+        "columns (`groups.csv` `suppressed` and `n_shown`, `suppressed` / `n_hidden` in the "
+        "other files; see analysis/README.md), so the figures hide what the tables hide.  "
+        "Rebuild the "
         "figures alone with `Rscript R/figures.R paper/handoff paper/figures`.",
         "",
         *_inference_section(res),

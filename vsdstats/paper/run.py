@@ -59,13 +59,24 @@ def build_handoff(
     releases: list[Release] | None = None,
     seed: int | None = DEFAULT_SEED,
     glmm: bool = True,
+    min_cell: int = 10,
 ) -> Path:
-    """Validate coded units, compute the study's analyses and write the hand-off folder."""
+    """Validate coded units, compute the study's analyses and write the hand-off folder
+    (small cells decided as the tables would with ``--min-cell`` = ``min_cell``)."""
+    from vsdstats.paper.tables import CountMasks
+
     cb = codebook or load_codebook()
     units = validate_units(df, cb, "data frame")
     res = compute(units, cb, load_study(), seed=seed, glmm=glmm)
     rel = load_releases() if releases is None else releases
-    return write_handoff(res, units, out_dir, cb, rel)
+    masks = CountMasks(units, cb, min_cell)
+    return write_handoff(res, units, out_dir, cb, rel, masks=masks, synthetic=is_synthetic(units))
+
+
+def is_synthetic(units: pd.DataFrame) -> bool:
+    """The units come from the simulator (every ``coder`` is "simulated")."""
+    coder = units.get("coder", pd.Series(dtype=str))
+    return bool(len(coder)) and bool((coder == "simulated").all())
 
 
 def _read_gold(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -> GoldSample:
@@ -209,7 +220,7 @@ def run_paper(
             source, synthetic = f"simulate_corpus(n={n}, seed={seed})", True
         else:
             units, source = load_units(input, cb)
-            synthetic = bool((units.get("coder", pd.Series(dtype=str)) == "simulated").all())
+            synthetic = is_synthetic(units)
     with step("statistics"):
         res: Analyses = compute(units, cb, study, seed=seed, glmm=False)
         gold_sample = _read_gold(units, gold, cb) if gold is not None else None
@@ -238,7 +249,9 @@ def run_paper(
             run.tables += write_table(t, tdir)
     with step("hand-off files"):
         _clear(out / "handoff", ("*.csv", "schema.json"))
-        run.handoff = write_handoff(res, units, out / "handoff", cb, releases)
+        run.handoff = write_handoff(
+            res, units, out / "handoff", cb, releases, masks=masks, synthetic=synthetic
+        )
     if figures:
         with step("figures (R/figures.R)"):
             try:

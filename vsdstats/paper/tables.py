@@ -10,7 +10,7 @@ from scipy import stats
 
 from vsdstats.paper.analyses import Analyses
 from vsdstats.paper.render import SYNTHETIC_NOTE, PublishedTable, format_p
-from vsdstats.paper.suppress import shown, suppress_mask
+from vsdstats.paper.suppress import shown, small, suppress_mask
 from vsdstats.tables.codebook import Codebook
 
 DIM_TITLES = {
@@ -64,6 +64,27 @@ class CountMasks:
             self.hidden_units[dim] = pd.Series(mu, index=cats)
             self.hidden_posts[dim] = pd.Series(mp | mu, index=cats)
             self.total_hidden |= hu or hp
+
+    def shown_units(self, dim: str, code: str, count: int | None = None) -> str:
+        """Table 1's text of a group's units ('<K', 'suppressed' or digits); ``count``
+        (default: the group's units) is printed under the same decision."""
+        n = int(self.units[dim].get(code, 0)) if count is None else int(count)
+        return shown(n, bool(self.hidden_units[dim].get(code, False)), self.k)
+
+    def small(self, dim: str, code: str) -> bool:
+        """Primary suppression of a group: 1 <= units < K (not drawn in any figure)."""
+        return bool(small(np.array([self.units[dim].get(code, 0)]), self.k)[0])
+
+
+def means_shown(means: pd.DataFrame, masks: CountMasks) -> pd.DataFrame:
+    """Per row of ``res.means``: ``n_shown``, the N that table5 prints (table 1's
+    decision for the group), and ``suppressed``, True when n < K (no mean is shown:
+    table5 prints '—', fig5 leaves the group out)."""
+    n_shown = [masks.shown_units(m.by, m.group, m.n) for m in means.itertuples(index=False)]
+    return pd.DataFrame(
+        {"n_shown": n_shown, "suppressed": (means["n"] < masks.k).to_numpy()},
+        index=means.index,
+    )
 
 
 def table1_corpus(
@@ -184,21 +205,22 @@ def table5_means(
     if res.means_gold is not None:
         gold = {(c.by, c.group): c for c in res.means_gold.itertuples(index=False)}
     rows = []
-    for m in res.means.itertuples(index=False):
-        hidden = bool(masks.hidden_units[m.by].get(m.group, False))
-        small = m.n < k
+    disp = means_shown(res.means, masks)
+    for m, n_shown, no_mean in zip(
+        res.means.itertuples(index=False), disp["n_shown"], disp["suppressed"], strict=True
+    ):
         row = [
             DIM_TITLES[m.by],
             _label(codebook, m.by, m.group),
-            shown(m.n, hidden, k),
-            "—" if small else f"{m.mean:.3f}",
-            "—" if small else _ci(m.ci_low, m.ci_high),
+            n_shown,
+            "—" if no_mean else f"{m.mean:.3f}",
+            "—" if no_mean else _ci(m.ci_low, m.ci_high),
         ]
         if robust:
-            row.append("—" if small else _ci(m.ci_low_naive, m.ci_high_naive))
+            row.append("—" if no_mean else _ci(m.ci_low_naive, m.ci_high_naive))
         if gold is not None:
             c = gold.get((m.by, m.group))
-            if c is None or small:
+            if c is None or no_mean:
                 row += ["—", "—", "—"]
             else:
                 ng = int(c.n_gold)

@@ -36,7 +36,14 @@ vsd_fig10_forest <- function(h, drop_intercept = TRUE) {
   if (drop_intercept) d <- d[d$term != "(Intercept)", , drop = FALSE]
   e <- .vsd_empty(d, "glmm.csv", " besides the intercepts (models not fitted?)",
     "Mixed logistic regressions of sentiment")
-  if (!is.null(e)) return(e)
+  if (!is.null(e)) return(vsd_finish(e, h))
+  # terms of conditions under K units (glmm.csv `suppressed`) are not drawn
+  sup <- !is.na(d$suppressed) & d$suppressed
+  n_left <- length(unique(d$term[sup]))
+  d <- d[!sup, , drop = FALSE]
+  e <- .vsd_empty(d, "glmm.csv", " outside suppressed conditions",
+    "Mixed logistic regressions of sentiment")
+  if (!is.null(e)) return(vsd_finish(e, h))
   tl <- .vsd_term_labels(h, d$term)
   d$lab <- .vsd_wrap(tl$label, 44)
   d <- d[order(-tl$order, d$term, decreasing = FALSE), , drop = FALSE]
@@ -45,7 +52,7 @@ vsd_fig10_forest <- function(h, drop_intercept = TRUE) {
     labels = c("Negative sentiment", "Positive sentiment"))
   d$sig <- !is.na(d$p_value) & d$p_value < 0.05
   engines <- paste(unique(d$engine), collapse = ", ")
-  ggplot(d, aes(x = odds_ratio, y = lab)) +
+  p <- ggplot(d, aes(x = odds_ratio, y = lab)) +
     geom_vline(xintercept = 1, linetype = "dashed", colour = "grey40") +
     geom_errorbarh(aes(xmin = or_ci_low, xmax = or_ci_high), height = 0.25, na.rm = TRUE) +
     geom_point(aes(shape = sig), size = 2.2, fill = "white", na.rm = TRUE) +
@@ -56,8 +63,10 @@ vsd_fig10_forest <- function(h, drop_intercept = TRUE) {
     labs(x = "Odds ratio with 95% CI (log scale)", y = NULL,
       title = "Mixed logistic regressions of sentiment",
       caption = paste0("Odds of a negative (left) or positive (right) unit versus ",
-        "the reference levels; random intercepts not shown. Engine: ", engines, ".")) +
+        "the reference levels; random intercepts not shown. Engine: ", engines, ".",
+        .vsd_small_note(h, n_left, "condition"))) +
     vsd_theme() +
     theme(legend.position = "bottom", panel.grid.major.y = element_blank(),
       panel.spacing.x = unit(1.5, "lines"))
+  vsd_finish(p, h)
 }

@@ -13,9 +13,15 @@
 vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d <- h$residuals[h$residuals$test == test, , drop = FALSE]
   e <- .vsd_empty(d, "residuals.csv", paste0(" with test == '", test, "'"), test)
-  if (!is.null(e)) return(e)
+  if (!is.null(e)) return(vsd_finish(e, h))
   row_var <- d$row_var[1]
   col_var <- d$col_var[1]
+  # groups under --min-cell units (groups.csv `suppressed`) are not drawn
+  n_all <- length(unique(d$row))
+  d <- d[!vsd_small(h, row_var, d$row) & !vsd_small(h, col_var, d$col), , drop = FALSE]
+  n_left <- n_all - length(unique(d$row))
+  e <- .vsd_empty(d, "residuals.csv", " outside suppressed groups", test)
+  if (!is.null(e)) return(vsd_finish(e, h))
   d$row_f <- vsd_label(h, row_var, d$row, wrap = 32)
   d$row_f <- factor(d$row_f, levels = rev(levels(d$row_f)))
   d$col_f <- vsd_label(h, col_var, d$col, wrap = 16)
@@ -28,7 +34,7 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   lim <- .vsd_sym_limit(d$z)
   d$dark <- abs(d$z) > 0.6 * lim[2]
   ncol <- length(unique(d$col))
-  ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
+  p <- ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
     geom_tile(colour = "white", linewidth = 0.4) +
     geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.7 else 3.4) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
@@ -44,10 +50,12 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
         ": ", what),
       caption = paste0(
         "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05.",
-        if (robust) "\nResiduals allow for units nested in authors (linearized, cluster-robust)." else ""
+        if (robust) "\nResiduals allow for units nested in authors (linearized, cluster-robust)." else "",
+        .vsd_small_note(h, n_left, tolower(.vsd_dim_title[[row_var]]))
       )
     ) +
     vsd_theme() +
     theme(panel.grid = element_blank()) +
     (if (ncol > 3) .vsd_angled_x() else theme())
+  vsd_finish(p, h)
 }

@@ -15,18 +15,29 @@
 #' of |delta-PMI| over the supported cells shown.
 vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
   d <- h$delta_pmi
-  if (!is.null(e <- .vsd_empty(d, "delta_pmi.csv", "", "Delta-PMI by condition"))) return(e)
+  if (!is.null(e <- .vsd_empty(d, "delta_pmi.csv", "", "Delta-PMI by condition"))) {
+    return(vsd_finish(e, h))
+  }
+  # conditions, values and perspectives under --min-cell units are not drawn
+  d <- vsd_drop_small(h, d, c("condition", "value", "perspective"))
+  if (!is.null(e <- .vsd_empty(d, "delta_pmi.csv", " outside suppressed groups",
+    "Delta-PMI by condition"))) {
+    return(vsd_finish(e, h))
+  }
   size <- tapply(d$n_in, d$condition, sum)
   cond_f <- vsd_label(h, "condition", names(size))
   top <- names(size)[order(-size, as.integer(cond_f))][seq_len(min(n_conditions, length(size)))]
   d <- d[d$condition %in% top, , drop = FALSE]
   d <- .vsd_complete(h, d, "value", "perspective", by = "condition")
-  ok <- !is.na(d$supported) & d$supported
+  # pairs seen in fewer than K units of the condition (n_hidden) are grey like the
+  # unsupported ones
+  ok <- !is.na(d$supported) & d$supported & !(!is.na(d$n_hidden) & d$n_hidden)
   d$shown <- ifelse(ok, d$delta_pmi, NA_real_)
   d$flag <- ok & !is.na(d$p_value_adj) & d$p_value_adj < alpha
+  # the condition's units as table 1 prints them ("n suppressed" where it hides them)
   n_lab <- paste0(
-    as.character(vsd_label(h, "condition", top)), " (n = ",
-    format(size[top], big.mark = ",", trim = TRUE), ")"
+    as.character(vsd_label(h, "condition", top)), " (",
+    vsd_n_text(vsd_group_n_shown(h, "condition", top)), ")"
   )
   d$facet <- factor(d$condition, levels = top, labels = .vsd_wrap(n_lab, 50))
   d$x <- vsd_label(h, "perspective", d$perspective, drop = FALSE)
@@ -35,7 +46,7 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
   cap <- stats::quantile(abs(d$shown), 0.98, na.rm = TRUE, names = FALSE)
   if (!is.finite(cap) || cap == 0) cap <- 1
   n_flag <- sum(d$flag)
-  ggplot(d, aes(x = x, y = y, fill = shown)) +
+  p <- ggplot(d, aes(x = x, y = y, fill = shown)) +
     geom_tile(colour = "white", linewidth = 0.3) +
     geom_point(data = d[d$flag, , drop = FALSE], shape = 21, size = 1.4, stroke = 0.4,
       fill = "black", colour = "white", show.legend = FALSE) +
@@ -54,7 +65,8 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
         "delta-PMI (bits) = PMI(value, perspective | condition) - PMI(value, perspective | ",
         "all other conditions); not NPMI.\n",
         "Grey: not supported (the pair in fewer than [pmi] min_support units inside or ",
-        "outside the condition; not tested) or never observed.\n",
+        "outside the condition; not tested), in fewer than ", vsd_min_cell(h),
+        " units (suppressed) or never observed.\n",
         "Dot: permutation test, condition labels permuted across authors, Westfall-Young ",
         "maxT-adjusted p < ", format(alpha), " (here: ", n_flag, " cells).\n",
         "Colours capped at +/-", formatC(cap, format = "f", digits = 2),
@@ -66,4 +78,5 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
       panel.grid = element_blank(), panel.spacing = unit(1, "lines"),
       axis.text.x = element_text(angle = 90, hjust = 1, vjust = 0.5)
     )
+  vsd_finish(p, h)
 }

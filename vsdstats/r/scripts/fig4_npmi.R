@@ -9,7 +9,13 @@
 #' units (fig4_npmi).
 vsd_fig4_npmi <- function(h) {
   d <- h$pmi
-  if (!is.null(e <- .vsd_empty(d, "pmi.csv", "", "Value x perspective co-occurrence"))) return(e)
+  if (!is.null(e <- .vsd_empty(d, "pmi.csv", "", "Value x perspective co-occurrence"))) {
+    return(vsd_finish(e, h))
+  }
+  # values / perspectives under --min-cell units are not drawn; pairs seen in fewer
+  # than K units (n_hidden) are grey without a number
+  d <- vsd_drop_small(h, d, c("value", "perspective"))
+  d$npmi[!is.na(d$n_hidden) & d$n_hidden] <- NA_real_
   d <- .vsd_complete(h, d, "value", "perspective")
   d$x <- vsd_label(h, "perspective", d$perspective, wrap = 14, drop = FALSE)
   d$y <- vsd_label(h, "value", d$value, drop = FALSE)
@@ -17,7 +23,7 @@ vsd_fig4_npmi <- function(h) {
   d$txt <- .vsd_num(d$npmi, 2)
   lim <- .vsd_sym_limit(d$npmi)
   d$dark <- abs(d$npmi) > 0.6 * lim[2]
-  ggplot(d, aes(x = x, y = y, fill = npmi)) +
+  p <- ggplot(d, aes(x = x, y = y, fill = npmi)) +
     geom_tile(colour = "white", linewidth = 0.4) +
     geom_text(aes(label = txt, colour = dark), size = 2.5) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
@@ -33,10 +39,12 @@ vsd_fig4_npmi <- function(h) {
       caption = paste(
         "NPMI (normalized PMI, not delta-PMI): 1 = always together, 0 = independent,",
         "-1 = never together;",
-        "grey: pair never observed."
+        paste0("grey: pair never observed or seen in fewer than ", vsd_min_cell(h),
+          " units (suppressed).")
       )
     ) +
     vsd_theme() +
     theme(panel.grid = element_blank()) +
     .vsd_angled_x()
+  vsd_finish(p, h)
 }

@@ -5,16 +5,23 @@
 # the palette, placeholders, vsd_save()) that this file uses.  Reads h$means.
 
 #' Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI by LLM family
-#' and by condition; group labels carry n.
+#' and by condition; group labels carry n as table 5 prints it (means.csv n_shown).
+#' Groups whose mean table 5 does not show (means.csv `suppressed`: fewer than K units)
+#' are not drawn.
 vsd_fig5_mean_sentiment <- function(h) {
   d <- h$means
-  if (!is.null(e <- .vsd_empty(d, "means.csv", "", "Mean sentiment"))) return(e)
+  if (!is.null(e <- .vsd_empty(d, "means.csv", "", "Mean sentiment"))) return(vsd_finish(e, h))
+  left <- d[!is.na(d$suppressed) & d$suppressed, , drop = FALSE]
+  d <- d[!(!is.na(d$suppressed) & d$suppressed), , drop = FALSE]
+  if (!is.null(e <- .vsd_empty(d, "means.csv", " with at least --min-cell units", "Mean sentiment"))) {
+    return(vsd_finish(e, h))
+  }
   parts <- lapply(c("llm_product", "condition"), function(b) {
     x <- d[d$by == b, , drop = FALSE]
     if (!nrow(x)) return(NULL)
     f <- vsd_label(h, b, x$group, wrap = 36)
     x$ord <- as.integer(f)
-    x$lab <- paste0(as.character(f), " (n = ", format(x$n, big.mark = ",", trim = TRUE), ")")
+    x$lab <- paste0(as.character(f), " (", vsd_n_text(x$n_shown), ")")
     x$panel <- .vsd_dim_title[[b]]
     x
   })
@@ -27,7 +34,12 @@ vsd_fig5_mean_sentiment <- function(h) {
   } else {
     "95% confidence intervals (t), treating units as independent."
   }
-  ggplot(d, aes(y = lab, x = mean)) +
+  n_fam <- sum(left$by == "llm_product")
+  n_cond <- sum(left$by == "condition")
+  how <- paste0(how,
+    .vsd_small_note(h, n_fam, "LLM family", "LLM families"),
+    .vsd_small_note(h, n_cond, "condition"))
+  p <- ggplot(d, aes(y = lab, x = mean)) +
     geom_vline(xintercept = 0, colour = "grey50", linetype = "dashed") +
     geom_errorbarh(aes(xmin = ci_low, xmax = ci_high), height = 0.25, na.rm = TRUE) +
     geom_point(size = 2.2, colour = "black", na.rm = TRUE) +
@@ -38,4 +50,5 @@ vsd_fig5_mean_sentiment <- function(h) {
     ) +
     vsd_theme() +
     theme(strip.text.y = element_text(angle = 0, hjust = 0), panel.grid.major.y = element_blank())
+  vsd_finish(p, h)
 }

@@ -10,12 +10,21 @@
 #' is used to estimate the labels' extent.
 vsd_fig6_monthly <- function(h, width = 11) {
   m <- h$monthly
-  if (!is.null(e <- .vsd_empty(m, "monthly.csv", "", "Monthly sentiment"))) return(e)
+  if (!is.null(e <- .vsd_empty(m, "monthly.csv", "", "Monthly sentiment"))) return(vsd_finish(e, h))
   m <- m[order(m$month), , drop = FALSE]
+  # small-cell suppression (monthly.csv): a month under K units has no mean and no bar
+  # (`suppressed`); a month whose count would let it be recovered from the published
+  # total has no bar either (`n_hidden`)
+  sup <- !is.na(m$suppressed) & m$suppressed
+  hid <- sup | (!is.na(m$n_hidden) & m$n_hidden)
+  m$mean[sup] <- NA_real_
+  m$ci_low[sup] <- NA_real_
+  m$ci_high[sup] <- NA_real_
   panels <- c("Units per month", "Mean sentiment\n(95% CI)")
   # months are drawn mid-month so each bar and point sits inside its calendar month
   mid <- m$month + 14
   vol <- data.frame(month = mid, n = m$n, panel = factor(panels[1], levels = panels))
+  vol <- vol[!hid, , drop = FALSE]
   # runs of months with a mean; the ribbon and line break at empty months
   sen <- data.frame(
     month = mid, mean = m$mean, ci_low = m$ci_low, ci_high = m$ci_high,
@@ -35,7 +44,7 @@ vsd_fig6_monthly <- function(h, width = 11) {
   r <- h$releases
   r <- r[!is.na(r$date) & r$date >= first & r$date < last, , drop = FALSE]
   r <- r[order(r$date, r$label), , drop = FALSE]
-  top <- max(m$n, 1, na.rm = TRUE)
+  top <- max(vol$n, 1, na.rm = TRUE)
   # Greedy, deterministic label rows: each label (in date order) takes the lowest row
   # where it does not overlap the previous label of that row.  Extent estimated from
   # the character count (about 0.07 in per character at this text size).
@@ -64,7 +73,7 @@ vsd_fig6_monthly <- function(h, width = 11) {
     month = first, y = top * (if (nrow(r)) 1.1 + step * (n_rows - 1) + 0.08 else 1.05),
     panel = factor(panels[1], levels = panels)
   )
-  ggplot() +
+  p <- ggplot() +
     geom_col(data = vol, aes(x = month, y = n), fill = "grey55", width = 25) +
     geom_ribbon(data = band, aes(x = month, ymin = ci_low, ymax = ci_high, group = run),
       fill = "#6BAED6", alpha = 0.45) +
@@ -88,8 +97,13 @@ vsd_fig6_monthly <- function(h, width = 11) {
     labs(x = "Month", y = NULL,
       title = "Monthly volume and mean sentiment, with model releases",
       caption = paste0("Sentiment score: +1 positive, 0 neutral, -1 negative. Dashed lines: model releases.",
-        if (identical(m$method[1], "cluster-robust")) " 95% CIs cluster-robust (by author)." else "")) +
+        if (identical(m$method[1], "cluster-robust")) " 95% CIs cluster-robust (by author)." else "",
+        if (any(hid)) paste0("\n", sum(hid), " month", if (sum(hid) == 1) "" else "s",
+          " without a bar (", sum(sup), " without a mean): fewer than ", vsd_min_cell(h),
+          " units, or hidden so that such a month cannot be recovered (small-cell suppression).")
+        else "")) +
     vsd_theme() +
     theme(strip.placement = "outside", strip.text.y.left = element_text(angle = 90),
       panel.grid.major.x = element_blank(), panel.spacing.y = unit(1, "lines"))
+  vsd_finish(p, h)
 }

@@ -11,8 +11,14 @@ suppressPackageStartupMessages(library(ggalluvial))  # geom_flow, geom_stratum, 
 #' so the diagram stays readable with thousands of combinations).  Strata smaller than `min_label_share` of all units are not labelled.
 vsd_fig8_alluvial <- function(h, min_label_share = 0.02) {
   d <- h$alluvial
-  if (!is.null(e <- .vsd_empty(d, "alluvial.csv", "", "Alluvial diagram"))) return(e)
-  d <- d[d$n > 0, , drop = FALSE]
+  if (!is.null(e <- .vsd_empty(d, "alluvial.csv", "", "Alluvial diagram"))) return(vsd_finish(e, h))
+  # strata under K units were lumped by the Python side; a lumped stratum still under K
+  # is `suppressed` and not drawn
+  n_sup <- sum(d$n[!is.na(d$suppressed) & d$suppressed])
+  d <- d[d$n > 0 & !(!is.na(d$suppressed) & d$suppressed), , drop = FALSE]
+  if (!is.null(e <- .vsd_empty(d, "alluvial.csv", " outside suppressed strata", "Alluvial diagram"))) {
+    return(vsd_finish(e, h))
+  }
   # the lumped category gets a different name on each axis, so no stratum repeats
   axis_label <- function(dim, plural, wrap) {
     other <- stats::setNames(paste0("Other ", plural, " (lumped)"), .vsd_lumped)
@@ -31,7 +37,7 @@ vsd_fig8_alluvial <- function(h, min_label_share = 0.02) {
   d$perspective <- axis_label("perspective", "perspectives", 17)
   d$value <- axis_label("value", "values", 17)
   d <- d[order(d$condition, d$sentiment, d$perspective, d$value), , drop = FALSE]
-  ggplot(d, aes(y = n, axis1 = condition, axis2 = sentiment, axis3 = perspective,
+  p <- ggplot(d, aes(y = n, axis1 = condition, axis2 = sentiment, axis3 = perspective,
     axis4 = value)) +
     geom_flow(aes(fill = sentiment), width = 0.34, alpha = 0.6, knot.pos = 0.35,
       aes.bind = "flows") +
@@ -45,9 +51,13 @@ vsd_fig8_alluvial <- function(h, min_label_share = 0.02) {
     scale_fill_manual(values = sent_cols, name = "Sentiment") +
     labs(x = NULL, y = "Units",
       title = "From condition to sentiment, perspective and value",
-      caption = paste0("Flows coloured by sentiment. Rare categories are lumped; strata under ",
-        format(100 * min_label_share), "% of units are unlabelled.")) +
+      caption = paste0("Flows coloured by sentiment. Rare categories, and any with fewer than ",
+        vsd_min_cell(h), " units, are lumped; strata under ",
+        format(100 * min_label_share), "% of units are unlabelled.",
+        if (n_sup > 0) paste0(" A lumped stratum with fewer than ", vsd_min_cell(h),
+          " units is not drawn.") else "")) +
     vsd_theme() +
     theme(panel.grid = element_blank(), axis.text.x = element_text(face = "bold", size = 11),
       legend.position = "bottom")
+  vsd_finish(p, h)
 }

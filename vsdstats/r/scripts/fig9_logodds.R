@@ -12,8 +12,19 @@
 #' author, maxT) at p_value_adj < 0.05 are marked with "*".
 vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
   d <- h$logodds
-  if (!is.null(e <- .vsd_empty(d, "logodds.csv", "", "Distinctive perspectives and values"))) return(e)
-  d <- d[d$rank <= top, , drop = FALSE]
+  title <- "Distinctive perspectives and values"
+  if (!is.null(e <- .vsd_empty(d, "logodds.csv", "", title))) return(vsd_finish(e, h))
+  # conditions and features under K units (groups.csv) are not drawn, nor bars resting
+  # on fewer than K units of the condition (n_hidden)
+  cond_all <- unique(d$condition)
+  d <- d[!is.na(d$dimension), , drop = FALSE]
+  d <- vsd_drop_small(h, d, c("condition" = "condition"))
+  d <- d[!vsd_small(h, d$dimension, d$feature), , drop = FALSE]
+  n_left <- length(setdiff(cond_all, d$condition))
+  d <- d[d$rank <= top & !(!is.na(d$n_hidden) & d$n_hidden), , drop = FALSE]
+  if (!is.null(e <- .vsd_empty(d, "logodds.csv", " outside suppressed groups", title))) {
+    return(vsd_finish(e, h))
+  }
   d$cond <- vsd_label(h, "condition", d$condition, wrap = 40)
   d$dim <- factor(.vsd_dim_title[d$dimension], levels = c("Perspective", "Value"))
   d$feat <- ifelse(
@@ -27,7 +38,7 @@ vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
   d <- d[order(d$condition, -as.integer(d$dim), -d$rank), , drop = FALSE]
   d$key <- factor(d$key, levels = unique(d$key))
   d$star <- ifelse(!is.na(d$p_value_adj) & d$p_value_adj < 0.05, "*", "")
-  ggplot(d, aes(x = log_odds_weighted, y = key, fill = dim)) +
+  p <- ggplot(d, aes(x = log_odds_weighted, y = key, fill = dim)) +
     geom_col(width = 0.75) +
     geom_text(aes(label = star), hjust = -0.3, size = 3.5) +
     geom_vline(xintercept = 0, colour = "grey40", linewidth = 0.3) +
@@ -44,9 +55,12 @@ vsd_fig9_logodds <- function(h, top = 3, ncol = 3) {
           " *: distinctive by MCQ's zeta with a permutation null by author (maxT-adjusted p < 0.05)."
         } else {
           ""
-        }
+        },
+        "\nBars resting on fewer than ", vsd_min_cell(h), " units are left out.",
+        .vsd_small_note(h, n_left, "condition")
       )) +
     vsd_theme(base_size = 10) +
     theme(panel.grid.major.y = element_blank(), legend.position = "top",
       panel.spacing = unit(0.8, "lines"))
+  vsd_finish(p, h)
 }

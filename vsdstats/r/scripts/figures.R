@@ -116,10 +116,12 @@ vsd_figures <- function(handoff_dir, out_dir = file.path(dirname(handoff_dir), "
       warning(f$name, " could not be drawn: ", msg, call. = FALSE)
       vsd_placeholder(f$name, paste("Could not be drawn from these data:", msg))
     }
-    p <- tryCatch(f$fun(h), error = failed)
+    p <- vsd_finish(tryCatch(f$fun(h), error = failed), h)
     paths <- tryCatch(
       vsd_save(p, out_dir, f$name, f$width, f$height, dpi = dpi),
-      error = function(e) vsd_save(failed(e), out_dir, f$name, f$width, f$height, dpi = dpi)
+      error = function(e) {
+        vsd_save(vsd_finish(failed(e), h), out_dir, f$name, f$width, f$height, dpi = dpi)
+      }
     )
     written <- c(written, paths)
   }

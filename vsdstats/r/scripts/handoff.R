@@ -8,6 +8,12 @@
 # values this file expects; any mismatch stops with an error naming the file and the
 # column.
 #
+# Small-cell suppression is decided by the Python side (the tables' rule, --min-cell K)
+# and arrives as columns: groups.csv `suppressed` (a group under K units: drawn in no
+# figure) and `n_shown` (table 1's text of its count); `suppressed` in a file's rows (not
+# drawn); `n_hidden` (the row's count is hidden: drawn grey without a number, or left
+# out).  run.csv says whether the corpus is synthetic (every figure then says so) and K.
+#
 # Sourced by figures.R; stands alone too (base R, utils and jsonlite only):
 #   source("R/handoff.R"); h <- vsd_read_handoff("paper/handoff"); str(h$means)
 
@@ -24,44 +30,50 @@
   ),
   "pmi.csv" = c(
     value = "character", perspective = "character", n = "integer", pmi = "double",
-    npmi = "double"
+    npmi = "double", n_hidden = "logical"
   ),
   "delta_pmi.csv" = c(
     condition = "character", value = "character", perspective = "character",
     n_in = "integer", n_out = "integer", delta_pmi = "double", supported = "logical",
     null_mean = "double", delta_pmi_centered = "double", p_value = "double",
-    p_value_adj = "double"
+    p_value_adj = "double", n_hidden = "logical"
   ),
   "means.csv" = c(
     by = "character", group = "character", n = "integer", mean = "double",
     ci_low = "double", ci_high = "double", method = "character", flag = "character",
-    ci_low_naive = "double", ci_high_naive = "double"
+    ci_low_naive = "double", ci_high_naive = "double", n_shown = "character",
+    suppressed = "logical"
   ),
   "monthly.csv" = c(
     month = "Date", n = "integer", mean = "double", ci_low = "double", ci_high = "double",
     method = "character", flag = "character", ci_low_naive = "double",
-    ci_high_naive = "double"
+    ci_high_naive = "double", suppressed = "logical", n_hidden = "logical"
   ),
   "releases.csv" = c(date = "Date", label = "character"),
   "fingerprint.csv" = c(
     llm_product = "character", condition = "character", n = "integer", share = "double",
-    adjusted_residual = "double"
+    adjusted_residual = "double", n_hidden = "logical"
   ),
   "alluvial.csv" = c(
     condition = "character", sentiment = "character", perspective = "character",
-    value = "character", n = "integer"
+    value = "character", n = "integer", suppressed = "logical"
   ),
   "logodds.csv" = c(
     condition = "character", dimension = "character", feature = "character",
     n = "integer", log_odds_weighted = "double", rank = "integer", zeta = "double",
-    p_value = "double", p_value_adj = "double"
+    p_value = "double", p_value_adj = "double", n_hidden = "logical"
   ),
   "glmm.csv" = c(
     outcome = "character", term = "character", estimate = "double", std_error = "double",
     odds_ratio = "double", or_ci_low = "double", or_ci_high = "double", p_value = "double",
     engine = "character", p_value_adj = "double",
-    separation = "logical"
-  )
+    separation = "logical", reference = "character", suppressed = "logical"
+  ),
+  "groups.csv" = c(
+    dimension = "character", code = "character", n = "integer", n_shown = "character",
+    suppressed = "logical"
+  ),
+  "run.csv" = c(synthetic = "logical", min_cell = "integer")
 )
 
 # Allowed values of enumerated columns.
@@ -74,7 +86,10 @@
   ),
   "means.csv" = list(by = c("llm_product", "condition")),
   "logodds.csv" = list(dimension = c("perspective", "value")),
-  "glmm.csv" = list(outcome = c("negative", "positive"))
+  "glmm.csv" = list(outcome = c("negative", "positive")),
+  "groups.csv" = list(
+    dimension = c("sentiment", "condition", "perspective", "value", "llm_product", "platform")
+  )
 )
 
 .vsd_types <- c("character", "integer", "double", "logical", "Date")

@@ -55,12 +55,54 @@ vsd_label <- function(h, dim, codes, wrap = Inf, drop = TRUE, override = NULL) {
   ifelse(is.na(v), "", formatC(v, format = "f", digits = digits))
 }
 
+# ---- small-cell suppression (decided in Python, see handoff.R) and the synthetic label
+
+#' TRUE where (dim, code) is a group that groups.csv marks `suppressed` (1 <= units < K,
+#' the tables' --min-cell): such a group is drawn in no figure.  `dim` is recycled.
+vsd_small <- function(h, dim, codes) {
+  g <- h$groups[h$groups$suppressed, , drop = FALSE]
+  paste(dim, codes, sep = "\r") %in% paste(g$dimension, g$code, sep = "\r")
+}
+
+#' The rows of d whose groups are not suppressed; `dims` names the columns of d that hold
+#' codes, each of the dimension of the same name (or c(column = "dimension")).
+vsd_drop_small <- function(h, d, dims) {
+  if (is.null(names(dims))) names(dims) <- dims
+  keep <- rep(TRUE, nrow(d))
+  for (col in names(dims)) keep <- keep & !vsd_small(h, dims[[col]], d[[col]])
+  d[keep, , drop = FALSE]
+}
+
+#' A count as table 1 prints it, for a label: "n = 1,234", or "n suppressed" when the
+#' table hides it (n_shown is not digits).
+vsd_n_text <- function(n_shown) {
+  digits <- !is.na(n_shown) & grepl("^[0-9]+$", n_shown)
+  out <- rep("n suppressed", length(n_shown))
+  out[digits] <- paste0("n = ", formatC(as.numeric(n_shown[digits]), format = "d",
+    big.mark = ","))
+  out
+}
+
+#' n_shown of groups.csv for codes of one dimension.
+vsd_group_n_shown <- function(h, dim, codes) {
+  g <- h$groups[h$groups$dimension == dim, , drop = FALSE]
+  g$n_shown[match(codes, g$code)]
+}
+
+#' K, the smallest count a figure shows (run.csv min_cell).
+vsd_min_cell <- function(h) as.integer(h$run$min_cell[1])
+
+#' What every figure gets last (each vsd_fig* returns vsd_finish(p, h)).
+vsd_finish <- function(p, h) p
+
 # Every combination of the codes of two dimensions (codebook order), with the rows of d
 # merged in; absent pairs get NA, so heatmaps show them as missing instead of blank.
+# Suppressed groups (vsd_small) are left out of the grid.
 .vsd_complete <- function(h, d, a, b, by = NULL) {
   codes <- function(dim, x) {
     lab <- h$labels[h$labels$dimension == dim, , drop = FALSE]
-    union(lab$code[order(lab$order)], unique(x))
+    all <- union(lab$code[order(lab$order)], unique(x))
+    all[!vsd_small(h, dim, all)]
   }
   grid <- expand.grid(
     a = codes(a, d[[a]]), b = codes(b, d[[b]]), stringsAsFactors = FALSE
@@ -134,4 +176,12 @@ vsd_save <- function(plot, out_dir, name, width, height, dpi = 180) {
     ggsave(png_path, plot, width = width, height = height, units = "in", dpi = dpi, device = "png")
   }
   c(pdf_path, png_path)
+}
+
+# A caption line saying how many groups were left out for having fewer than K units
+# (none: "").  The groups are not named: a figure shows no group its table hides.
+.vsd_small_note <- function(h, n_left, one, many = paste0(one, "s")) {
+  if (!length(n_left) || n_left <= 0) return("")
+  paste0("\n", n_left, " ", if (n_left == 1) one else many,
+    " with fewer than ", vsd_min_cell(h), " units not shown (small-cell suppression).")
 }
