@@ -602,3 +602,29 @@ def test_figures_leave_out_suppressed_groups(r_figures, tmp_path):
     p10 = _fig(r_figures, src, "vsd_fig10_forest")
     msg = r_figures("function(p) as.character(p$layers[[1]]$aes_params$label)")(p10)
     assert "outside suppressed conditions" in str(msg[0])
+
+
+SYNTHETIC_LABEL = "SYNTHETIC DATA (simulated corpus)"
+
+
+def _subtitles(r_figures, folder: Path) -> dict[str, str]:
+    """Each figure of vsd_figure_specs() drawn from ``folder`` -> its subtitle ('' if none)."""
+    get = r_figures(
+        "function(dir) { h <- vsd_read_handoff(dir); s <- vsd_figure_specs(); "
+        "out <- vapply(s, function(f) { st <- vsd_finish(f$fun(h), h)$labels$subtitle; "
+        "if (is.null(st)) '' else st }, ''); names(out) <- vapply(s, `[[`, '', 'name'); out }"
+    )
+    res = get(str(folder))
+    return dict(zip(res.names, (str(v) for v in res), strict=True))
+
+
+def test_synthetic_corpus_is_labelled_on_every_figure(r_figures, tmp_path):
+    src = _synthetic_handoff(tmp_path / "handoff")
+    # one figure from an empty table (a placeholder) is labelled as well
+    _edit_csv(src / "glmm.csv", lambda d: d.iloc[0:0])
+    subs = _subtitles(r_figures, src)
+    assert set(subs) == set(FIGURES)
+    for name, sub in subs.items():
+        assert sub.startswith(SYNTHETIC_LABEL), (name, sub)
+    _edit_csv(src / "run.csv", lambda d: d.assign(synthetic="FALSE"))
+    assert all(SYNTHETIC_LABEL not in s for s in _subtitles(r_figures, src).values())

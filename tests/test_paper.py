@@ -207,6 +207,20 @@ def test_handoff_carries_the_tables_suppression(runs: tuple[Path, Path]) -> None
         assert al.loc[al[ax].isin(small.index), "suppressed"].all()
 
 
+def test_run_csv_says_synthetic_only_for_the_simulated_corpus(
+    runs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from vsdstats.paper.run import build_handoff
+
+    one, _ = runs
+    run = pd.read_csv(one / "handoff" / "run.csv")
+    assert run.to_dict("records") == [{"synthetic": True, "min_cell": K}]
+    assert "every figure says so on itself" in (one / "README.md").read_text()
+    real = simulate_corpus(n=300, seed=5).assign(coder="gpt-4o-mini")
+    out = build_handoff(real, tmp_path / "h", glmm=False, min_cell=5)
+    assert pd.read_csv(out / "run.csv").to_dict("records") == [{"synthetic": False, "min_cell": 5}]
+
+
 def test_no_pseudonym_in_published_output(runs: tuple[Path, Path]) -> None:
     one, _ = runs
     texts = [p.read_text() for p in (one / "tables").iterdir()]

@@ -276,6 +276,13 @@ def readme_text(
     for name, what in FIGURES.items():
         src = FIGURE_SOURCES.get(name) or FIGURE_SOURCES[name.split("_")[0]]
         out.append(f"| `{name}` | {what} | {src} |")
+    if synthetic:
+        out += [
+            "",
+            "Drawn from the synthetic corpus, every figure says so on itself, in a red "
+            "subtitle: *SYNTHETIC DATA (simulated corpus): not real posts* (hand-off "
+            "`run.csv` `synthetic`).",
+        ]
     if not figures_ok:
         out += ["", "**The figures of this run were NOT drawn** (see the notes below)."]
     out += [

@@ -92,8 +92,21 @@ vsd_group_n_shown <- function(h, dim, codes) {
 #' K, the smallest count a figure shows (run.csv min_cell).
 vsd_min_cell <- function(h) as.integer(h$run$min_cell[1])
 
-#' What every figure gets last (each vsd_fig* returns vsd_finish(p, h)).
-vsd_finish <- function(p, h) p
+#' The label every figure of the synthetic corpus carries.
+vsd_synthetic_label <- "SYNTHETIC DATA (simulated corpus): not real posts"
+
+#' What every figure gets last (each vsd_fig* returns vsd_finish(p, h), the driver
+#' applies it to placeholders too): a figure drawn from the synthetic corpus (run.csv
+#' synthetic) says so on the figure itself, in a red subtitle.  Idempotent; figures of
+#' a real corpus are returned unchanged.
+vsd_finish <- function(p, h) {
+  if (!isTRUE(as.logical(h$run$synthetic[1]))) return(p)
+  sub <- p$labels$subtitle
+  if (!is.null(sub) && startsWith(sub, vsd_synthetic_label)) return(p)
+  p + labs(subtitle = if (is.null(sub)) vsd_synthetic_label else
+      paste0(vsd_synthetic_label, "\n", sub)) +
+    theme(plot.subtitle = element_text(colour = .vsd_high, face = "bold"))
+}
 
 # Every combination of the codes of two dimensions (codebook order), with the rows of d
 # merged in; absent pairs get NA, so heatmaps show them as missing instead of blank.
