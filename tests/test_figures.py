@@ -628,3 +628,48 @@ def test_synthetic_corpus_is_labelled_on_every_figure(r_figures, tmp_path):
         assert sub.startswith(SYNTHETIC_LABEL), (name, sub)
     _edit_csv(src / "run.csv", lambda d: d.assign(synthetic="FALSE"))
     assert all(SYNTHETIC_LABEL not in s for s in _subtitles(r_figures, src).values())
+
+
+def _layer(r_figures, p, geom: str):
+    """layer_data of the first layer of p whose geom is ``geom`` (e.g. 'GeomRibbon')."""
+    return r_figures(
+        "function(p, cls) { i <- which(vapply(p$layers, function(l) inherits(l$geom, cls), "
+        "logical(1))); stopifnot(length(i) > 0); ggplot2::layer_data(p, i[1]) }"
+    )(p, geom)
+
+
+def _col(frame, name: str) -> list[float]:
+    return [float(v) for v in frame.rx2(name)]
+
+
+def test_no_interval_outside_the_score_range(r_figures, handoff, tmp_path):
+    """Means and monthly means are scores in [-1, 1]: their intervals stay inside it,
+    in the hand-off and in fig5 / fig6 even when a hand-off interval reaches outside."""
+    for name in ("means.csv", "monthly.csv"):
+        d = pd.read_csv(handoff / name).dropna(subset=["ci_low"])
+        assert d["ci_low"].ge(-1).all() and d["ci_high"].le(1).all(), name
+        assert (d["ci_low"] <= d["mean"]).all() and (d["mean"] <= d["ci_high"]).all(), name
+    src = _synthetic_handoff(tmp_path / "handoff")
+    _edit_csv(
+        src / "means.csv", lambda d: d.assign(ci_low=d["ci_low"].replace("0.1", "-1.4"))
+    )  # adhd
+    _edit_csv(
+        src / "means.csv", lambda d: d.assign(ci_high=d["ci_high"].replace("0.2", "1.3"))
+    )  # chatgpt
+    _edit_csv(
+        src / "monthly.csv",
+        lambda d: d.assign(
+            ci_low=d["ci_low"].replace("-0.1", "-1.5"), ci_high=d["ci_high"].replace("0.4", "1.2")
+        ),
+    )
+    p5 = _fig(r_figures, src, "vsd_fig5_mean_sentiment")
+    bars = _layer(r_figures, p5, "GeomErrorbarh")
+    assert min(_col(bars, "xmin")) == -1 and max(_col(bars, "xmax")) == 1
+    assert "cut at the score's range [-1, 1]" in str(
+        r_figures("function(p) p$labels$caption")(p5)[0]
+    )
+    p6 = _fig(r_figures, src, "vsd_fig6_monthly")
+    rib = _layer(r_figures, p6, "GeomRibbon")
+    assert min(_col(rib, "ymin")) == -1 and max(_col(rib, "ymax")) == 1
+    # untouched intervals are drawn as they are
+    assert 0.5 in _col(bars, "xmax") and -0.5 in _col(bars, "xmin")

@@ -7,7 +7,7 @@
 #' Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI by LLM family
 #' and by condition; group labels carry n as table 5 prints it (means.csv n_shown).
 #' Groups whose mean table 5 does not show (means.csv `suppressed`: fewer than K units)
-#' are not drawn.
+#' are not drawn; intervals stay inside the score's range [-1, 1].
 vsd_fig5_mean_sentiment <- function(h) {
   d <- h$means
   if (!is.null(e <- .vsd_empty(d, "means.csv", "", "Mean sentiment"))) return(vsd_finish(e, h))
@@ -16,6 +16,9 @@ vsd_fig5_mean_sentiment <- function(h) {
   if (!is.null(e <- .vsd_empty(d, "means.csv", " with at least --min-cell units", "Mean sentiment"))) {
     return(vsd_finish(e, h))
   }
+  # the score's range: no interval reaches outside [-1, 1]
+  d <- vsd_clip_interval(d)
+  clipped <- isTRUE(attr(d, "clipped"))
   parts <- lapply(c("llm_product", "condition"), function(b) {
     x <- d[d$by == b, , drop = FALSE]
     if (!nrow(x)) return(NULL)
@@ -36,7 +39,7 @@ vsd_fig5_mean_sentiment <- function(h) {
   }
   n_fam <- sum(left$by == "llm_product")
   n_cond <- sum(left$by == "condition")
-  how <- paste0(how,
+  how <- paste0(how, if (clipped) " Intervals cut at the score's range [-1, 1]." else "",
     .vsd_small_note(h, n_fam, "LLM family", "LLM families"),
     .vsd_small_note(h, n_cond, "condition"))
   p <- ggplot(d, aes(y = lab, x = mean)) +

@@ -7,7 +7,7 @@
 #' Monthly number of units (top) and mean sentiment with 95% CI ribbon (bottom); dashed
 #' lines mark model releases within the months shown.  Release labels are stacked on as
 #' many rows as needed so that none overlaps another; `width` (inches, the saved width)
-#' is used to estimate the labels' extent.
+#' is used to estimate the labels' extent.  Intervals stay inside the score's range [-1, 1].
 vsd_fig6_monthly <- function(h, width = 11) {
   m <- h$monthly
   if (!is.null(e <- .vsd_empty(m, "monthly.csv", "", "Monthly sentiment"))) return(vsd_finish(e, h))
@@ -20,6 +20,9 @@ vsd_fig6_monthly <- function(h, width = 11) {
   m$mean[sup] <- NA_real_
   m$ci_low[sup] <- NA_real_
   m$ci_high[sup] <- NA_real_
+  # the score's range: no interval reaches outside [-1, 1]
+  m <- vsd_clip_interval(m)
+  clipped <- isTRUE(attr(m, "clipped"))
   panels <- c("Units per month", "Mean sentiment\n(95% CI)")
   # months are drawn mid-month so each bar and point sits inside its calendar month
   mid <- m$month + 14
@@ -98,6 +101,7 @@ vsd_fig6_monthly <- function(h, width = 11) {
       title = "Monthly volume and mean sentiment, with model releases",
       caption = paste0("Sentiment score: +1 positive, 0 neutral, -1 negative. Dashed lines: model releases.",
         if (identical(m$method[1], "cluster-robust")) " 95% CIs cluster-robust (by author)." else "",
+        if (clipped) " Intervals cut at the score's range [-1, 1]." else "",
         if (any(hid)) paste0("\n", sum(hid), " month", if (sum(hid) == 1) "" else "s",
           " without a bar (", sum(sup), " without a mean): fewer than ", vsd_min_cell(h),
           " units, or hidden so that such a month cannot be recovered (small-cell suppression).")

@@ -198,3 +198,15 @@ vsd_save <- function(plot, out_dir, name, width, height, dpi = 180) {
   paste0("\n", n_left, " ", if (n_left == 1) one else many,
     " with fewer than ", vsd_min_cell(h), " units not shown (small-cell suppression).")
 }
+
+#' Intervals cut at the score's possible range (sentiment score: [-1, 1]; shares: [0, 1]),
+#' so no figure draws an interval reaching outside it.  The Python side already keeps
+#' them inside (stats.group_means_ci bounds, flag "clipped"); this makes sure of it.
+#' Returns d with `low` and `high` cut, and attribute "clipped" = whether any was.
+vsd_clip_interval <- function(d, low = "ci_low", high = "ci_high", range = c(-1, 1)) {
+  out <- any(d[[low]] < range[1] | d[[high]] > range[2], na.rm = TRUE)
+  d[[low]] <- pmin(pmax(d[[low]], range[1]), range[2])
+  d[[high]] <- pmax(pmin(d[[high]], range[2]), range[1])
+  attr(d, "clipped") <- out
+  d
+}
