@@ -673,3 +673,64 @@ def test_no_interval_outside_the_score_range(r_figures, handoff, tmp_path):
     assert min(_col(rib, "ymin")) == -1 and max(_col(rib, "ymax")) == 1
     # untouched intervals are drawn as they are
     assert 0.5 in _col(bars, "xmax") and -0.5 in _col(bars, "xmin")
+
+
+def test_residual_figures_share_one_colour_scale(r_figures, tmp_path):
+    src = _synthetic_handoff(tmp_path / "handoff")
+
+    def bump(d: pd.DataFrame) -> pd.DataFrame:
+        d.loc[(d["test"] == "condition_value") & (d["row"] == "adhd"), "z"] = "-6.5"
+        return d
+
+    _edit_csv(src / "residuals.csv", bump)
+    res = pd.read_csv(src / "residuals.csv")
+    want = res["z"].abs().max()  # 6.5, in one of the three tests only
+    limits = r_figures(
+        "function(p) ggplot2::ggplot_build(p)$plot$scales$get_scales('fill')$get_limits()"
+    )
+    h = r_figures["vsd_read_handoff"](str(src))
+    for test in ("condition_sentiment", "condition_perspective", "condition_value"):
+        lim = [float(v) for v in limits(r_figures["vsd_fig3_residuals"](h, test))]
+        assert lim == [-want, want], test
+
+
+def test_forest_names_the_reference_and_marks_holm(r_figures, tmp_path):
+    """fig10: the reference condition (glmm.csv `reference`) is named on the axis and
+    drawn as a row at 1; filled points follow p_value_adj (Holm), not the raw p."""
+    src = _synthetic_handoff(tmp_path / "handoff")
+
+    def holm(d: pd.DataFrame) -> pd.DataFrame:
+        # raw p 0.05 everywhere; Holm-adjusted 0.01 (negative) and 0.1 (positive)
+        d.loc[d["outcome"] == "negative", "p_value_adj"] = "0.01"
+        d["p_value"] = "0.001"
+        return d
+
+    _edit_csv(src / "glmm.csv", holm)
+    p = _fig(r_figures, src, "vsd_fig10_forest")
+    x = str(r_figures("function(p) p$labels$x")(p)[0])
+    assert "reference condition (ADHD)" in x
+    data = r_figures(
+        "function(p) data.frame(lab = as.character(p$data$lab), "
+        "outcome = as.character(p$data$outcome), mark = p$data$mark, "
+        "or = p$data$odds_ratio)"
+    )(p)
+    rows = list(
+        zip(
+            [str(v) for v in data.rx2("lab")],
+            [str(v) for v in data.rx2("outcome")],
+            [str(v) for v in data.rx2("mark")],
+            [float(v) for v in data.rx2("or")],
+            strict=True,
+        )
+    )
+    assert ("Condition: ADHD (reference)", "Negative sentiment", "ref", 1.0) in rows
+    marks = {(lab, out): m for lab, out, m, _ in rows if not lab.endswith("(reference)")}
+    assert marks == {
+        ("Condition: Bipolar", "Negative sentiment"): "sig",
+        ("Condition: Bipolar", "Positive sentiment"): "ns",
+    }
+    legend = r_figures(
+        "function(p) { s <- ggplot2::ggplot_build(p)$plot$scales$get_scales('shape'); "
+        "as.character(s$get_labels()) }"
+    )(p)
+    assert "Holm-adjusted p < 0.05" in {str(v) for v in legend}

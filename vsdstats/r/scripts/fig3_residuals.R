@@ -9,6 +9,8 @@
 #' Cells show `z`: the cluster-robust adjusted residual when the paper's tests allow for
 #' units nested in authors (residual_method "cluster-robust adjusted residual"), the
 #' classical one otherwise; an asterisk marks Holm-adjusted p < 0.05 of that residual.
+#' The colour scale is the same in the three figures (+/- the largest |z| of residuals.csv
+#' outside suppressed groups), so equal colours mean equal residuals across them.
 #' @param test "condition_sentiment", "condition_perspective" or "condition_value".
 vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d <- h$residuals[h$residuals$test == test, , drop = FALSE]
@@ -31,7 +33,11 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   )
   robust <- identical(d$residual_method[1], "cluster-robust adjusted residual")
   what <- if (robust) "cluster-robust adjusted residuals" else "adjusted standardized residuals"
-  lim <- .vsd_sym_limit(d$z)
+  # one colour scale for the three residual figures: +/- the largest |z| drawn in any
+  all <- h$residuals
+  all <- all[!vsd_small(h, all$row_var, all$row) & !vsd_small(h, all$col_var, all$col), ,
+    drop = FALSE]
+  lim <- .vsd_sym_limit(all$z)
   d$dark <- abs(d$z) > 0.6 * lim[2]
   ncol <- length(unique(d$col))
   p <- ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
@@ -51,6 +57,8 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
       caption = paste0(
         "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05.",
         if (robust) "\nResiduals allow for units nested in authors (linearized, cluster-robust)." else "",
+        "\nOne colour scale for every residual figure (fig3, +/-",
+        formatC(lim[2], format = "f", digits = 1), ").",
         .vsd_small_note(h, n_left, tolower(.vsd_dim_title[[row_var]]))
       )
     ) +
