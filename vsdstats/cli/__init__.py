@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "code": "vsdstats.cli.code:code_cmd",
     "sample": "vsdstats.cli.validate:sample",
     "validate": "vsdstats.cli.validate:validate",
+    "export": "vsdstats.cli.export:export",
     "stats": "vsdstats.cli.stats:stats",
     "simulate": "vsdstats.cli.simulate:simulate",
     "paper": "vsdstats.cli.paper:paper",

@@ -160,11 +160,13 @@ def positional_input(
 
 # ----------------------------------------------------------------- tables
 def read(path: str) -> pd.DataFrame:
-    """A table, or a one-line exit 2 naming the file."""
-    from vsdstats.tables.io import TableError, read_table
+    """A table (CSV, TSV, JSON lines, Parquet, a .duckdb file's ``units`` table) or a
+    study folder's analysis table, or a one-line exit 2 naming the file."""
+    from vsdstats.tables.analysis_table import read_units
+    from vsdstats.tables.io import TableError
 
     try:
-        return read_table(path)
+        return read_units(path)
     except TableError as exc:
         fail(str(exc))
 

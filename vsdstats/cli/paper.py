@@ -60,9 +60,10 @@ def paper(
     n: int | None,
     codebook_path: str | None,
 ) -> None:
-    """Regenerate paper/ from STUDY (a coded table, or a study folder with
-    coded_units.{parquet,csv} and posts.{parquet,csv}, joined on post_id; default: the
-    SYNTHETIC replication corpus): tables (CSV, LaTeX, Markdown), hand-off files, R figures,
+    """Regenerate paper/ from STUDY (a coded table, a .duckdb file's table units, or a
+    study folder with coded_units.{parquet,csv} and posts.{parquet,csv}, joined on
+    post_id as `vsdstats export` does; default: the SYNTHETIC replication corpus):
+    tables (CSV, LaTeX, Markdown), hand-off files, R figures,
     README.md and manuscript.tex (the job `tox -e paper` runs).
 
     Needs R (glmmTMB for the mixed models, R/figures.R for the figures).  Step timings

@@ -19,6 +19,9 @@ from vsdstats.cli._common import (
 )
 
 _TABLE = click.Path(dir_okay=False)  # a missing file: the table reader's one-line error
+#: INPUT: a table file, a .duckdb file (its ``units`` table) or a study folder (its
+#: analysis table, as ``vsdstats export`` writes it)
+_INPUT = click.Path()
 
 
 def _gold_options(f):
@@ -67,11 +70,13 @@ def _naming(input_path: str, gold_path: str | None):
 
 @click.group()
 def stats() -> None:
-    """Statistics on tidy tables (CSV, TSV, JSONL, Parquet)."""
+    """Statistics on tidy tables.  INPUT is a CSV, TSV, JSONL or Parquet file, a
+    .duckdb file (its table units) or a study folder (its analysis table: the coded
+    units joined with their posts, what `vsdstats export` writes)."""
 
 
 @stats.command("crosstab")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option("--row", required=True, help="row variable, e.g. condition")
 @click.option("--col", required=True, help="column variable, e.g. sentiment")
 @out_option
@@ -88,7 +93,7 @@ def stats_crosstab(input_path: str, row: str, col: str, out: str | None) -> None
 
 
 @stats.command("chisq")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option("--row", required=True, help="row variable, e.g. condition")
 @click.option("--col", required=True, help="column variable, e.g. sentiment")
 @click.option(
@@ -167,7 +172,7 @@ def stats_chisq(
 
 
 @stats.command("logodds")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option("--group", required=True, help="grouping column, e.g. condition")
 @click.option("--feature", required=True, help="feature column, e.g. perspective")
 @click.option(
@@ -210,7 +215,7 @@ def stats_logodds(
 
 
 @stats.command("pmi")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option("--a", "a", required=True, help="first code column, e.g. value")
 @click.option("--b", "b", required=True, help="second code column, e.g. perspective")
 @click.option("--by", default=None, help="if given, delta-PMI of each level of BY vs all others")
@@ -228,7 +233,7 @@ def stats_pmi(input_path: str, a: str, b: str, by: str | None, out: str | None) 
 
 
 @stats.command("means")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option("--by", required=True, help="grouping column, e.g. llm_product")
 @click.option(
     "--score",
@@ -326,7 +331,7 @@ def stats_means(
 
 
 @stats.command("props")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option("--by", required=True, help="grouping column, e.g. condition")
 @click.option("--label", required=True, help="category column, e.g. sentiment or value")
 @click.option(
@@ -388,7 +393,7 @@ def _shares(df, by: str, label: str, cluster: str | None):
 
 
 @stats.command("glmm")
-@click.argument("input_path", metavar="INPUT", type=_TABLE)
+@click.argument("input_path", metavar="INPUT", type=_INPUT)
 @click.option(
     "--formula", required=True, help="e.g. 'negative ~ condition + (1|platform) + (1|author)'"
 )
@@ -461,7 +466,7 @@ def stats_glmm(
 
 @stats.command("agreement")
 @click.argument("gold_path", metavar="GOLD", type=_TABLE)
-@click.argument("coded_path", metavar="CODED", type=_TABLE)
+@click.argument("coded_path", metavar="CODED", type=_INPUT)
 @click.option("--on", default="post_id", show_default=True, help="id column joining the two tables")
 @out_option
 def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -> None:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vsdstats.connectors.readers import replace_surrogates, scrub_surrogates
+from vsdstats.tables.io import TableError, duckdb_module
 from vsdstats.tables.study import (
     ADDED_COLUMNS,
     COLUMNS,
@@ -195,9 +196,9 @@ class DuckDBSink(Sink):
 
     def open(self, seen: KeyFn) -> dict[str, Any] | None:
         try:
-            import duckdb
-        except ImportError:  # pragma: no cover - duckdb is a dependency
-            raise StudyError("a .duckdb output needs the duckdb package") from None
+            duckdb = duckdb_module(self.path)  # the optional extra
+        except TableError as exc:
+            raise StudyError(str(exc)) from None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(self.path))
@@ -292,9 +293,7 @@ def iter_rejects(study_or_file: str | Path) -> Iterator[tuple[str, int, str]]:
     """``(file, line, reason)`` of every reject stored with a study or file."""
     p = Path(study_or_file)
     if out_kind(p) == "duckdb":
-        import duckdb
-
-        con = duckdb.connect(str(p), read_only=True)
+        con = duckdb_module(p).connect(str(p), read_only=True)
         try:
             yield from con.execute("SELECT file, line, reason FROM rejects").fetchall()
         finally:

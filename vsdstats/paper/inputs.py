@@ -1,4 +1,5 @@
-"""Reading the paper job's input: a coded table file or a study folder, validated."""
+"""Reading the paper job's input: a coded table file (a ``.duckdb`` file's ``units``
+table too) or a study folder, validated."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from vsdstats.paper.config import PaperError
+from vsdstats.tables.analysis_table import study_table
 from vsdstats.tables.codebook import Codebook
 from vsdstats.tables.io import TableError, read_table
 from vsdstats.tables.models import CODE_FIELDS, PSEUDONYM_PATTERN
 
 #: Columns the paper job needs on every coded unit.
 REQUIRED_COLUMNS = ("post_id", *CODE_FIELDS, "platform", "author", "created_at")
-_POST_COLUMNS = ("platform", "author", "created_at")
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -23,46 +24,13 @@ def _read(path: Path) -> pd.DataFrame:
         raise PaperError(str(exc)) from None
 
 
-def _first_in(folder: Path, stem: str) -> Path | None:
-    for ext in (".parquet", ".csv"):
-        p = folder / f"{stem}{ext}"
-        if p.is_file():
-            return p
-    return None
-
-
 def read_study_folder(folder: Path) -> tuple[pd.DataFrame, str]:
-    """coded_units.{parquet,csv} joined with posts.{parquet,csv} on post_id."""
-    units_p = _first_in(folder, "coded_units")
-    posts_p = _first_in(folder, "posts")
-    if units_p is None:
-        raise PaperError(f"{folder}: no coded_units.parquet or coded_units.csv in the folder")
-    units = _read(units_p)
-    if posts_p is None:
-        return units, str(units_p)
-    posts = _read(posts_p)
-    need = ["post_id", *_POST_COLUMNS]
-    missing = [c for c in need if c not in posts.columns]
-    if missing:
-        raise PaperError(f"{posts_p}: missing required column(s) {', '.join(missing)}")
-    if "post_id" not in units.columns:
-        raise PaperError(f"{units_p}: missing required column(s) post_id")
-    posts = posts[need].assign(post_id=posts["post_id"].astype("string"))
-    dup = posts["post_id"].duplicated()
-    if dup.any():
-        raise PaperError(
-            f"{posts_p}: column 'post_id' is not unique (e.g. {posts['post_id'][dup].iloc[0]!r})"
-        )
-    units = units.drop(columns=[c for c in _POST_COLUMNS if c in units.columns])
-    units = units.assign(post_id=units["post_id"].astype("string"))
-    joined = units.merge(posts, on="post_id", how="left", validate="many_to_one")
-    lost = joined["platform"].isna() & ~units["post_id"].isin(posts["post_id"]).to_numpy()
-    if lost.any():
-        raise PaperError(
-            f"{units_p}: {int(lost.sum())} unit(s) have a post_id not in {posts_p.name} "
-            f"(e.g. {joined['post_id'][lost].iloc[0]!r})"
-        )
-    return joined, f"{units_p} + {posts_p}"
+    """coded_units.{parquet,csv} joined with posts.{parquet,csv} on post_id (the analysis
+    table of :func:`vsdstats.tables.analysis_table.study_table`)."""
+    try:
+        return study_table(folder)
+    except TableError as exc:
+        raise PaperError(str(exc)) from None
 
 
 def validate_units(df: pd.DataFrame, codebook: Codebook, source: str) -> pd.DataFrame:

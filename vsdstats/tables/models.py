@@ -61,6 +61,13 @@ Coded-unit table (one row per post and reported use; a post yields 0..n units):
     quote (verbatim supporting quote), coder (``llm``, ``baseline``, ``simulated`` or
     ``human:<id>``),
     model (model name, missing for humans), codebook_version
+
+Analysis table (one row per coded unit, joined with its post on ``post_id``; what
+``vsdstats export`` writes and every ``stats`` command and ``paper`` read, see
+:mod:`vsdstats.tables.analysis_table`): ``ANALYSIS_COLUMNS`` = post_id, unit_index, the
+post's :data:`UNIT_POST_COLUMNS` (platform, author, created_at, community, score,
+replies, lang), then the coded-unit columns from llm_product on; columns a coder adds
+follow in their own order.  No post text: ``quote`` is the only text it carries.
 """
 
 from __future__ import annotations
@@ -111,6 +118,16 @@ CODED_UNIT_COLUMNS: dict[str, str] = {
     "coder": "string",
     "model": "string",
     "codebook_version": "string",
+}
+
+#: The post columns each coded unit carries in the analysis table.
+UNIT_POST_COLUMNS = ("platform", "author", "created_at", "community", "score", "replies", "lang")
+
+ANALYSIS_COLUMNS: dict[str, str] = {
+    "post_id": "string",
+    "unit_index": "Int64",
+    **{c: POST_COLUMNS[c] for c in UNIT_POST_COLUMNS},
+    **{c: t for c, t in CODED_UNIT_COLUMNS.items() if c not in ("post_id", "unit_index")},
 }
 
 _REQUIRED = {

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vsdstats.errors import InputError
+from vsdstats.tables.io import duckdb_module
 from vsdstats.tables.models import validate_frame
 
 SCHEMA = pa.schema(
@@ -135,8 +136,7 @@ def read_posts(study_or_file: str | Path) -> pd.DataFrame:
     :func:`vsdstats.tables.models.validate_frame`."""
     p = Path(study_or_file)
     if out_kind(p) == "duckdb":
-        import duckdb
-
+        duckdb = duckdb_module(p)  # the optional extra, or a one-line error naming it
         if not p.is_file():
             raise StudyError(f"no such DuckDB file: {p}")
         con = duckdb.connect(str(p), read_only=True)
