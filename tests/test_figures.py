@@ -72,9 +72,9 @@ FIGURES: dict[str, tuple[float, float]] = {
     "fig4_delta_pmi": (11, 10.5),
     "fig5_mean_sentiment": (9, 7),
     "fig6_monthly": (11, 6.5),
-    "fig7_fingerprint": (10, 7.5),
+    "fig7_fingerprint": (6.9, 5.6),
     "fig8_alluvial": (12, 8.5),
-    "fig9_logodds": (13, 10),
+    "fig9_logodds": (6.9, 8.6),
     "fig10_forest": (10, 6.5),
 }
 
@@ -734,3 +734,66 @@ def test_forest_names_the_reference_and_marks_holm(r_figures, tmp_path):
         "as.character(s$get_labels()) }"
     )(p)
     assert "Holm-adjusted p < 0.05" in {str(v) for v in legend}
+
+
+def test_fingerprint_bubbles_readable(r_figures, handoff):
+    """fig7: every drawn bubble at least min_mm across, labelled with its count; hidden
+    cells (n_hidden) unlabelled grey squares; suppressed families absent; a size legend."""
+    fp = pd.read_csv(handoff / "fingerprint.csv")
+    groups = pd.read_csv(handoff / "groups.csv")
+    small = set(
+        groups.loc[groups["suppressed"], "dimension"]
+        + ":"
+        + groups.loc[groups["suppressed"], "code"]
+    )
+    fp = fp[
+        ~("llm_product:" + fp["llm_product"]).isin(small)
+        & ~("condition:" + fp["condition"]).isin(small)
+    ]
+    p = _fig(r_figures, handoff, "vsd_fig7_fingerprint")
+    bubbles = _layer(r_figures, p, "GeomPoint")  # first point layer: the hidden squares
+    texts = _layer(r_figures, p, "GeomText")
+    got = sorted(str(v) for v in texts.rx2("label"))
+    want = sorted(f"{n:,}" for n in fp.loc[~fp["n_hidden"] & (fp["n"] > 0), "n"])
+    assert got == want and len(want) > 5
+    assert len(list(bubbles.rx2("x"))) == int(fp["n_hidden"].sum()) > 0
+    sizes = r_figures(
+        "function(p) { i <- which(vapply(p$layers, function(l) inherits(l$geom, 'GeomPoint'), "
+        "logical(1))); ggplot2::layer_data(p, i[2])$size }"
+    )(p)
+    assert min(float(v) for v in sizes) >= 1.6 and max(float(v) for v in sizes) <= 9
+    legend = r_figures(
+        "function(p) { s <- ggplot2::ggplot_build(p)$plot$scales$get_scales('size'); "
+        "c(s$guide, as.character(s$get_labels())) }"
+    )(p)
+    assert str(legend[0]) == "legend" and len(list(legend)) >= 3
+
+
+def test_logodds_only_distinctive_bars_with_free_scales(r_figures, handoff):
+    """fig9: bars are the `top` features with positive weighted log-odds and at least K
+    units per condition and dimension (by rank), free x scales, stars not cut off."""
+    top, k = 3, 10
+    lo = pd.read_csv(handoff / "logodds.csv")
+    groups = pd.read_csv(handoff / "groups.csv")
+    small = set(groups.loc[groups["suppressed"], "code"])
+    ok = lo[(lo["log_odds_weighted"] > 0) & (lo["n"] >= k) & ~lo["condition"].isin(small)]
+    ok = ok[~ok["feature"].isin(small)].sort_values(["condition", "dimension", "rank"])
+    want = ok.groupby(["condition", "dimension"]).head(top)
+    p = _fig(r_figures, handoff, "vsd_fig9_logodds")
+    data = r_figures(
+        "function(p) { d <- p$data[!is.na(p$data$log_odds_weighted), ]; "
+        "data.frame(c = d$condition, f = d$feature, lo = d$log_odds_weighted) }"
+    )(p)
+    got = sorted(zip([str(v) for v in data.rx2("c")], [str(v) for v in data.rx2("f")], strict=True))
+    assert got == sorted(zip(want["condition"], want["feature"], strict=True))
+    assert min(float(v) for v in data.rx2("lo")) > 0
+    assert (lo["log_odds_weighted"] <= 0).any() and (lo["n"] < k).any()  # both were left out
+    free = r_figures("function(p) unlist(p$facet$params$free)")(p)
+    assert list(free) == [True, True]
+    # each panel's x range reaches past its longest bar (room for the star)
+    ranges = r_figures(
+        "function(p) { b <- ggplot2::ggplot_build(p); d <- b$data[[2]]; "
+        "vapply(seq_along(b$layout$panel_params), function(i) "
+        "b$layout$panel_params[[i]]$x.range[2] / max(d$xmax[d$PANEL == i], na.rm = TRUE), 1) }"
+    )(p)
+    assert min(float(v) for v in ranges) > 1.15

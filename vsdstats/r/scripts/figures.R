@@ -91,9 +91,10 @@ vsd_figure_specs <- function() {
     f("fig4_delta_pmi", vsd_fig4_delta_pmi, 11, 10.5),
     f("fig5_mean_sentiment", vsd_fig5_mean_sentiment, 9, 7),
     f("fig6_monthly", function(h) vsd_fig6_monthly(h, width = 11), 11, 6.5),
-    f("fig7_fingerprint", vsd_fig7_fingerprint, 10, 7.5),
+    f("fig7_fingerprint", function(h) vsd_fig7_fingerprint(h, width = 6.9, height = 5.6),
+      6.9, 5.6),
     f("fig8_alluvial", vsd_fig8_alluvial, 12, 8.5),
-    f("fig9_logodds", vsd_fig9_logodds, 13, 10),
+    f("fig9_logodds", vsd_fig9_logodds, 6.9, 8.6),
     f("fig10_forest", vsd_fig10_forest, 10, 6.5)
   )
 }

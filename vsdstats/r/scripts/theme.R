@@ -175,19 +175,18 @@ vsd_save <- function(plot, out_dir, name, width, height, dpi = 180) {
     width = width, height = height, units = "in", device = grDevices::pdf,
     useDingbats = FALSE
   )
+  # the PNG device is opened in pixels, round(inches x dpi): ggsave's inches x dpi can
+  # truncate (5.6 in x 180 dpi gave 1007 px, not 1008)
+  px <- c(round(width * dpi), round(height * dpi))
   if (requireNamespace("ragg", quietly = TRUE)) {
-    ggsave(png_path, plot,
-      width = width, height = height, units = "in", dpi = dpi,
-      device = ragg::agg_png
-    )
+    ragg::agg_png(png_path, width = px[1], height = px[2], units = "px", res = dpi)
   } else if (isTRUE(capabilities("cairo"))) {
-    ggsave(png_path, plot,
-      width = width, height = height, units = "in", dpi = dpi,
-      device = "png", type = "cairo"
-    )
+    grDevices::png(png_path, width = px[1], height = px[2], units = "px", res = dpi,
+      type = "cairo")
   } else {
-    ggsave(png_path, plot, width = width, height = height, units = "in", dpi = dpi, device = "png")
+    grDevices::png(png_path, width = px[1], height = px[2], units = "px", res = dpi)
   }
+  tryCatch(print(plot), finally = grDevices::dev.off())
   c(pdf_path, png_path)
 }
 
