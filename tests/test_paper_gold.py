@@ -86,3 +86,30 @@ def test_gold_rows_that_match_no_unit_are_a_one_line_error(tmp_path):
     units, gold_p = _write(tmp_path, coded, gold)
     with pytest.raises(PaperError, match=r"gold\.csv: 50 row\(s\) match no unit"):
         run_paper(units, tmp_path / "o", gold=gold_p, figures=False, log=lambda _m: None)
+
+
+def test_analysis_option_takes_a_users_file_or_a_shipped_name(tmp_path):
+    from click.testing import CliRunner
+
+    from vsdstats.cli import main
+    from vsdstats.paper.config import find_project_file, resolve_analysis, shipped_analyses
+
+    assert "study" in shipped_analyses()
+    assert resolve_analysis("study") == find_project_file("analysis/study.toml")
+    mine = tmp_path / "mine.toml"
+    text = find_project_file("analysis/study.toml").read_text()
+    # the user's own definitions: naive (unclustered) means
+    old = 'cluster = "author"\nby = ["llm_product", "condition"]'
+    assert old in text
+    mine.write_text(text.replace(old, old.replace('"author"', '""'), 1))
+    _, coded = _coded(8, n=800)
+    units, _ = _write(tmp_path, coded, coded[["post_id"]].iloc[:0])
+    out = tmp_path / "out"
+    run_paper(units, out, analysis=mine, min_cell=5, figures=False, log=lambda _m: None)
+    readme = (out / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith("- Analyses:"))
+    assert "mine.toml (sha256 " in line and str(tmp_path) not in line
+    assert "95% CI (naive t)" not in _table(out, "table5_means").columns
+    res = CliRunner().invoke(main, ["paper", str(units), "--analysis", "nope", "-o", str(out)])
+    assert res.exit_code == 2
+    assert "--analysis nope: no such file, and not a shipped analysis (" in res.output

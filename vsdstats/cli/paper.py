@@ -16,7 +16,16 @@ from vsdstats.cli._common import codebook_option, positional_input
     "--gold",
     type=click.Path(dir_okay=False),
     default=None,
-    help="human gold codes (table with post_id [+ unit_index]) -> table11_agreement",
+    help="human gold codes of a random subsample (post_id [+ unit_index], the code "
+    "columns, optional pi) -> table11_agreement, and DSL-corrected estimates next to the "
+    "naive ones in table5 and table12_corrected",
+)
+@click.option(
+    "--analysis",
+    default=None,
+    metavar="FILE|NAME",
+    help="analysis definitions: your own TOML file (copy the shipped analysis/study.toml "
+    "and edit it) or a shipped name  [default: study]",
 )
 @click.option(
     "--out",
@@ -54,6 +63,7 @@ from vsdstats.cli._common import codebook_option, positional_input
 def paper(
     input_path: str | None,
     gold: str | None,
+    analysis: str | None,
     out: str,
     min_cell: int,
     seed: int,
@@ -77,6 +87,7 @@ def paper(
 
     given = [
         ("--gold", gold, None),
+        ("--analysis", analysis, None),
         ("--out", out, "paper"),
         ("--min-cell", min_cell, 10),
         ("--seed", seed, 2026),
@@ -97,6 +108,7 @@ def paper(
             seed=seed,
             n=DEFAULT_N if n is None else n,
             codebook=codebook_path,
+            analysis=analysis,
             command=command,
             log=lambda m: click.echo(m, err=True),
         )

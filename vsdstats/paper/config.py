@@ -59,9 +59,32 @@ class Release:
     label: str
 
 
+def shipped_analyses() -> list[str]:
+    """Names of the analysis definitions shipped with the package (``study``, ...)."""
+    root = project_candidates()[0].joinpath(*PACKAGE_DATA["analysis"])
+    return sorted(p.stem for p in root.glob("*.toml") if p.stem != "releases")
+
+
+def resolve_analysis(name_or_path: str | Path | None) -> Path:
+    """``--analysis``: a TOML file, or the name of a shipped definition (``study``, the
+    default; see :func:`shipped_analyses`); a PaperError names both options otherwise."""
+    if name_or_path is None:
+        return find_project_file("analysis/study.toml")
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    names = shipped_analyses()
+    if str(name_or_path) in names:
+        return find_project_file(f"analysis/{name_or_path}.toml")
+    raise PaperError(
+        f"--analysis {name_or_path}: no such file, and not a shipped analysis ({', '.join(names)})"
+    )
+
+
 def load_study(path: str | Path | None = None) -> dict[str, Any]:
-    """The analysis definitions (default: analysis/study.toml of the checkout)."""
-    p = Path(path) if path is not None else find_project_file("analysis/study.toml")
+    """The analysis definitions: a TOML file or a shipped name (default: the shipped
+    ``analysis/study.toml``; :func:`resolve_analysis`)."""
+    p = resolve_analysis(path)
     data = _load_toml(p)
     for key in ("chisq", "means", "logodds", "pmi", "fingerprint", "alluvial", "glmm"):
         if key not in data:

@@ -225,6 +225,7 @@ def readme_text(
     k: int,
     notes: list[str],
     figures_ok: bool,
+    analysis: str = "analysis/study.toml",
 ) -> str:
     """The README: what makes each table/figure, the GLMM-vs-chi-square differences, notes."""
     data = (
@@ -241,7 +242,7 @@ def readme_text(
         f"- Command: `{command}`",
         f"- Data: {data}; {res.n_units} coded units in {res.n_posts} posts, "
         f"{res.month_range[0]} to {res.month_range[1]}.",
-        "- Analyses: `analysis/study.toml` (which test on which columns), model releases "
+        f"- Analyses: `{analysis}` (which test on which columns), model releases "
         "`analysis/releases.toml`.",
         "- Step timings of the run: `paper/timings.txt` (kept out of this file so that it is "
         "identical between runs).",

@@ -165,6 +165,22 @@ def _corrected(g: GoldSample, cb: Codebook, study: dict, res: Analyses) -> None:
         raise PaperError(msg if msg.startswith(g.path) else f"{g.path}: {msg}") from None
 
 
+def _analysis_label(source: str) -> str:
+    """How paper/README.md names the analysis file: ``analysis/NAME.toml`` when shipped,
+    else the user's file name with the start of its SHA-256 (never its full path)."""
+    import hashlib
+
+    from vsdstats.paper.config import find_project_file
+
+    p = Path(source)
+    try:
+        if p.resolve() == find_project_file(f"analysis/{p.name}").resolve():
+            return f"analysis/{p.name}"
+    except PaperError:
+        pass
+    return f"{p.name} (sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:12]})"
+
+
 def _clear(folder: Path, patterns: tuple[str, ...]) -> None:
     if folder.is_dir():
         for pat in patterns:
@@ -180,6 +196,7 @@ def run_paper(
     seed: int = DEFAULT_SEED,
     n: int = DEFAULT_N,
     codebook: str | Path | None = None,
+    analysis: str | Path | None = None,
     figures: bool = True,
     command: str = "vsdstats paper",
     log: Callable[[str], None] = _stderr,
@@ -187,6 +204,8 @@ def run_paper(
     """Run the whole job into ``out``; raises PaperError / RUnavailableError on failure.
 
     Without ``input`` the SYNTHETIC replication corpus ``simulate_corpus(n, seed)`` is used.
+    ``analysis``: the analysis definitions, a TOML file or a shipped name (default
+    ``study``, the shipped ``analysis/study.toml``).
     """
     from vsdstats.r import bridge as rbridge
     from vsdstats.paper import tables as T
@@ -211,7 +230,7 @@ def run_paper(
         rbridge.check_r()
     with step("load data"):
         cb = load_codebook(codebook)
-        study = load_study()
+        study = load_study(analysis)
         releases = load_releases()
         if input is None:
             from vsdstats.paper.simulate import simulate_corpus
@@ -272,6 +291,7 @@ def run_paper(
             min_cell,
             res.notes,
             figures_ok=figures and run.figure_error is None,
+            analysis=_analysis_label(study["_source"]),
         )
         write_docs(out, readme, manuscript_tex(published))
     run.notes = res.notes
