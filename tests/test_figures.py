@@ -16,7 +16,7 @@ import pytest
 pytestmark = pytest.mark.needs_r  # skips without R on a dev machine, fails under CI
 
 SCRIPT = Path(__file__).resolve().parents[1] / "R" / "figures.R"
-DPI = 180
+DPI = 300
 
 #: The hand-off contract, as R/figures.R expects it (file -> ordered {column: R type}).
 CONTRACT: dict[str, dict[str, str]] = {
@@ -63,19 +63,20 @@ CONTRACT: dict[str, dict[str, str]] = {
     "run.csv": {"synthetic": "logical", "min_cell": "integer"},
 }  # fmt: skip
 
-#: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()).
+#: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()): the printed size,
+#: journal full width 17.5 cm = 6.9 in, column width 8.5 cm = 3.35 in.
 FIGURES: dict[str, tuple[float, float]] = {
-    "fig3_residuals_condition_sentiment": (6.5, 6),
-    "fig3_residuals_condition_perspective": (10.5, 7),
-    "fig3_residuals_condition_value": (10.5, 7),
-    "fig4_npmi": (10, 7.5),
-    "fig4_delta_pmi": (11, 10.5),
-    "fig5_mean_sentiment": (9, 7),
-    "fig6_monthly": (11, 6.5),
+    "fig3_residuals_condition_sentiment": (3.35, 4.8),
+    "fig3_residuals_condition_perspective": (6.9, 5.4),
+    "fig3_residuals_condition_value": (6.9, 5.4),
+    "fig4_npmi": (6.9, 5.8),
+    "fig4_delta_pmi": (6.9, 7.8),
+    "fig5_mean_sentiment": (6.9, 4.8),
+    "fig6_monthly": (6.9, 4.2),
     "fig7_fingerprint": (6.9, 5.6),
-    "fig8_alluvial": (12, 8.5),
+    "fig8_alluvial": (6.9, 5.6),
     "fig9_logodds": (6.9, 8.6),
-    "fig10_forest": (10, 6.5),
+    "fig10_forest": (6.9, 4.4),
 }
 
 
@@ -423,9 +424,15 @@ def test_driver_finds_its_files_from_anywhere(handoff, rscript, tmp_path):
 
 def test_figure_specs_match_python(r_figures):
     from vsdstats.paper.figures import FIGURES as PY_FIGURES
+    from vsdstats.paper.figures import figure_width
 
-    names = [str(s.rx2("name")[0]) for s in r_figures["vsd_figure_specs"]()]
+    specs = list(r_figures["vsd_figure_specs"]())
+    names = [str(s.rx2("name")[0]) for s in specs]
     assert names == list(FIGURES) == list(PY_FIGURES)
+    # drawn at the journal width Python's manuscript expects: 17.5 cm or 8.5 cm
+    for name, spec in zip(names, specs, strict=True):
+        assert float(spec.rx2("width")[0]) == figure_width(name) == FIGURES[name][0], name
+        assert round(figure_width(name) * 2.54, 1) in (17.5, 8.5)
 
 
 # ---------------------------------------------------------------------------
@@ -708,7 +715,7 @@ def test_forest_names_the_reference_and_marks_holm(r_figures, tmp_path):
     _edit_csv(src / "glmm.csv", holm)
     p = _fig(r_figures, src, "vsd_fig10_forest")
     x = str(r_figures("function(p) p$labels$x")(p)[0])
-    assert "reference condition (ADHD)" in x
+    assert "reference condition: ADHD" in x
     data = r_figures(
         "function(p) data.frame(lab = as.character(p$data$lab), "
         "outcome = as.character(p$data$outcome), mark = p$data$mark, "

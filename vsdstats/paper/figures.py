@@ -30,6 +30,18 @@ FIGURES = {
 }
 
 
+#: Journal widths the figures are drawn at (R/figures.R's vsd_figure_specs()), inches:
+#: full width 17.5 cm and column width 8.5 cm; their text is 8 pt at that size.
+FULL_WIDTH_IN, COLUMN_WIDTH_IN = 6.9, 3.35
+#: The figures drawn at column width (the others are full width).
+COLUMN_FIGURES = frozenset({"fig3_residuals_condition_sentiment"})
+
+
+def figure_width(name: str) -> float:
+    """The printed width of figure ``name`` in inches."""
+    return COLUMN_WIDTH_IN if name in COLUMN_FIGURES else FULL_WIDTH_IN
+
+
 def figures_script() -> Path:
     """R/figures.R of the checkout, or PaperError saying 'R/figures.R missing'."""
     return find_project_file("R/figures.R")

@@ -277,6 +277,12 @@ def readme_text(
     for name, what in FIGURES.items():
         src = FIGURE_SOURCES.get(name) or FIGURE_SOURCES[name.split("_")[0]]
         out.append(f"| `{name}` | {what} | {src} |")
+    out += [
+        "",
+        "Figures are drawn at the size they are printed: journal full width (17.5 cm), "
+        "`fig3_residuals_condition_sentiment` column width (8.5 cm); 8 pt text, 6 pt and "
+        "up for axis and cell labels; PNG at 300 dpi.",
+    ]
     if synthetic:
         out += [
             "",
@@ -342,6 +348,13 @@ def _caption(text: str) -> str:
     return r"$\to$".join(latex_escape(part) for part in text.split("->"))
 
 
+def _tex_width(name: str) -> str:
+    from vsdstats.paper.figures import FULL_WIDTH_IN, figure_width
+
+    share = figure_width(name) / FULL_WIDTH_IN
+    return r"\linewidth" if share >= 1 else f"{share:.2f}\\linewidth"
+
+
 def manuscript_tex(tables: list[PublishedTable]) -> str:
     """A LaTeX skeleton that inputs every table and includes every figure."""
     lines = [
@@ -364,7 +377,8 @@ def manuscript_tex(tables: list[PublishedTable]) -> str:
         lines += [
             r"\begin{figure}[htbp]",
             r"\centering",
-            f"\\includegraphics[width=\\linewidth]{{figures/{name}.pdf}}",
+            # drawn at print size: full-width figures fill the line, column-width ones half
+            f"\\includegraphics[width={_tex_width(name)}]{{figures/{name}.pdf}}",
             f"\\caption{{{_caption(what)}}}",
             f"\\label{{fig:{name}}}",
             r"\end{figure}",

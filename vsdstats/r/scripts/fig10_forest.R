@@ -77,19 +77,19 @@ vsd_fig10_forest <- function(h, drop_intercept = TRUE, alpha = 0.05) {
   p <- ggplot(d, aes(x = odds_ratio, y = lab)) +
     geom_vline(xintercept = 1, linetype = "dashed", colour = "grey40") +
     geom_errorbarh(aes(xmin = or_ci_low, xmax = or_ci_high), height = 0.25, na.rm = TRUE) +
-    geom_point(aes(shape = mark), size = 2.2, fill = "white", na.rm = TRUE) +
+    geom_point(aes(shape = mark), size = 1.6, fill = "white", na.rm = TRUE) +
     scale_shape_manual(values = c(sig = 16, ns = 21, ref = 23), labels = marks,
       breaks = intersect(names(marks), unique(d$mark)), name = NULL) +
     scale_x_log10(labels = function(x) format(x, drop0trailing = TRUE, trim = TRUE)) +
     facet_wrap(vars(outcome), nrow = 1) +
     labs(
       x = if (is.na(ref_lab)) "Odds ratio with 95% CI (log scale)" else
-        paste0("Odds ratio vs. the reference condition (", ref_lab, "), 95% CI, log scale"),
+        paste0("Odds ratio (95% CI, log scale) vs. the reference condition: ", ref_lab),
       y = NULL,
       title = "Mixed logistic regressions of sentiment",
       caption = paste0("Odds of a negative (left) or positive (right) unit in each condition ",
         "versus the reference condition",
-        if (is.na(ref_lab)) "" else paste0(" (", ref_lab, ")"),
+        if (is.na(ref_lab)) "" else paste0(", ", ref_lab),
         "; random intercepts (platform, author) not shown.\nFilled: Holm-adjusted p < ", a,
         " over the condition terms of each model (table10's p (Holm)). Engine: ", engines, ".",
         .vsd_small_note(h, n_left, "condition"))) +

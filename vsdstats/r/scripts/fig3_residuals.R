@@ -24,9 +24,10 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   n_left <- n_all - length(unique(d$row))
   e <- .vsd_empty(d, "residuals.csv", " outside suppressed groups", test)
   if (!is.null(e)) return(vsd_finish(e, h))
-  d$row_f <- vsd_label(h, row_var, d$row, wrap = 32)
+  ncol <- length(unique(d$col))
+  d$row_f <- vsd_label(h, row_var, d$row, wrap = if (ncol > 3) 30 else 22)
   d$row_f <- factor(d$row_f, levels = rev(levels(d$row_f)))
-  d$col_f <- vsd_label(h, col_var, d$col, wrap = 16)
+  d$col_f <- vsd_label(h, col_var, d$col, wrap = if (ncol > 3) 16 else 10)
   d$txt <- paste0(
     .vsd_num(d$z, 1),
     ifelse(!is.na(d$significant) & d$significant, "*", "")
@@ -39,10 +40,9 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
     drop = FALSE]
   lim <- .vsd_sym_limit(all$z)
   d$dark <- abs(d$z) > 0.6 * lim[2]
-  ncol <- length(unique(d$col))
   p <- ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
     geom_tile(colour = "white", linewidth = 0.4) +
-    geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.7 else 3.4) +
+    geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2 else 2.3) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,

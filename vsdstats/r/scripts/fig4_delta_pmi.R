@@ -35,11 +35,12 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
   d$shown <- ifelse(ok, d$delta_pmi, NA_real_)
   d$flag <- ok & !is.na(d$p_value_adj) & d$p_value_adj < alpha
   # the condition's units as table 1 prints them ("n suppressed" where it hides them)
-  n_lab <- paste0(
-    as.character(vsd_label(h, "condition", top)), " (",
-    vsd_n_text(vsd_group_n_shown(h, "condition", top)), ")"
-  )
-  d$facet <- factor(d$condition, levels = top, labels = .vsd_wrap(n_lab, 50))
+  cond_lab <- as.character(vsd_label(h, "condition", top))
+  n_txt <- paste0("(", vsd_n_text(vsd_group_n_shown(h, "condition", top)), ")")
+  # "(n = ...)" kept in one piece: on the label's line when both fit, else below it
+  n_lab <- ifelse(nchar(cond_lab) + nchar(n_txt) < 40, paste(cond_lab, n_txt),
+    paste0(.vsd_wrap(cond_lab, 40), "\n", n_txt))
+  d$facet <- factor(d$condition, levels = top, labels = n_lab)
   d$x <- vsd_label(h, "perspective", d$perspective, drop = FALSE)
   d$y <- vsd_label(h, "value", d$value, drop = FALSE)
   d$y <- factor(d$y, levels = rev(levels(d$y)))
@@ -73,9 +74,9 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
         " bits. The ", length(top), " conditions with the most units are shown."
       )
     ) +
-    vsd_theme(base_size = 10) +
+    vsd_theme() +
     theme(
-      panel.grid = element_blank(), panel.spacing = unit(1, "lines"),
+      panel.grid = element_blank(), panel.spacing = unit(1, "lines"), strip.clip = "off",
       axis.text.x = element_text(angle = 90, hjust = 1, vjust = 0.5)
     )
   vsd_finish(p, h)

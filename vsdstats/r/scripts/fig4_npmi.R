@@ -25,7 +25,7 @@ vsd_fig4_npmi <- function(h) {
   d$dark <- abs(d$npmi) > 0.6 * lim[2]
   p <- ggplot(d, aes(x = x, y = y, fill = npmi)) +
     geom_tile(colour = "white", linewidth = 0.4) +
-    geom_text(aes(label = txt, colour = dark), size = 2.5) +
+    geom_text(aes(label = txt, colour = dark), size = 2) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,

@@ -44,8 +44,9 @@ vsd_fig5_mean_sentiment <- function(h) {
     .vsd_small_note(h, n_cond, "condition"))
   p <- ggplot(d, aes(y = lab, x = mean)) +
     geom_vline(xintercept = 0, colour = "grey50", linetype = "dashed") +
-    geom_errorbarh(aes(xmin = ci_low, xmax = ci_high), height = 0.25, na.rm = TRUE) +
-    geom_point(size = 2.2, colour = "black", na.rm = TRUE) +
+    geom_errorbarh(aes(xmin = ci_low, xmax = ci_high), height = 0.3, linewidth = 0.4,
+      na.rm = TRUE) +
+    geom_point(size = 1.6, colour = "black", na.rm = TRUE) +
     facet_grid(rows = vars(panel), scales = "free_y", space = "free_y") +
     labs(
       x = "Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI",

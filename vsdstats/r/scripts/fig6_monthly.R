@@ -50,9 +50,9 @@ vsd_fig6_monthly <- function(h, width = 11) {
   top <- max(vol$n, 1, na.rm = TRUE)
   # Greedy, deterministic label rows: each label (in date order) takes the lowest row
   # where it does not overlap the previous label of that row.  Extent estimated from
-  # the character count (about 0.07 in per character at this text size).
+  # the character count (about 0.055 in per character at this text size).
   days_per_in <- as.numeric(last - first) / max(width - 1.6, 1)
-  half <- (nchar(r$label) * 0.07 + 0.15) / 2 * days_per_in
+  half <- (nchar(r$label) * 0.055 + 0.12) / 2 * days_per_in
   row_end <- numeric(0)
   level <- integer(nrow(r))
   for (i in seq_len(nrow(r))) {
@@ -85,16 +85,17 @@ vsd_fig6_monthly <- function(h, width = 11) {
     geom_line(data = sen[ave(sen$run, sen$run, FUN = length) > 1, , drop = FALSE],
       aes(x = month, y = mean, group = run), colour = "#08519C",
       linewidth = 0.7) +
-    geom_point(data = sen, aes(x = month, y = mean), colour = "#08519C", size = 1.1,
+    geom_point(data = sen, aes(x = month, y = mean), colour = "#08519C", size = 0.8,
       na.rm = TRUE) +
     geom_hline(data = data.frame(y = 0, panel = factor(panels[2], levels = panels)),
       aes(yintercept = y), colour = "grey40", linewidth = 0.3) +
     geom_vline(data = r, aes(xintercept = date), linetype = "dashed", colour = "grey20",
       linewidth = 0.4) +
-    geom_label(data = r_lab, aes(x = date, y = y, label = label), size = 2.9,
+    geom_label(data = r_lab, aes(x = date, y = y, label = label), size = 2.2,
       label.size = 0, label.padding = unit(0.12, "lines"), fill = "white") +
     geom_blank(data = headroom, aes(x = month, y = y)) +
     facet_grid(rows = vars(panel), scales = "free_y", switch = "y") +
+    scale_y_continuous(labels = scales::label_comma()) +
     scale_x_date(breaks = qbreaks, date_labels = "%b\n%Y", limits = c(first, last),
       expand = expansion(mult = 0.005)) +
     labs(x = "Month", y = NULL,

@@ -8,8 +8,11 @@ suppressPackageStartupMessages(library(ggalluvial))  # geom_flow, geom_stratum, 
 
 #' Alluvial diagram of condition -> sentiment -> perspective -> value, flows coloured by
 #' sentiment (geom_flow: the flows between neighbouring axes are aggregated per sentiment,
-#' so the diagram stays readable with thousands of combinations).  Strata smaller than `min_label_share` of all units are not labelled.
-vsd_fig8_alluvial <- function(h, min_label_share = 0.02) {
+#' so the diagram stays readable with thousands of combinations).  A stratum is labelled
+#' when its label's lines fit its height (the panel taken as `height` minus 1.6 in, a
+#' 6 pt line as 2.1 mm); smaller strata are not.
+vsd_fig8_alluvial <- function(h, height = 5.6) {
+  panel_mm <- max(20, (height - 1.6) * 25.4)
   d <- h$alluvial
   if (!is.null(e <- .vsd_empty(d, "alluvial.csv", "", "Alluvial diagram"))) return(vsd_finish(e, h))
   # strata under K units were lumped by the Python side; a lumped stratum still under K
@@ -30,21 +33,23 @@ vsd_fig8_alluvial <- function(h, min_label_share = 0.02) {
   spare <- c("#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D")
   cols <- base_cols[sent_codes]
   cols[is.na(cols)] <- rep_len(spare, sum(is.na(cols)))
-  sent_f <- axis_label("sentiment", "sentiments", 17)
+  sent_f <- axis_label("sentiment", "sentiments", 13)
   sent_cols <- stats::setNames(unname(cols), as.character(sent_f[match(sent_codes, d$sentiment)]))
-  d$condition <- axis_label("condition", "conditions", 17)
+  d$condition <- axis_label("condition", "conditions", 13)
   d$sentiment <- sent_f
-  d$perspective <- axis_label("perspective", "perspectives", 17)
-  d$value <- axis_label("value", "values", 17)
+  d$perspective <- axis_label("perspective", "perspectives", 13)
+  d$value <- axis_label("value", "values", 13)
   d <- d[order(d$condition, d$sentiment, d$perspective, d$value), , drop = FALSE]
   p <- ggplot(d, aes(y = n, axis1 = condition, axis2 = sentiment, axis3 = perspective,
     axis4 = value)) +
-    geom_flow(aes(fill = sentiment), width = 0.34, alpha = 0.6, knot.pos = 0.35,
+    geom_flow(aes(fill = sentiment), width = 0.42, alpha = 0.6, knot.pos = 0.35,
       aes.bind = "flows") +
-    geom_stratum(width = 0.34, fill = "grey97", colour = "grey40", linewidth = 0.3) +
+    geom_stratum(width = 0.42, fill = "grey97", colour = "grey40", linewidth = 0.3) +
     geom_text(stat = "stratum",
-      aes(label = after_stat(ifelse(prop >= min_label_share, as.character(stratum), ""))),
-      size = 2.6, lineheight = 0.85) +
+      aes(label = after_stat(ifelse(
+        prop * panel_mm >= 2.1 * (1 + nchar(gsub("[^\n]", "", as.character(stratum)))),
+        as.character(stratum), ""))),
+      size = 2, lineheight = 0.85) +
     scale_x_discrete(limits = c("Condition", "Sentiment", "Perspective", "Value"),
       expand = c(0.08, 0.08)) +
     scale_y_continuous(labels = scales::label_comma(), expand = c(0.01, 0.01)) +
@@ -52,12 +57,12 @@ vsd_fig8_alluvial <- function(h, min_label_share = 0.02) {
     labs(x = NULL, y = "Units",
       title = "From condition to sentiment, perspective and value",
       caption = paste0("Flows coloured by sentiment. Rare categories, and any with fewer than ",
-        vsd_min_cell(h), " units, are lumped; strata under ",
-        format(100 * min_label_share), "% of units are unlabelled.",
+        vsd_min_cell(h), " units, are lumped; strata too small for their label are ",
+        "unlabelled.",
         if (n_sup > 0) paste0(" A lumped stratum with fewer than ", vsd_min_cell(h),
           " units is not drawn.") else "")) +
     vsd_theme() +
-    theme(panel.grid = element_blank(), axis.text.x = element_text(face = "bold", size = 11),
+    theme(panel.grid = element_blank(), axis.text.x = element_text(face = "bold", size = 8),
       legend.position = "bottom")
   vsd_finish(p, h)
 }

@@ -13,7 +13,9 @@
 #   fig3_residuals.R ... fig10_forest.R   one drawing function per figure (.vsd_parts)
 # and defines vsd_figure_specs() and vsd_figures().
 #
-# Figures (each written as NAME.pdf and NAME.png, PNG at 180 dpi):
+# Figures (each written as NAME.pdf and NAME.png, PNG at 300 dpi), drawn at the size they
+# are printed: journal full width 6.9 in (17.5 cm), fig3 sentiment column width 3.35 in
+# (8.5 cm), text 8 pt:
 #   fig3_residuals_condition_{sentiment,perspective,value}  adjusted residual heatmaps
 #   fig4_npmi                      NPMI of value x perspective over all units
 #   fig4_delta_pmi                 delta-PMI in bits (condition vs. rest) for the
@@ -82,20 +84,20 @@ vsd_figure_specs <- function() {
   f <- function(name, fun, width, height) list(name = name, fun = fun, width = width, height = height)
   list(
     f("fig3_residuals_condition_sentiment",
-      function(h) vsd_fig3_residuals(h, "condition_sentiment"), 6.5, 6),
+      function(h) vsd_fig3_residuals(h, "condition_sentiment"), 3.35, 4.8),
     f("fig3_residuals_condition_perspective",
-      function(h) vsd_fig3_residuals(h, "condition_perspective"), 10.5, 7),
+      function(h) vsd_fig3_residuals(h, "condition_perspective"), 6.9, 5.4),
     f("fig3_residuals_condition_value",
-      function(h) vsd_fig3_residuals(h, "condition_value"), 10.5, 7),
-    f("fig4_npmi", vsd_fig4_npmi, 10, 7.5),
-    f("fig4_delta_pmi", vsd_fig4_delta_pmi, 11, 10.5),
-    f("fig5_mean_sentiment", vsd_fig5_mean_sentiment, 9, 7),
-    f("fig6_monthly", function(h) vsd_fig6_monthly(h, width = 11), 11, 6.5),
+      function(h) vsd_fig3_residuals(h, "condition_value"), 6.9, 5.4),
+    f("fig4_npmi", vsd_fig4_npmi, 6.9, 5.8),
+    f("fig4_delta_pmi", vsd_fig4_delta_pmi, 6.9, 7.8),
+    f("fig5_mean_sentiment", vsd_fig5_mean_sentiment, 6.9, 4.8),
+    f("fig6_monthly", function(h) vsd_fig6_monthly(h, width = 6.9), 6.9, 4.2),
     f("fig7_fingerprint", function(h) vsd_fig7_fingerprint(h, width = 6.9, height = 5.6),
       6.9, 5.6),
-    f("fig8_alluvial", vsd_fig8_alluvial, 12, 8.5),
+    f("fig8_alluvial", function(h) vsd_fig8_alluvial(h, height = 5.6), 6.9, 5.6),
     f("fig9_logodds", vsd_fig9_logodds, 6.9, 8.6),
-    f("fig10_forest", vsd_fig10_forest, 10, 6.5)
+    f("fig10_forest", vsd_fig10_forest, 6.9, 4.4)
   )
 }
 
@@ -106,7 +108,7 @@ vsd_figure_specs <- function() {
 #' @param dpi resolution of the PNGs.
 #' @return the paths written, invisibly.
 vsd_figures <- function(handoff_dir, out_dir = file.path(dirname(handoff_dir), "figures"),
-                        dpi = 180) {
+                        dpi = 300) {
   h <- vsd_read_handoff(handoff_dir)
   written <- character(0)
   for (f in vsd_figure_specs()) {

@@ -132,7 +132,7 @@ vsd_finish <- function(p, h) {
 # one empty hand-off table does not stop the other figures.
 vsd_placeholder <- function(title, message) {
   ggplot() +
-    annotate("text", x = 0, y = 0, label = message, size = 4.5, colour = "grey30") +
+    annotate("text", x = 0, y = 0, label = message, size = 3, colour = "grey30") +
     labs(title = title, x = NULL, y = NULL) +
     vsd_theme() +
     theme(axis.text = element_blank(), panel.grid = element_blank())
@@ -148,13 +148,19 @@ vsd_placeholder <- function(title, message) {
 .vsd_high <- "#B2182B"
 
 #' The figures' common theme.
-vsd_theme <- function(base_size = 11) {
+#'
+#' Figures are drawn at the size they are printed (journal full width 17.5 cm = 6.9 in,
+#' column 8.5 cm = 3.35 in), so `base_size` is the printed size in points: 8 pt text,
+#' 6.4 pt axis labels, 7.2 pt captions.
+vsd_theme <- function(base_size = 8) {
   theme_minimal(base_size = base_size) +
     theme(
       panel.grid.minor = element_blank(),
-      plot.title = element_text(face = "bold", size = rel(1.1)),
+      plot.title = element_text(face = "bold", size = rel(1.15)),
       plot.title.position = "plot",
-      plot.caption = element_text(colour = "grey30", hjust = 0),
+      plot.subtitle = element_text(size = rel(1)),
+      plot.caption = element_text(colour = "grey30", hjust = 0, size = rel(0.9),
+        lineheight = 1.05),
       plot.caption.position = "plot",
       strip.text = element_text(face = "bold"),
       legend.position = "right",
@@ -167,8 +173,9 @@ vsd_theme <- function(base_size = 11) {
 }
 
 #' Save one figure as out_dir/NAME.pdf and out_dir/NAME.png; returns both paths.
-vsd_save <- function(plot, out_dir, name, width, height, dpi = 180) {
+vsd_save <- function(plot, out_dir, name, width, height, dpi = 300) {
   dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+  plot <- .vsd_fit_labels(plot, width)
   pdf_path <- file.path(out_dir, paste0(name, ".pdf"))
   png_path <- file.path(out_dir, paste0(name, ".png"))
   ggsave(pdf_path, plot,
@@ -208,4 +215,27 @@ vsd_clip_interval <- function(d, low = "ci_low", high = "ci_high", range = c(-1,
   d[[high]] <- pmax(pmin(d[[high]], range[2]), range[1])
   attr(d, "clipped") <- out
   d
+}
+
+# Title, subtitle and caption re-wrapped to the saved width (inches), each line of them
+# on its own (the figures put explicit line breaks between sentences), so no text runs
+# off a figure printed at column or full width.  Character widths are estimated at
+# 0.52 em (0.58 em bold) of the element's size in points.
+.vsd_fit_labels <- function(p, width) {
+  if (!inherits(p, "ggplot")) return(p)
+  fit <- function(txt, element, em) {
+    if (is.null(txt) || !is.character(txt) || !length(txt)) return(txt)
+    el <- tryCatch(ggplot2::calc_element(element, p$theme), error = function(e) NULL)
+    size <- if (is.null(el) || is.null(el$size)) 8 else el$size
+    chars <- max(20, floor((width - 0.2) * 72 / (em * size)))
+    lines <- unlist(strsplit(txt, "\n", fixed = TRUE))
+    paste(vapply(lines, function(l) {
+      if (!nzchar(l)) return(l)
+      paste(strwrap(l, width = chars), collapse = "\n")
+    }, character(1), USE.NAMES = FALSE), collapse = "\n")
+  }
+  p$labels$title <- fit(p$labels$title, "plot.title", 0.58)
+  p$labels$subtitle <- fit(p$labels$subtitle, "plot.subtitle", 0.58)
+  p$labels$caption <- fit(p$labels$caption, "plot.caption", 0.52)
+  p
 }
