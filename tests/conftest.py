@@ -11,6 +11,13 @@
 
 from __future__ import annotations
 
+import os as _os
+import tempfile as _tempfile
+
+# study secrets live in the user's config folder (vsdstats.tables.study.config_dir):
+# keep the tests' keys out of the real one (subprocesses inherit this)
+_os.environ.setdefault("VSDSTATS_CONFIG_DIR", _tempfile.mkdtemp(prefix="vsdstats-config-"))
+
 import os
 from pathlib import Path
 

@@ -34,7 +34,7 @@ from vsdstats.ingest.pseudonymize import file_label, pseudonymize
 from vsdstats.ingest.secret import SecretError, load_secret
 from vsdstats.ingest.sinks import iter_rejects
 from vsdstats.ingest.textnorm import normalize_text, text_hash
-from vsdstats.tables.study import read_posts
+from vsdstats.tables.study import config_dir, default_secret_path, read_posts
 
 SECRET = bytes(range(100, 132))
 
@@ -241,8 +241,12 @@ def test_pseudonyms_stable_within_study_and_different_across(tmp_path: Path) -> 
     b = write_jsonl(tmp_path / "b.jsonl", [rec(50, "later post")])
     study = tmp_path / "study"
     r1 = ingest_files("synth", [a], study, extra_plugins=PLUGINS)
-    key = study / ".vsdstats" / "secret.key"
+    key = default_secret_path(study)
     assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
+    # the key lives outside the study folder, in the user's config folder
+    assert not key.resolve().is_relative_to(study.resolve())
+    assert key.resolve().is_relative_to(config_dir().resolve())
+    assert not any(p.name.endswith(".key") for p in study.rglob("*"))
     assert len(bytes.fromhex(key.read_text().strip())) >= 32
     r2 = ingest_files("synth", [b], study, extra_plugins=PLUGINS)
     posts = read_posts(study)
@@ -260,6 +264,32 @@ def test_pseudonyms_stable_within_study_and_different_across(tmp_path: Path) -> 
     with pytest.raises(IngestError, match=r"secret .* is missing"):
         ingest_files("synth", [b], study, extra_plugins=PLUGINS)
     assert not key.exists() and len(read_posts(study)) == 2
+
+
+def test_a_shared_study_folder_carries_no_key(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    a = write_jsonl(tmp_path / "a.jsonl", good_records()[:1])
+    b = write_jsonl(tmp_path / "b.jsonl", [rec(50, "later post")])
+    study = tmp_path / "study"
+    ingest_files("synth", [a], study, extra_plugins=PLUGINS)
+    key = default_secret_path(study)
+    shared = tmp_path / "shared"
+    shutil.copytree(study, shared)
+    # a colleague's machine: another config folder, so no key for the study id
+    monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "colleague"))
+    with pytest.raises(IngestError, match=r"secret .* is missing"):
+        ingest_files("synth", [b], shared, extra_plugins=PLUGINS)
+    # with the key handed over privately the pseudonyms stay comparable
+    r = ingest_files("synth", [b], shared, secret_file=key, extra_plugins=PLUGINS)
+    assert r.posts_in_output == 2 and read_posts(shared)["author"].nunique() == 1
+    # a study made before the move keeps its in-folder key
+    legacy = tmp_path / "legacy"
+    shutil.copytree(study, legacy)
+    (legacy / ".vsdstats" / "study-id").unlink()
+    (legacy / ".vsdstats" / "secret.key").write_bytes(key.read_bytes())
+    assert default_secret_path(legacy) == legacy / ".vsdstats" / "secret.key"
+    ingest_files("synth", [b], legacy, extra_plugins=PLUGINS)
 
 
 def test_secret_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,8 +40,10 @@ def _relevance_filter(codebook_path: str | None) -> Any:
 @click.option(
     "--secret-file",
     type=click.Path(dir_okay=False),
-    help="per-study secret (created if missing); default $VSDSTATS_SECRET or "
-    "STUDY/.vsdstats/secret.key.  Never share it: it de-pseudonymizes the authors.",
+    help="per-study secret (created if missing); default $VSDSTATS_SECRET or the "
+    "study's key outside the study, ~/.config/vsdstats/secrets/<study id>.key "
+    "($VSDSTATS_CONFIG_DIR moves it).  Back it up; never share it: it de-pseudonymizes "
+    "the authors.",
 )
 @click.option(
     "--relevance/--no-relevance",

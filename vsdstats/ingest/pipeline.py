@@ -30,7 +30,7 @@ in CPython).  With 64-bit digests the chance of any false duplicate is about
 n**2 / 2**65 (3e-4 for 10**8 posts).
 
 Secret: see :mod:`vsdstats.ingest.secret` (``secret=`` bytes, a secret file, the
-``VSDSTATS_SECRET`` variable or ``STUDY/.vsdstats/secret.key``).  Each run records a
+``VSDSTATS_SECRET`` variable or the study's key in the user's config folder).  Each run records a
 ``secret_id`` (a keyed fingerprint, not the secret) and refuses to append to a study
 made with another secret.
 """

@@ -1,10 +1,15 @@
 """The per-study pseudonymization secret: where it lives, how it is made and read.
 
 At least 32 random bytes, stored as hex.  Taken from a secret file (created with mode
-0600 if missing), else the ``VSDSTATS_SECRET`` environment variable (hex), else
-``STUDY/.vsdstats/secret.key`` (created on first ingest into a study folder).  It never
-enters a table, report or log; anyone holding it can re-identify authors by hashing
-candidate handles, so never share it (nor a study's ``.vsdstats/`` folder) with the data.
+0600 if missing), else the ``VSDSTATS_SECRET`` environment variable (hex), else the
+study's key in the user's configuration folder,
+``~/.config/vsdstats/secrets/<study id>.key`` (``$VSDSTATS_CONFIG_DIR`` or
+``$XDG_CONFIG_HOME`` move it; :func:`vsdstats.tables.study.default_secret_path`),
+created on first ingest into a study folder, whose ``.vsdstats/study-id`` names it.
+The key is thus never inside the study folder: sharing the folder shares no key.
+Studies made before keep reading ``STUDY/.vsdstats/secret.key``.  It never enters a
+table, report or log; anyone holding it can re-identify authors by hashing candidate
+handles, so back it up privately and never share it with the data.
 """
 
 from __future__ import annotations
@@ -51,7 +56,13 @@ def load_secret(secret_file: str | Path | None = None, out: str | Path | None = 
             if len(secret) < SECRET_BYTES:
                 raise SecretError(f"${SECRET_ENV} must hold at least {SECRET_BYTES} bytes")
             return secret
-        path = default_secret_path(out) if out is not None else None
+        study_has_posts = out is not None and StudyDir(out).posts.exists()
+        path = default_secret_path(out, create_id=not study_has_posts) if out else None
+        if path is None and study_has_posts:
+            raise SecretError(
+                f"{out} holds posts but has no study id (.vsdstats/study-id) or secret; "
+                f"pass the secret it was made with (--secret-file / ${SECRET_ENV})"
+            )
         if path is None:
             raise SecretError(
                 "a .parquet or .duckdb output needs --secret-file FILE (created if missing) "
@@ -68,7 +79,10 @@ def load_secret(secret_file: str | Path | None = None, out: str | Path | None = 
         except OSError as exc:
             raise SecretError(f"cannot read secret file {path}: {exc.strerror}") from None
     try:
+        fresh = not path.parent.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            os.chmod(path.parent, 0o700)  # the folder of keys: the user's alone
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise SecretError(f"cannot create secret file {path}: {exc.strerror}") from None

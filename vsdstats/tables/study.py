@@ -13,6 +13,8 @@ database.  :class:`StudyDir` is the one place that knows a study folder's file n
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,9 @@ class StudyDir:
     posts = property(lambda self: self.root / "posts.parquet")
     rejects = property(lambda self: self.root / "rejects.csv")
     ingest_report = property(lambda self: self.root / "ingest_report.json")
-    secret = property(lambda self: self.root / ".vsdstats" / "secret.key")
+    # where the secret lived before it moved out of the study (still read if there)
+    legacy_secret = property(lambda self: self.root / ".vsdstats" / "secret.key")
+    study_id_file = property(lambda self: self.root / ".vsdstats" / "study-id")
     store = property(lambda self: self.root / "study.sqlite")
     code_summary = property(lambda self: self.root / "code_summary.json")
     manifests = property(lambda self: self.root / "manifests")  # vsdstats.provenance
@@ -116,9 +120,47 @@ def out_kind(out: str | Path) -> str:
     return "folder"
 
 
-def default_secret_path(out: str | Path) -> Path | None:
-    """``STUDY/.vsdstats/secret.key`` for a study folder; None for single-file outputs."""
-    return StudyDir(out).secret if out_kind(out) == "folder" else None
+CONFIG_ENV = "VSDSTATS_CONFIG_DIR"
+
+
+def config_dir() -> Path:
+    """The user's vsdstats configuration folder: ``$VSDSTATS_CONFIG_DIR``, else
+    ``$XDG_CONFIG_HOME/vsdstats``, else ``~/.config/vsdstats``."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "vsdstats"
+
+
+def study_id(out: str | Path, create: bool = False) -> str | None:
+    """The study's random id (``STUDY/.vsdstats/study-id``, 32 hex digits; not secret:
+    it only names the study's key in :func:`config_dir`), made when ``create``."""
+    f = StudyDir(out).study_id_file
+    if f.is_file():
+        text = f.read_text(encoding="ascii").strip()
+        if len(text) == 32 and all(c in "0123456789abcdef" for c in text):
+            return text
+        raise StudyError(f"{f}: not a study id (32 lower-case hex digits)")
+    if not create:
+        return None
+    f.parent.mkdir(parents=True, exist_ok=True)
+    sid = secrets.token_hex(16)
+    f.write_text(sid + "\n", encoding="ascii")
+    return sid
+
+
+def default_secret_path(out: str | Path, create_id: bool = False) -> Path | None:
+    """Where a study folder's secret lives: ``config_dir()/secrets/<study id>.key``,
+    outside the study, so sharing the folder never shares the key (a study made before
+    the move keeps its ``STUDY/.vsdstats/secret.key``).  None for single-file outputs,
+    and for a study without an id unless ``create_id``."""
+    if out_kind(out) != "folder":
+        return None
+    study = StudyDir(out)
+    if study.legacy_secret.is_file():
+        return study.legacy_secret
+    sid = study_id(out, create=create_id)
+    return None if sid is None else config_dir() / "secrets" / f"{sid}.key"
 
 
 def _types(t: pa.DataType) -> Any:
