@@ -804,3 +804,185 @@ def test_logodds_only_distinctive_bars_with_free_scales(r_figures, handoff):
         "b$layout$panel_params[[i]]$x.range[2] / max(d$xmax[d$PANEL == i], na.rm = TRUE), 1) }"
     )(p)
     assert min(float(v) for v in ranges) > 1.15
+
+
+# ---------------------------------------------------------------------------
+# Every figure of a `vsdstats paper` run read back: its text (pdftotext) and PNG size
+# ---------------------------------------------------------------------------
+
+K = 10
+#: the LLM family given fewer than K units (no model-release label of fig6 names it)
+SMALL_FAMILY = "qwen"
+#: axis titles each figure must show (R/fig*.R); fig8's axes are its four strata
+AXES: dict[str, tuple[str, ...]] = {
+    "fig3_residuals_condition_sentiment": ("Condition", "Sentiment"),
+    "fig3_residuals_condition_perspective": ("Condition", "Perspective"),
+    "fig3_residuals_condition_value": ("Condition", "Value"),
+    "fig4_npmi": ("Value", "Perspective"),
+    "fig4_delta_pmi": ("Value", "Perspective"),
+    "fig5_mean_sentiment": ("Mean sentiment score",),
+    "fig6_monthly": ("Month", "Units per month", "Mean sentiment"),
+    "fig7_fingerprint": ("LLM family", "Condition"),
+    "fig8_alluvial": ("Units", "Condition", "Sentiment", "Perspective", "Value"),
+    "fig9_logodds": ("Weighted log-odds",),
+    "fig10_forest": ("Odds ratio",),
+}
+#: the dimensions whose categories (those with at least K units) each figure names
+NAMED: dict[str, tuple[str, ...]] = {
+    "fig3_residuals_condition_sentiment": ("condition", "sentiment"),
+    "fig3_residuals_condition_perspective": ("condition", "perspective"),
+    "fig3_residuals_condition_value": ("condition", "value"),
+    "fig4_npmi": ("value", "perspective"),
+    "fig5_mean_sentiment": ("condition", "llm_product"),
+    "fig7_fingerprint": ("condition", "llm_product"),
+    "fig10_forest": ("condition",),
+}
+#: smallest printed text: word boxes of at least 5.4 pt at the printed width (6 pt type)
+MIN_TEXT_PT = 5.4
+
+
+def _require_pdftotext() -> str:
+    """pdftotext's path; missing, the test skips on a developer machine and FAILS under
+    CI (vsdstats.testing.require)."""
+    from vsdstats.testing import require
+
+    exe = shutil.which("pdftotext")
+    require(exe is not None, "pdftotext is missing (Debian poppler-utils; bash R/install_r.sh)")
+    return str(exe)
+
+
+@pytest.fixture(scope="module")
+def pdftotext() -> str:
+    return _require_pdftotext()
+
+
+@pytest.fixture(scope="module")
+def small_family_paper(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
+    """`vsdstats paper` on the simulated corpus with exactly one LLM family under K units
+    (Qwen, 4 units), so table1 also hides the next-smallest family (complementary)."""
+    from vsdstats.paper.run import run_paper
+    from vsdstats.paper.simulate import simulate_corpus
+    from vsdstats.tables.codebook import load_codebook
+
+    df = simulate_corpus(n=3000, seed=11)
+    counts = df["llm_product"].value_counts()
+    rare = [f for f in counts.index if counts[f] < K]
+    df["llm_product"] = df["llm_product"].where(~df["llm_product"].isin(rare), "other")
+    df.loc[df.index[df["llm_product"] == "chatgpt"][:4], "llm_product"] = SMALL_FAMILY
+    counts = df["llm_product"].value_counts()
+    assert counts[SMALL_FAMILY] == 4 and (counts.drop(SMALL_FAMILY) >= K).all()
+    assert set(load_codebook().codes("llm_product")) >= set(counts.index)
+    tmp = tmp_path_factory.mktemp("small_family")
+    path = tmp / "units.csv"
+    df.assign(created_at=df["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
+        path, index=False
+    )
+    run = run_paper(path, out=tmp / "paper", min_cell=K, log=lambda m: None)
+    assert run.figure_error is None
+    return df, run.out
+
+
+def _pdf_text(exe: str, pdf: Path) -> str:
+    out = subprocess.run(
+        [exe, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    # R's PDF device writes minus signs as U+2212
+    return out.stdout.replace("\u2212", "-")
+
+
+def _flat(text: str) -> str:
+    """Whitespace collapsed, so labels wrapped over lines read as one string."""
+    return " ".join(text.split())
+
+
+def _word_heights(exe: str, pdf: Path) -> tuple[float, list[float]]:
+    """(page width, height of every word box) in points, from pdftotext -bbox."""
+    import re
+
+    out = subprocess.run(
+        [exe, "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=60
+    ).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', out).group(1))
+    boxes = re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', out)
+    return width, [float(b) - float(a) for a, b in boxes]
+
+
+def _labels(dim: str) -> dict[str, str]:
+    from vsdstats.tables.codebook import load_codebook
+
+    return {c.code: c.label for c in load_codebook().dimensions[dim].categories}
+
+
+def test_every_figure_reads_back(pdftotext, small_family_paper):
+    """From the PDF's text and the PNG: the synthetic label, labelled axes, the codebook
+    labels of the groups shown, legible type at the printed width, the PNG's size."""
+    df, out = small_family_paper
+    for name, (w, h) in FIGURES.items():
+        pdf, png = out / "figures" / f"{name}.pdf", out / "figures" / f"{name}.png"
+        assert _png_size(png) == (round(w * DPI), round(h * DPI)), name
+        text = _flat(_pdf_text(pdftotext, pdf))
+        assert SYNTHETIC_LABEL in text, name
+        for axis in AXES[name]:
+            assert axis in text, (name, axis)
+        for dim in NAMED.get(name, ()):
+            counts = df[dim].value_counts()
+            for code, label in _labels(dim).items():
+                if counts.get(code, 0) >= K:
+                    assert _flat(label) in text, (name, dim, label)
+        page_w, heights = _word_heights(pdftotext, pdf)
+        scale = w * 72 / page_w  # drawn at print size: 1
+        assert scale == pytest.approx(1, abs=0.01), name
+        # boxes taller than 30 pt are rotated words split by pdftotext, not type sizes
+        assert min(x * scale for x in heights if x < 30) >= MIN_TEXT_PT, name
+
+
+def test_no_figure_shows_what_the_tables_hide(pdftotext, small_family_paper):
+    """Groups with fewer than K units (Qwen; small conditions) are named in no figure;
+    the family table1 hides by complementary suppression is 'n suppressed' in fig5."""
+    import re
+
+    df, out = small_family_paper
+    hidden = []
+    for dim in ("llm_product", "condition"):
+        counts = df[dim].value_counts()
+        hidden += [lab for code, lab in _labels(dim).items() if 1 <= counts.get(code, 0) < K]
+    assert "Qwen" in hidden
+    texts = {n: _flat(_pdf_text(pdftotext, out / "figures" / f"{n}.pdf")) for n in FIGURES}
+    for name, text in texts.items():
+        for label in hidden:
+            pattern = r"(?<![\w-])" + re.escape(_flat(label)) + r"(?![\w-])"
+            assert not re.search(pattern, text), (name, label)
+    t1 = pd.read_csv(out / "tables" / "table1_corpus.csv", dtype=str)
+    fam = t1[t1["Section"] == "LLM family"]
+    comp = fam.loc[fam["Units"] == "suppressed", "Category"].tolist()
+    assert comp, "one family under K: table1 hides a second one"
+    for label in comp:
+        assert f"{label} (n suppressed)" in texts["fig5_mean_sentiment"], label
+        assert not re.search(re.escape(label) + r" \(n = \d", texts["fig5_mean_sentiment"])
+    # and every count fig5 prints is one table1 prints
+    shown = dict(zip(fam["Category"], fam["Units"], strict=True))
+    for label, n in re.findall(r"([A-Z][\w/ ]*?) \(n = ([\d,]+)\)", texts["fig5_mean_sentiment"]):
+        if label in shown:
+            assert shown[label] == n.replace(",", ""), label
+
+
+def test_ci_installs_pdftotext():
+    """The figure read-back needs pdftotext: R/install_r.sh (run by tox and .ci/run)
+    installs Debian's poppler-utils."""
+    sh = (SCRIPTS / "install_r.sh").read_text(encoding="utf-8")
+    base = next(x for x in sh.splitlines() if x.startswith("BASE_DEB_PACKAGES="))
+    assert "poppler-utils" in base.split("#")[0]
+    ci = (SCRIPT.resolve().parents[3] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash R/install_r.sh" in ci
+
+
+def test_missing_pdftotext_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="poppler-utils"):
+        _require_pdftotext()
+    monkeypatch.delenv("CI")
+    monkeypatch.delenv("VSDSTATS_REQUIRE_R", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        _require_pdftotext()

@@ -27,7 +27,8 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   ncol <- length(unique(d$col))
   d$row_f <- vsd_label(h, row_var, d$row, wrap = if (ncol > 3) 30 else 22)
   d$row_f <- factor(d$row_f, levels = rev(levels(d$row_f)))
-  d$col_f <- vsd_label(h, col_var, d$col, wrap = if (ncol > 3) 16 else 10)
+  # many columns: vertical labels on one line each; few: horizontal, wrapped
+  d$col_f <- vsd_label(h, col_var, d$col, wrap = if (ncol > 3) Inf else 10)
   d$txt <- paste0(
     .vsd_num(d$z, 1),
     ifelse(!is.na(d$significant) & d$significant, "*", "")
@@ -42,7 +43,7 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d$dark <- abs(d$z) > 0.6 * lim[2]
   p <- ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
     geom_tile(colour = "white", linewidth = 0.4) +
-    geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2 else 2.3) +
+    geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.15 else 2.3) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,

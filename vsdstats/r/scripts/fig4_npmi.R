@@ -17,7 +17,7 @@ vsd_fig4_npmi <- function(h) {
   d <- vsd_drop_small(h, d, c("value", "perspective"))
   d$npmi[!is.na(d$n_hidden) & d$n_hidden] <- NA_real_
   d <- .vsd_complete(h, d, "value", "perspective")
-  d$x <- vsd_label(h, "perspective", d$perspective, wrap = 14, drop = FALSE)
+  d$x <- vsd_label(h, "perspective", d$perspective, drop = FALSE)
   d$y <- vsd_label(h, "value", d$value, drop = FALSE)
   d$y <- factor(d$y, levels = rev(levels(d$y)))
   d$txt <- .vsd_num(d$npmi, 2)
@@ -25,7 +25,7 @@ vsd_fig4_npmi <- function(h) {
   d$dark <- abs(d$npmi) > 0.6 * lim[2]
   p <- ggplot(d, aes(x = x, y = y, fill = npmi)) +
     geom_tile(colour = "white", linewidth = 0.4) +
-    geom_text(aes(label = txt, colour = dark), size = 2) +
+    geom_text(aes(label = txt, colour = dark), size = 2.15) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,

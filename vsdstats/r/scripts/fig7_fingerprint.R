@@ -23,7 +23,7 @@ vsd_fig7_fingerprint <- function(h, width = 6.9, height = 5.6, max_mm = 9, min_m
     return(vsd_finish(e, h))
   }
   n_left <- length(setdiff(fam_all, d$llm_product))
-  d$x <- vsd_label(h, "llm_product", d$llm_product, wrap = 14)
+  d$x <- vsd_label(h, "llm_product", d$llm_product, wrap = 11)
   d$y <- vsd_label(h, "condition", d$condition, wrap = 30)
   d$y <- factor(d$y, levels = rev(levels(d$y)))
   hid <- !is.na(d$n_hidden) & d$n_hidden
@@ -71,7 +71,7 @@ vsd_fig7_fingerprint <- function(h, width = 6.9, height = 5.6, max_mm = 9, min_m
         " units, or hidden so that no small count can be recovered from table 1's totals).",
         .vsd_small_note(h, n_left, "LLM family", "LLM families"))) +
     vsd_theme(base_size = base_size) +
-    theme(panel.grid.major = element_line(colour = "grey92", linewidth = 0.3)) +
-    .vsd_angled_x()
+    theme(panel.grid.major = element_line(colour = "grey92", linewidth = 0.3),
+      axis.text.x = element_text(vjust = 1, lineheight = 0.9))
   vsd_finish(p, h)
 }

@@ -49,7 +49,7 @@ vsd_fig8_alluvial <- function(h, height = 5.6) {
       aes(label = after_stat(ifelse(
         prop * panel_mm >= 2.1 * (1 + nchar(gsub("[^\n]", "", as.character(stratum)))),
         as.character(stratum), ""))),
-      size = 2, lineheight = 0.85) +
+      size = 2.15, lineheight = 0.85) +
     scale_x_discrete(limits = c("Condition", "Sentiment", "Perspective", "Value"),
       expand = c(0.08, 0.08)) +
     scale_y_continuous(labels = scales::label_comma(), expand = c(0.01, 0.01)) +

@@ -6,7 +6,9 @@ set -euo pipefail
 
 # R itself, plus the headers and compiler that building rpy2 (pip install
 # 'vsdstats[r]') needs; the R libraries come from packages.txt beside this script.
-BASE_DEB_PACKAGES=(r-base-core r-base-dev)
+# poppler-utils: pdftotext, with which tests/test_figures.py reads every figure back
+# (a test prerequisite, installed here so CI has it; it fails there when missing).
+BASE_DEB_PACKAGES=(r-base-core r-base-dev poppler-utils)
 PACKAGES_TXT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/packages.txt"
 if [ ! -r "$PACKAGES_TXT" ]; then
   echo "install_r.sh: cannot read $PACKAGES_TXT" >&2

@@ -168,8 +168,10 @@ vsd_theme <- function(base_size = 8) {
     )
 }
 
+# Vertical x labels for axes with many categories: read with a quarter turn, and kept
+# as text a PDF reader (and pdftotext) can extract, which oblique text is not.
 .vsd_angled_x <- function() {
-  theme(axis.text.x = element_text(angle = 40, hjust = 1, vjust = 1))
+  theme(axis.text.x = element_text(angle = 90, hjust = 1, vjust = 0.5))
 }
 
 #' Save one figure as out_dir/NAME.pdf and out_dir/NAME.png; returns both paths.
