@@ -102,7 +102,9 @@ def test_collect_is_handed_to_live_module(monkeypatch):
         name = "dead"
 
     assert list(Live().collect("q", limit=3)) == [("q", 3)]
-    with pytest.raises(NotImplementedError, match=r"^dead: live collection is not supported$"):
+    with pytest.raises(
+        NotImplementedError, match=r"^dead: live collection is not implemented yet$"
+    ):
         Dead().collect("q")
 
 

@@ -24,6 +24,7 @@ from vsdstats.cli._common import ARGV_META, command_path, message, one_line
 COMMANDS: dict[str, str] = {
     "plugins": "vsdstats.cli.plugins:plugins",
     "new-plugin": "vsdstats.cli.plugins:new_plugin",
+    "collect": "vsdstats.cli.collect:collect",
     "ingest": "vsdstats.cli.ingest:ingest",
     "filter": "vsdstats.cli.filter:filter_cmd",
     "codebook": "vsdstats.cli.codebook:codebook",

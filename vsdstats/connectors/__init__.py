@@ -11,10 +11,12 @@ Modules: ``records`` (RawPost, Reject), ``base`` (Connector), ``jsonconnector``
 connector_plugin, dist_version), ``manager`` (entry points, broken
 plugins), ``io`` (opening and decompressing sources), ``guarded`` (reading without
 raising, format sniffing), ``readers`` (JSON, times, HTML), ``fields`` (reject reasons, counts),
-``snscrape_live`` (live collection through snscrape), ``scaffold`` (``new-plugin``).
+``snscrape_live`` (live collection through snscrape), ``credentials`` (API keys for
+live collection), ``scaffold`` (``new-plugin``).
 """
 
-from vsdstats.connectors.base import Connector
+from vsdstats.connectors.base import Connector, Cursor, NotCollectable, RawSink
+from vsdstats.connectors.credentials import CredentialError, credential
 from vsdstats.connectors.fields import (
     CONVERT_ERRORS,
     check_format,
@@ -72,13 +74,17 @@ __all__ = [
     "SNIFF_LINES",
     "BrokenPlugin",
     "Connector",
+    "CredentialError",
+    "Cursor",
     "JsonConnector",
     "JsonFile",
     "JsonFormat",
+    "NotCollectable",
     "PlatformSpec",
     "PluginError",
     "PluginWarning",
     "RawPost",
+    "RawSink",
     "Record",
     "Registered",
     "Reject",
@@ -90,6 +96,7 @@ __all__ = [
     "connectors",
     "convert_or_reason",
     "count",
+    "credential",
     "dist_version",
     "get_connector",
     "head_values",

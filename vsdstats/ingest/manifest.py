@@ -35,9 +35,10 @@ def write_ingest_manifest(
     ``codebook``: the codebook file read for ``--relevance``, hashed as an input."""
     if out_kind(out) != "folder":
         return None
-    names = {str(f): c.file for f, c in zip(files, report.files, strict=True)}
+    pairs = list(zip(files, report.files, strict=True)) if files else []  # collect: none
+    names = {str(f): c.file for f, c in pairs}
     inputs = []
-    for f, c in zip(files, report.files, strict=True):
+    for f, c in pairs:
         rec = file_record(f, "input")
         rec["path"] = c.file  # the study's name for it, not the path
         rec["format"] = c.format

@@ -40,12 +40,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from vsdstats.connectors.base import Connector
+from vsdstats.connectors.base import Connector, Cursor
 from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
 from vsdstats.connectors.manager import PluginError, connectors
 from vsdstats.connectors.records import RawPost, Reject
@@ -66,6 +66,7 @@ __all__ = [
     "IngestReport",
     "RejectsFound",
     "ingest_files",
+    "ingest_records",
     "load_secret",
     "normalize_text",
     "read_posts",
@@ -214,6 +215,92 @@ def resolve_connector(platform: str, extra_plugins: tuple[object, ...] = ()) -> 
     return found[platform].connector
 
 
+def _check_secret(secret: bytes | None, secret_file: str | Path | None, out: str | Path) -> bytes:
+    if secret is None:
+        try:
+            return load_secret(secret_file, out)
+        except SecretError as exc:
+            raise IngestError(str(exc)) from None
+    if len(secret) < SECRET_BYTES:
+        raise IngestError(f"the secret must be at least {SECRET_BYTES} bytes")
+    return secret
+
+
+class _Run:
+    """One ingest run into ``out``: the secret, the sink, the dedup sets and the report,
+    shared by :func:`ingest_files` (one source per file) and :func:`ingest_records`
+    (one stream, checkpointed at every cursor)."""
+
+    def __init__(
+        self,
+        platform: str,
+        out: str | Path,
+        secret: bytes,
+        relevance: Relevance | None,
+        batch_size: int,
+    ) -> None:
+        try:
+            self.sink = open_sink(out)
+        except StudyError as exc:
+            raise IngestError(str(exc)) from None
+        self.secret = secret
+        self.relevance = relevance
+        self.batch_size = batch_size
+        self.report = IngestReport(
+            platform=platform, out=display_name(out), relevance=relevance is not None
+        )
+        self.report.started_at = _now()
+        self.report.secret_id = secret_id(secret)
+        self.dedup = _Dedup()
+        try:
+            last = self.sink.open(self.dedup.seen)
+        except StudyError as exc:
+            raise IngestError(str(exc)) from None
+        if last and last.get("secret_id") and last["secret_id"] != self.report.secret_id:
+            self.sink.abort()
+            raise IngestError(
+                f"{out} was pseudonymized with a different secret; use the study's secret "
+                "(or a new output) so that pseudonyms stay comparable"
+            )
+        self.normalize = Normalizer(secret, platform)
+
+    def feed(
+        self, records: Iterator[Any], counts: FileCounts, bar: IngestProgress
+    ) -> Iterator[Any]:
+        """Route ``records`` into the sink; yields every :class:`Cursor` in the stream
+        once the rows kept before it are written (not yet committed)."""
+        batch: list[dict[str, Any]] = []
+        for batch, cursor in _rows(
+            records, counts, self.normalize, self.dedup, self.relevance, self.sink, bar
+        ):
+            if cursor is not None:
+                if batch:
+                    self.sink.write(batch)
+                    batch.clear()
+                yield cursor
+            elif len(batch) >= self.batch_size:
+                self.sink.write(batch)
+                batch.clear()
+        if batch:
+            self.sink.write(batch)
+
+    def _finish_report(self) -> dict[str, Any]:
+        self.report.posts_in_output = self.dedup.stored + self.report.kept
+        self.report.finished_at = _now()
+        return self.report.to_dict()
+
+    def checkpoint(self) -> None:
+        """Make everything written so far durable (the report records the run so far)."""
+        self.sink.checkpoint(self._finish_report())
+
+    def commit(self) -> None:
+        self.sink.commit(self._finish_report())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def ingest_files(
     platform: str,
     paths: Sequence[str | Path],
@@ -255,33 +342,10 @@ def ingest_files(
             raise IngestError(f"not a file: {p}")
         if not os.access(p, os.R_OK):
             raise IngestError(f"cannot read file: {p} (permission denied)")
-    if secret is None:
-        try:
-            secret = load_secret(secret_file, out)
-        except SecretError as exc:
-            raise IngestError(str(exc)) from None
-    elif len(secret) < SECRET_BYTES:
-        raise IngestError(f"the secret must be at least {SECRET_BYTES} bytes")
+    secret = _check_secret(secret, secret_file, out)
+    run = _Run(platform, out, secret, relevance, batch_size)
+    report = run.report
     try:
-        sink = open_sink(out)
-    except StudyError as exc:
-        raise IngestError(str(exc)) from None
-
-    report = IngestReport(platform=platform, out=display_name(out), relevance=relevance is not None)
-    report.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    report.secret_id = secret_id(secret)
-    dedup = _Dedup()
-    try:
-        last = sink.open(dedup.seen)
-    except StudyError as exc:
-        raise IngestError(str(exc)) from None
-    try:
-        if last and last.get("secret_id") and last["secret_id"] != report.secret_id:
-            raise IngestError(
-                f"{out} was pseudonymized with a different secret; use the study's secret "
-                "(or a new output) so that pseudonyms stay comparable"
-            )
-        normalize = Normalizer(secret, platform)
         with IngestProgress(progress, console) as bar:
             for path in files:
                 shown = display_name(path)
@@ -290,22 +354,56 @@ def ingest_files(
                 report.files.append(counts)
                 bar.start(shown)
                 records = _renamed(_records(conn, path, name, format, counts), path, name)
-                batch: list[dict[str, Any]] = []
-                for batch in _rows(records, counts, normalize, dedup, relevance, sink, bar):
-                    if len(batch) >= batch_size:
-                        sink.write(batch)
-                        batch.clear()
-                if batch:
-                    sink.write(batch)
-        report.posts_in_output = dedup.stored + report.kept
-        report.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        sink.commit(report.to_dict())
+                for _ in run.feed(records, counts, bar):
+                    pass
+        run.commit()
     except BaseException:
-        sink.abort()
+        run.sink.abort()
         raise
     if strict and report.rejected:
         raise RejectsFound(report)
     return report
+
+
+def ingest_records(
+    platform: str,
+    records: Iterable[Any],
+    out: str | Path,
+    *,
+    source: str,
+    secret: bytes | None = None,
+    secret_file: str | Path | None = None,
+    relevance: Relevance | None = None,
+    on_cursor: Callable[[Any], None] | None = None,
+    progress: bool = False,
+    batch_size: int = 50_000,
+    console: Any = None,
+) -> IngestReport:
+    """Ingest a stream of RawPost/Reject ``records`` (e.g. from ``Connector.collect``)
+    into ``out`` exactly as :func:`ingest_files` does a file named ``source``.
+
+    A :class:`vsdstats.connectors.base.Cursor` in the stream is a checkpoint: the rows
+    before it are made durable (posts, rejects, report) and then ``on_cursor(cursor)``
+    is called, so state saved there never runs ahead of the posts.
+    If the stream raises, the rows since the last checkpoint are dropped (a resumed
+    run reads them again) and the exception propagates.
+    """
+    secret = _check_secret(secret, secret_file, out)
+    run = _Run(platform, out, secret, relevance, batch_size)
+    counts = FileCounts(file=source, label=source)
+    run.report.files.append(counts)
+    try:
+        with IngestProgress(progress, console) as bar:
+            bar.start(source)
+            for item in run.feed(iter(records), counts, bar):
+                run.checkpoint()
+                if on_cursor is not None:
+                    on_cursor(item)
+        run.commit()
+    except BaseException:
+        run.sink.abort()
+        raise
+    return run.report
 
 
 class _Dedup:
@@ -346,11 +444,17 @@ def _rows(
     relevance: Relevance | None,
     sink: Any,
     bar: IngestProgress,
-) -> Iterator[list[dict[str, Any]]]:
-    """Count and route every record; yields the growing batch of kept rows after each."""
+) -> Iterator[tuple[list[dict[str, Any]], Cursor | None]]:
+    """Count and route every record; yields the growing batch of kept rows after each,
+    with the Cursor when the item was one (a cursor is not a record: not counted)."""
     batch: list[dict[str, Any]] = []
     for rec in records:
+        if isinstance(rec, Cursor):
+            yield batch, rec
+            continue
         counts.read += 1
+        if not isinstance(rec, (RawPost, Reject)):
+            rec = Reject(counts.file, 0, f"connector yielded a {type(rec).__name__}")
         row: dict[str, Any] | str = ""
         if isinstance(rec, RawPost):
             row = normalize(rec, counts.file, counts)
@@ -377,4 +481,4 @@ def _rows(
                 counts.kept += 1
                 batch.append(row)
             bar.advance()
-        yield batch
+        yield batch, None

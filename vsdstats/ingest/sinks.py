@@ -1,6 +1,9 @@
 """Where ingest writes posts, rejects and its report (see :mod:`vsdstats.tables.study`
 for the layouts).
 
+Checkpoints (live collection, after each page): a commit followed by a new open in
+the same run, so a Parquet study is rewritten once per checkpoint.
+
 Appending: Parquet files cannot grow in place, so a run into an existing study streams
 the existing rows (batch by batch) into a new file, seeding the duplicate sets with
 them, then appends the new rows and atomically replaces the old file; an interrupted
@@ -71,8 +74,21 @@ class Sink:
     def commit(self, report: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def checkpoint(self, report: dict[str, Any]) -> None:
+        """Commit what was written so far and go on writing in the same run (its
+        report entry, keyed by ``run_id``, is replaced by each later one)."""
+        self.commit(report)
+        self.open(lambda platform, post_id, text_hash: None)  # dedup keeps its sets
+
     def abort(self) -> None:
         raise NotImplementedError
+
+
+def _add_run(runs: list[Any], report: dict[str, Any]) -> list[Any]:
+    """``runs`` with ``report`` appended, or replacing the entry of the same run."""
+    if runs and isinstance(runs[-1], dict) and runs[-1].get("run_id") == report.get("run_id"):
+        runs = runs[:-1]
+    return [*runs, report]
 
 
 class ParquetSink(Sink):
@@ -150,7 +166,7 @@ class ParquetSink(Sink):
         runs: list[Any] = []
         if self.report_path.exists():
             runs = json.loads(self.report_path.read_text(encoding="utf-8")).get("runs", [])
-        runs.append(_utf8(report))
+        runs = _add_run(runs, _utf8(report))
         _atomic_write_text(self.report_path, json.dumps({"runs": runs}, indent=2) + "\n")
 
     def abort(self) -> None:
@@ -245,6 +261,7 @@ class DuckDBSink(Sink):
     def commit(self, report: dict[str, Any]) -> None:
         self._flush_rejects()
         report = _utf8(report)
+        self._con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [report["run_id"]])
         self._con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?)",
             [

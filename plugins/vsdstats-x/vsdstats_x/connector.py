@@ -58,7 +58,9 @@ class XConnector(JsonConnector):
     )
     read_mode = "values"
     mixed_formats = True
-    can_collect = True
+    # snscrape's Twitter search fails since X closed unauthenticated search (2023) and the
+    # twarc (API v2) collector is not written yet: `vsdstats collect x` says so.
+    can_collect = False
     live_module = "vsdstats_x.live"
 
     def classify(self, value: Any) -> str | None:
