@@ -22,11 +22,14 @@ FIGURES = {
     "conditions (grey: not supported; dot: maxT p < 0.05, permutation by author)",
     "fig5_mean_sentiment": "mean sentiment with 95% CI by LLM family and condition",
     "fig6_monthly": "monthly mean sentiment with model releases",
-    "fig7_fingerprint": "LLM family x condition fingerprint (shares, residuals)",
+    "fig7_fingerprint": "LLM family x condition fingerprint (bubble area and label: units; "
+    "colour: adjusted residual; grey: suppressed)",
     "fig8_alluvial": "condition -> sentiment -> perspective -> value flows",
-    "fig9_logodds": "weighted log-odds (tidylo; not a z-score) of perspectives and values per "
-    "condition (*: MCQ zeta, maxT p < 0.05)",
-    "fig10_forest": "GLMM odds ratios (forest plot)",
+    "fig9_logodds": "weighted log-odds (tidylo; not a z-score) of the perspectives and values "
+    "distinctive for each condition (positive, at least --min-cell units; *: MCQ zeta, maxT "
+    "p < 0.05)",
+    "fig10_forest": "GLMM odds ratios against the reference condition (forest plot; filled: "
+    "Holm-adjusted p < 0.05)",
 }
 
 
