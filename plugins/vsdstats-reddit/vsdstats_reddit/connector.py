@@ -43,7 +43,8 @@ class RedditConnector(JsonConnector):
     sniff_order = (API, PUSHSHIFT)
     read_mode = "values"
     can_collect = True
-    live_module = "vsdstats_reddit.live"
+    live_module = "vsdstats_reddit.praw_live"  # Reddit's API through PRAW
+    credentials = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT")
 
     def sniff(self, head: bytes) -> str | None:
         """``pushshift-ndjson`` for dump lines, ``reddit-api-json`` for API listings; the
