@@ -12,8 +12,9 @@ from vsdstats.cli._common import codebook_option, fail
 CREDENTIALS_HELP = (
     "Credentials come from environment variables, else from credentials.toml in the "
     "vsdstats config folder (~/.config/vsdstats/; $VSDSTATS_CONFIG_DIR moves it), never "
-    "from the study: reddit: REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT; "
-    "bluesky: BLUESKY_HANDLE, BLUESKY_APP_PASSWORD."
+    "from the study: reddit: REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT "
+    "(REDDIT_OAUTH_URL and REDDIT_URL move the endpoints); mastodon (snscrape): none. "
+    "x, youtube, tiktok and bluesky have no live collection yet."
 )
 
 
