@@ -73,8 +73,8 @@ def test_ingest_code_paper(tmp_path, monkeypatch):
     assert len(units) >= (status["status"] == "coded").sum() > 0
     # StudyDir is the one place that knows these names: nothing else lands in the folder
     names = StudyDir(study)
-    known = {names.posts, names.rejects, names.ingest_report, names.secret, names.store}
-    known |= {names.code_summary, names.secret.parent}
+    known = {names.posts, names.rejects, names.ingest_report, names.store}
+    known |= {names.code_summary, names.study_id_file, names.study_id_file.parent}
     manifests = sorted(names.manifests.glob("*.json"))  # one per run of ingest and code
     assert sorted(p.name.split("-")[0] for p in manifests) == ["code", "ingest"]
     known |= {names.manifests, *manifests}
@@ -83,10 +83,8 @@ def test_ingest_code_paper(tmp_path, monkeypatch):
     }
     found = {p for p in study.rglob("*") if not p.name.startswith("study.sqlite-")}
     assert found <= known, found - known
-    assert known - found == {
-        names.secret,
-        names.secret.parent,
-    }  # the key came from $VSDSTATS_SECRET
+    # the key came from $VSDSTATS_SECRET: no study id was needed to name it
+    assert known - found == {names.study_id_file, names.study_id_file.parent}
     assert names.table("coded_units") == names.output("coded_units", ".parquet")
 
     out = tmp_path / "paper"
