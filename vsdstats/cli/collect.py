@@ -13,8 +13,9 @@ CREDENTIALS_HELP = (
     "Credentials come from environment variables, else from credentials.toml in the "
     "vsdstats config folder (~/.config/vsdstats/; $VSDSTATS_CONFIG_DIR moves it), never "
     "from the study: reddit: REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT "
-    "(REDDIT_OAUTH_URL and REDDIT_URL move the endpoints); mastodon (snscrape): none. "
-    "x, youtube, tiktok and bluesky have no live collection yet."
+    "(REDDIT_OAUTH_URL and REDDIT_URL move the endpoints); bluesky: BLUESKY_HANDLE, "
+    "BLUESKY_APP_PASSWORD (an app password; BLUESKY_BASE_URL moves the server); "
+    "mastodon (snscrape): none. x, youtube and tiktok have no live collection yet."
 )
 
 

@@ -61,6 +61,9 @@ class BlueskyConnector(JsonConnector):
         JsonFormat(RECORD, head=((b'"$type"', POST_TYPE.encode(), b'"value"'),)),
     )
     sniff_order = (RECORD, XRPC)  # a getRecord result holds an at:// URI too
+    can_collect = True
+    live_module = "vsdstats_bluesky.atproto_live"  # searchPosts through the atproto client
+    credentials = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
 
     def parse_value(self, value: Any, file: JsonFile) -> Iterator[Out]:
         return _value(value)
