@@ -147,7 +147,8 @@ def test_collect_cli_on_a_platform_without_live_collection(tmp_path):
 
     from vsdstats.cli import main
 
-    res = CliRunner().invoke(main, ["collect", "youtube", "-q", "x", "-o", str(tmp_path / "s")])
+    args = ["collect", "social-listening", "-q", "x", "-o", str(tmp_path / "s")]
+    res = CliRunner().invoke(main, args)
     assert res.exit_code == 2
     assert res.output.strip().count("\n") == 0
-    assert "youtube: live collection is not implemented yet" in res.output
+    assert "social-listening: live collection is not implemented yet" in res.output

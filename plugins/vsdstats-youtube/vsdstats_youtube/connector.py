@@ -55,6 +55,9 @@ class YouTubeConnector(JsonConnector):
     """Reads YouTube Data API v3 comment pages and youtube-comment-downloader output."""
 
     name = PLATFORM
+    can_collect = True
+    live_module = "vsdstats_youtube.live"  # Data API v3 through google-api-python-client
+    credentials = ("YOUTUBE_API_KEY",)
     formats = (
         JsonFormat(DATA_API, head=(b'"youtube#',)),
         JsonFormat(DOWNLOADER, head=((b'"cid"', b'"time_parsed"'), (b'"cid"', b'"votes"'))),
