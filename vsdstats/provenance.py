@@ -16,6 +16,9 @@ a study's manifests are the history of its runs).  :func:`build_manifest` record
 - ``settings`` and whatever the command adds (seeds, sampling, codebook and prompt
   hashes, counts).
 
+:func:`r_environment` adds the R side for commands that run R (``paper``): the R
+version and the versions of the R packages vsdstats uses.
+
 It imports only the standard library at module level, so the CLI can use it at start-up.
 """
 
@@ -213,6 +216,51 @@ def environment() -> dict[str, Any]:
             "platform": platform.platform(),
         },
     }
+
+
+#: How :func:`r_environment` asks R: its version, then ``name<TAB>version`` (``NA`` when
+#: not installed) for every package named on the command line.
+_R_VERSIONS = (
+    "cat(R.version.string, '\\n', R.version$platform, '\\n', sep = '');"
+    "for (p in commandArgs(trailingOnly = TRUE)) "
+    "cat(p, '\\t', suppressWarnings(utils::packageDescription(p, fields = 'Version')), "
+    "'\\n', sep = '')"
+)
+
+
+def r_environment(libraries: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """The R part of a manifest, from ``Rscript --vanilla`` (the R on PATH, which
+    :func:`vsdstats.r.bridge.check_r` requires rpy2 to embed): ``{"version":
+    R.version.string, "platform": R.version$platform, "packages": {library: version or
+    None}}`` for ``libraries`` (default: every R library of
+    ``vsdstats/r/scripts/packages.txt``, :func:`vsdstats.r.packages.required_libraries`);
+    None when R is not installed or does not answer."""
+    import shutil
+
+    from vsdstats.r.packages import required_libraries
+
+    libs = list(required_libraries() if libraries is None else libraries)
+    exe = shutil.which("Rscript")
+    if exe is None:
+        return None
+    try:
+        res = subprocess.run(
+            [exe, "--vanilla", "-e", _R_VERSIONS, *libs],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = res.stdout.splitlines()
+    if res.returncode != 0 or len(lines) < 2:
+        return None
+    packages: dict[str, str | None] = {}
+    for line in lines[2:]:
+        name, _, ver = line.partition("\t")
+        packages[name] = None if ver in ("", "NA") else ver
+    return {"version": lines[0], "platform": lines[1], "packages": packages}
 
 
 def utc_now() -> str:

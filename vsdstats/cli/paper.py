@@ -77,7 +77,9 @@ def paper(
     README.md and manuscript.tex (the job `tox -e paper` runs).
 
     Needs R (glmmTMB for the mixed models, R/figures.R for the figures).  Step timings
-    go to stderr and OUT/timings.txt.  Exit codes: 0 ok, 2 bad input or R missing,
+    go to stderr and OUT/timings.txt; OUT/manifest.json records the provenance (Python,
+    R and package versions, SHA-256 of every file read, seeds; no time, so it is
+    byte-identical between runs).  Exit codes: 0 ok, 2 bad input or R missing,
     1 the figure step failed (tables and hand-off files are still written).
     """
     from vsdstats.paper.config import PaperError

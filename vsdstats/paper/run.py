@@ -294,6 +294,29 @@ def run_paper(
             analysis=_analysis_label(study["_source"]),
         )
         write_docs(out, readme, manuscript_tex(published))
+    with step("manifest"):
+        from vsdstats.paper.figures import figures_script
+        from vsdstats.paper.manifest import paper_manifest, write_paper_manifest
+
+        settings = {"min_cell": min_cell, "seed": seed, "figures": figures}
+        manifest = paper_manifest(
+            input=input,
+            gold=gold,
+            analysis=study["_source"],
+            codebook=cb,
+            figures_r=figures_script() if figures else None,
+            outputs=[
+                *run.tables,
+                *run.handoff.iterdir(),
+                out / "README.md",
+                out / "manuscript.tex",
+            ],
+            out=out,
+            command=command,
+            settings={**settings, "n": n} if input is None else settings,
+            source=source,
+        )
+        write_paper_manifest(out, manifest)
     run.notes = res.notes
     for note in res.notes:
         log(f"vsdstats paper: note: {note}")
