@@ -53,6 +53,9 @@ class TikTokConnector(JsonConnector):
     """Reads TikTok Research API video query and comment list responses."""
 
     name = PLATFORM
+    can_collect = True
+    live_module = "vsdstats_tiktok.live"  # the Research API over httpx
+    credentials = ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET")
     formats = (
         JsonFormat(
             RESEARCH_API,
