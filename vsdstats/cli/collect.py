@@ -15,7 +15,9 @@ CREDENTIALS_HELP = (
     "from the study: reddit: REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT "
     "(REDDIT_OAUTH_URL and REDDIT_URL move the endpoints); bluesky: BLUESKY_HANDLE, "
     "BLUESKY_APP_PASSWORD (an app password; BLUESKY_BASE_URL moves the server); "
-    "mastodon (snscrape): none. x, youtube and tiktok have no live collection yet."
+    "youtube: YOUTUBE_API_KEY (YOUTUBE_API_BASE_URL moves the endpoint); tiktok: "
+    "TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET (TIKTOK_API_BASE_URL moves the server); "
+    "mastodon (snscrape): none. x has no live collection yet."
 )
 
 
@@ -78,7 +80,8 @@ def collect(
     Posts go through ingest as they arrive (pseudonymized, masked, deduplicated, the
     same report).  The cursor is stored in the study after each page, so running the
     same command again resumes an interrupted collection without duplicates.  Rate
-    limits are honoured from the API's headers (Reddit: by PRAW, plus a wait on 429).
+    limits are honoured from the API's headers (Reddit: by PRAW, plus a wait on 429;
+    YouTube: googleapiclient's backoff; TikTok: Retry-After).
     """
     from rich.console import Console
 
