@@ -17,7 +17,8 @@ CREDENTIALS_HELP = (
     "BLUESKY_APP_PASSWORD (an app password; BLUESKY_BASE_URL moves the server); "
     "youtube: YOUTUBE_API_KEY (YOUTUBE_API_BASE_URL moves the endpoint); tiktok: "
     "TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET (TIKTOK_API_BASE_URL moves the server); "
-    "mastodon (snscrape): none. x has no live collection yet."
+    "mastodon: MASTODON_ACCESS_TOKEN and the instance (--community, else "
+    "MASTODON_API_BASE_URL). x has no live collection yet."
 )
 
 
@@ -35,7 +36,9 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 @click.command(epilog=CREDENTIALS_HELP)
 @click.argument("platform")
 @click.option("--query", "-q", required=True, help="search text, as the platform's search takes it")
-@click.option("--community", help="subreddit (reddit); default: the whole platform")
+@click.option(
+    "--community", help="subreddit (reddit), instance (mastodon); default: the whole platform"
+)
 @click.option("--since", callback=_date, help="oldest post time, YYYY-MM-DD or ISO 8601 (UTC)")
 @click.option("--until", callback=_date, help="newest post time, YYYY-MM-DD or ISO 8601 (UTC)")
 @click.option("--limit", type=click.IntRange(min=1), help="stop after N records this run")

@@ -1,20 +1,16 @@
 """The mastodon connector (plugins/vsdstats-mastodon) on the Mastodon.py response
-bodies in ../shared, on synthetic statuses, and its snscrape mapping on local objects."""
+bodies in ../shared and on synthetic statuses (live collection: test_live_mastodonpy.py)."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
-import types
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from vsdstats_mastodon import MastodonConnector
-from vsdstats_mastodon.live import collect, scraper_for, toot_to_post
 
 from vsdstats.connectors.manager import connectors
 from vsdstats.connectors.records import Reject
@@ -224,115 +220,6 @@ def test_fuzzed_bytes_yield_only_rejects(read_bytes, data):
     posts, rejects = read_bytes(data)
     assert posts == [] and rejects
     assert all(r.reason for r in rejects)
-
-
-@dataclass
-class User:  # the fields of snscrape.modules.mastodon.User that the mapping reads
-    account: str
-    displayName: str | None = None
-
-
-@dataclass
-class Toot:  # likewise snscrape.modules.mastodon.Toot
-    url: str
-    id: str
-    user: User
-    date: datetime
-    text: str
-    spoilerText: str | None = None
-    mentionedUsers: list[User] | None = None
-
-
-@dataclass
-class Boost:
-    user: User
-    toot: Toot
-
-
-def _fake_snscrape():
-    """A stand-in for snscrape.modules.mastodon whose scraper yields local objects."""
-    user = User(account="@someone@example.org", displayName="Some One :blob:")
-    old = Toot(
-        url="https://example.org/@someone/100",
-        id="100",
-        user=user,
-        date=datetime(2020, 1, 1),  # naive: taken as UTC
-        text="old toot",
-    )
-    new = Toot(
-        url="https://example.org/@someone/200",
-        id="200",
-        user=user,
-        date=datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc),
-        text="@friend talking to an AI about anxiety",
-        spoilerText="mental health",
-        mentionedUsers=[User(account="@friend@example.net")],
-    )
-    items = [Boost(user=user, toot=old), new, old]
-
-    class Profile:
-        def __init__(self, account):
-            self.account = account
-
-        def get_items(self):
-            return iter(items)
-
-    class Thread(Profile):
-        def __init__(self, url, mode=None):
-            self.url, self.mode = url, mode
-
-    module = types.SimpleNamespace(
-        Boost=Boost,
-        MastodonProfileScraper=Profile,
-        MastodonTootScraper=Thread,
-        MastodonTootScraperMode=types.SimpleNamespace(THREAD="thread"),
-    )
-    return module, new, old
-
-
-def test_toot_mapping_from_local_objects():
-    _, toot, old = _fake_snscrape()
-    assert toot_to_post(old).created_at == datetime(2020, 1, 1, tzinfo=timezone.utc)
-    p = toot_to_post(toot)
-    assert (p.post_id, p.url) == ("200", "https://example.org/@someone/200")
-    assert p.text == "mental health\n\n@friend talking to an AI about anxiety"
-    assert p.created_at == datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
-    assert p.author_handle == "someone@example.org"
-    assert {"@someone@example.org", "someone@example.org", "someone", "Some One"} <= p.identities
-    assert {"Some One :blob:", "friend@example.net", "friend"} <= p.identities
-
-
-def test_collect_filters_boosts_and_dates():
-    module, _, _ = _fake_snscrape()
-    out = list(
-        collect(
-            "someone@example.org", since=datetime(2023, 1, 1, tzinfo=timezone.utc), module=module
-        )
-    )
-    assert [type(r).__name__ for r in out] == ["Reject", "RawPost"]
-    assert out[0].reason == "reblog (not a new post)" and out[1].post_id == "200"
-    limited = list(collect("@someone@example.org", limit=1, module=module))
-    assert [getattr(r, "post_id", None) for r in limited] == [None, "200"]
-    thread = scraper_for("https://example.org/@someone/200", module)
-    assert (thread.url, thread.mode) == ("https://example.org/@someone/200", "thread")
-    assert scraper_for("@someone@example.org", module).account == "@someone@example.org"
-    with pytest.raises(ValueError, match="user@instance or a status URL"):
-        scraper_for("not a query", module)
-
-
-def test_live_collection_without_snscrape_says_what_to_install(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_snscrape(name, *args, **kwargs):
-        if name.startswith("snscrape"):
-            raise ImportError("No module named 'snscrape'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_snscrape)
-    with pytest.raises(RuntimeError, match=r"pip install 'vsdstats-mastodon\[live\]'"):
-        list(MA.collect("someone@example.org"))
 
 
 def test_community_is_the_instance_host_with_counts(shared_dir, sample):

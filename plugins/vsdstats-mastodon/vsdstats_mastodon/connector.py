@@ -55,7 +55,7 @@ _ERRORS = (*CONVERT_ERRORS, AttributeError)
 
 
 class MastodonConnector(JsonConnector):
-    """Reads Mastodon API statuses; collects live through snscrape (optional extra)."""
+    """Reads Mastodon API statuses; collects live through Mastodon.py."""
 
     name = PLATFORM
     formats = (
@@ -69,7 +69,8 @@ class MastodonConnector(JsonConnector):
         ),
     )
     can_collect = True
-    live_module = "vsdstats_mastodon.live"  # an account's statuses or a thread, via snscrape
+    live_module = "vsdstats_mastodon.live"  # hashtag timeline or status search, Mastodon.py
+    credentials = ("MASTODON_ACCESS_TOKEN",)
 
     def parse_value(self, value: Any, file: JsonFile) -> Iterator[Out]:
         return _value(value)
