@@ -29,7 +29,7 @@ def test_entry_point_lists_x():
     reg = connectors()["x"]
     assert reg.plugin == "vsdstats-x" and reg.plugin_version == "0.1.0"
     assert reg.connector.formats == ("x-api-v2", "twarc-flat", "snscrape-jsonl")
-    assert reg.connector.can_collect is False  # no working live collection yet
+    assert reg.connector.can_collect is True  # the API v2 search through twarc
 
 
 # file -> (format, posts, kinds, reject reasons)

@@ -58,10 +58,11 @@ class XConnector(JsonConnector):
     )
     read_mode = "values"
     mixed_formats = True
-    # snscrape's Twitter search fails since X closed unauthenticated search (2023) and the
-    # twarc (API v2) collector is not written yet: `vsdstats collect x` says so.
-    can_collect = False
-    live_module = "vsdstats_x.live"
+    # the X API v2 search through twarc (snscrape's Twitter search fails since X closed
+    # unauthenticated search in 2023; vsdstats_x.live keeps its item mapping)
+    can_collect = True
+    live_module = "vsdstats_x.twarc_live"
+    credentials = ("X_BEARER_TOKEN",)
 
     def classify(self, value: Any) -> str | None:
         return classify(value)
