@@ -18,7 +18,7 @@ CREDENTIALS_HELP = (
     "youtube: YOUTUBE_API_KEY (YOUTUBE_API_BASE_URL moves the endpoint); tiktok: "
     "TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET (TIKTOK_API_BASE_URL moves the server); "
     "mastodon: MASTODON_ACCESS_TOKEN and the instance (--community, else "
-    "MASTODON_API_BASE_URL). x has no live collection yet."
+    "MASTODON_API_BASE_URL); x: X_BEARER_TOKEN (twarc; it honours HTTPS_PROXY)."
 )
 
 
@@ -84,7 +84,8 @@ def collect(
     same report).  The cursor is stored in the study after each page, so running the
     same command again resumes an interrupted collection without duplicates.  Rate
     limits are honoured from the API's headers (Reddit: by PRAW, plus a wait on 429;
-    YouTube: googleapiclient's backoff; TikTok: Retry-After).
+    YouTube: googleapiclient's backoff; TikTok: Retry-After; X: twarc's wait until
+    x-rate-limit-reset).
     """
     from rich.console import Console
 
