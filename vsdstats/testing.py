@@ -7,12 +7,17 @@ hypothesis come with the ``test`` extra; nothing here runs at import).
   machine and FAILS it when CI or VSDSTATS_REQUIRE_R is set, so CI never passes by
   skipping.
 - :func:`shared_dir`: ../shared beside the checkout (real sample files, read-only).
+- :class:`ReplayHandler`: the base of the loopback servers that replay a platform's API
+  to its real client library in the collectors' tests (quiet, with :meth:`send_json`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 CI_MAX_EXAMPLES = 60
 DEV_MAX_EXAMPLES = 100
@@ -55,3 +60,22 @@ def shared_dir(checkout: Path) -> Path:
     shared = checkout.resolve().parent / "shared"
     require(shared.is_dir(), f"shared fixtures not found at {shared}")
     return shared
+
+
+class ReplayHandler(BaseHTTPRequestHandler):
+    """Request handler of a loopback replay server: no request log on stderr, and
+    :meth:`send_json` for the API's JSON answers."""
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def send_json(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Answer ``code`` with ``body`` as JSON (UTF-8) and any extra ``headers``."""
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)

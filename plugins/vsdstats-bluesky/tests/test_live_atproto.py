@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
+from vsdstats.testing import ReplayHandler
 
 LOGIN_HANDLE = "quillmoss-researcher.invented.test"
 LOGIN_DID = "did:plc:inventedloginacct0001"
@@ -109,20 +110,7 @@ class Replay:
 
 
 def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(ReplayHandler):
         def _nsid(self) -> tuple[str, dict[str, list[str]], str]:
             url = urlsplit(self.path)
             auth = self.headers.get("Authorization", "")
@@ -136,39 +124,43 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
             state.log.append((time.monotonic(), "POST", nsid, query, auth))
             if nsid == "com.atproto.server.createSession":
                 if body.get("identifier") != LOGIN_HANDLE or body.get("password") != PASSWORD:
-                    return self._send(
+                    return self.send_json(
                         401,
                         {
                             "error": "AuthenticationRequired",
                             "message": "Invalid identifier or password",
                         },
                     )
-                return self._send(200, state.session())
+                return self.send_json(200, state.session())
             if nsid == "com.atproto.server.refreshSession":
                 if auth != f"Bearer {state.refresh[-1]}":
-                    return self._send(
+                    return self.send_json(
                         400, {"error": "ExpiredToken", "message": "Token has expired"}
                     )
-                return self._send(200, state.session())
-            self._send(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
+                return self.send_json(200, state.session())
+            self.send_json(
+                501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"}
+            )
 
         def do_GET(self) -> None:
             nsid, query, auth = self._nsid()
             state.log.append((time.monotonic(), "GET", nsid, query, auth))
             if nsid != "app.bsky.feed.searchPosts":
-                return self._send(
+                return self.send_json(
                     501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"}
                 )
             if auth in state.expired:
-                return self._send(400, {"error": "ExpiredToken", "message": "Token has expired"})
+                return self.send_json(
+                    400, {"error": "ExpiredToken", "message": "Token has expired"}
+                )
             if not state.access or auth != f"Bearer {state.access[-1]}":
-                return self._send(
+                return self.send_json(
                     401, {"error": "AuthenticationRequired", "message": "Authentication Required"}
                 )
             if not state.sent_429:
                 state.sent_429 = True
                 reset = str(int(time.time()) + 1)
-                return self._send(
+                return self.send_json(
                     429,
                     {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
                     {
@@ -183,14 +175,18 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
             page = CURSORS.index(cursor)
             if page == state.fail_page:
                 state.fail_page = None
-                return self._send(502, {"error": "UpstreamFailure", "message": "Upstream Failure"})
+                return self.send_json(
+                    502, {"error": "UpstreamFailure", "message": "Upstream Failure"}
+                )
             if page == 1 and not state.expired:
                 state.expired.add(auth)  # the access token expires now: once
-                return self._send(400, {"error": "ExpiredToken", "message": "Token has expired"})
+                return self.send_json(
+                    400, {"error": "ExpiredToken", "message": "Token has expired"}
+                )
             body: dict[str, Any] = {"posts": VIEWS[2 * page : 2 * page + 2]}
             if page + 1 < len(CURSORS):
                 body["cursor"] = CURSORS[page + 1]
-            self._send(200, body, {"ratelimit-limit": "3000", "ratelimit-remaining": "2990"})
+            self.send_json(200, body, {"ratelimit-limit": "3000", "ratelimit-remaining": "2990"})
 
     return Handler
 

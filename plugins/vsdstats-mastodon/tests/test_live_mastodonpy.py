@@ -6,7 +6,6 @@ and (in one test) a 502 after page 1.  Every status, account and name is invente
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
+from vsdstats.testing import ReplayHandler
 
 TOKEN = "invented-mastodon-token-5k9"
 USERS = [f"brackenfold_invented{i}" for i in range(6)]
@@ -88,35 +88,22 @@ class Replay:
 
 
 def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(ReplayHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             query, auth = parse_qs(url.query), self.headers.get("Authorization", "")
             path = url.path.rstrip("/")
             if path in ("/api/v1/instance", "/api/v2/instance"):  # Mastodon.py's version check
-                return self._send(200, {"uri": HOST, "domain": HOST, "version": "4.2.0"})
+                return self.send_json(200, {"uri": HOST, "domain": HOST, "version": "4.2.0"})
             state.log.append((time.monotonic(), path, query, auth))
             if auth != f"Bearer {TOKEN}":
-                return self._send(401, {"error": "The access token is invalid"})
+                return self.send_json(401, {"error": "The access token is invalid"})
             if path not in ("/api/v1/timelines/tag/chatbot", "/api/v2/search"):
-                return self._send(404, {"error": "Record not found"})
+                return self.send_json(404, {"error": "Record not found"})
             if not state.sent_429:
                 state.sent_429 = True
                 reset = datetime.now(timezone.utc) + timedelta(seconds=1.5)
-                return self._send(
+                return self.send_json(
                     429,
                     {"error": "Too many requests"},
                     {
@@ -128,13 +115,15 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
             max_id = query.get("max_id", [None])[0]
             if max_id is not None and max_id == state.fail_after:
                 state.fail_after = None
-                return self._send(502, {"error": "Bad gateway"})
+                return self.send_json(502, {"error": "Bad gateway"})
             older = [s for s in STATUSES if max_id is None or int(s["id"]) < int(max_id)]
             page = older[: min(2, int(query.get("limit", ["40"])[0]))]
             headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "290"}
             if path == "/api/v2/search":
-                return self._send(200, {"accounts": [], "statuses": page, "hashtags": []}, headers)
-            self._send(200, page, headers)
+                return self.send_json(
+                    200, {"accounts": [], "statuses": page, "hashtags": []}, headers
+                )
+            self.send_json(200, page, headers)
 
     return Handler
 

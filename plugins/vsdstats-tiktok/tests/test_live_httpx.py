@@ -21,6 +21,7 @@ from vsdstats_tiktok.live import windows
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
+from vsdstats.testing import ReplayHandler
 
 CLIENT_KEY, CLIENT_SECRET = "invented-client-key-41", "invented-client-secret-93"
 HANDLES = [f"brackenvale_invented{i}" for i in range(5)]
@@ -76,20 +77,7 @@ class Replay:
 
 
 def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(ReplayHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             url = urlsplit(self.path)
@@ -101,10 +89,10 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
                     CLIENT_KEY,
                     CLIENT_SECRET,
                 ) or form.get("grant_type") != "client_credentials":
-                    return self._send(401, {"error": "invalid_client"})
+                    return self.send_json(401, {"error": "invalid_client"})
                 token = f"clt.invented-token-{len(state.tokens) + 1}"
                 state.tokens.append(token)
-                return self._send(
+                return self.send_json(
                     200, {"access_token": token, "expires_in": 7200, "token_type": "Bearer"}
                 )
             body = json.loads(raw)
@@ -115,26 +103,26 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
                 or auth in state.expired
             ):
                 err = {"code": "access_token_invalid", "message": "expired", "log_id": "x"}
-                return self._send(401, {"error": err})
+                return self.send_json(401, {"error": err})
             if url.path == "/v2/research/video/query/":
                 assert "username" in fields and "comment_count" in fields
                 if body["cursor"] == 2 and not state.sent_429:
                     state.sent_429 = True
                     err = {"code": "rate_limit_exceeded", "message": "slow down", "log_id": "x"}
-                    return self._send(429, {"error": err}, {"Retry-After": "1"})
+                    return self.send_json(429, {"error": err}, {"Retry-After": "1"})
                 videos, cursor, more = VIDEO_PAGES[(body["start_date"], body["cursor"])]
                 data = {"videos": videos, "cursor": cursor, "has_more": more}
                 data["search_id"] = f"invented-search-{body['start_date']}"
-                return self._send(200, {"data": data, "error": OK})
+                return self.send_json(200, {"data": data, "error": OK})
             if url.path == "/v2/research/video/comment/list/":
                 if not state.expired:  # the token expires at the first comment request
                     state.expired.add(auth)
                     err = {"code": "access_token_invalid", "message": "expired", "log_id": "x"}
-                    return self._send(401, {"error": err})
+                    return self.send_json(401, {"error": err})
                 comments, cursor, more = COMMENT_PAGES[body["cursor"]]
                 data = {"comments": comments, "cursor": cursor, "has_more": more}
-                return self._send(200, {"data": data, "error": OK})
-            self._send(404, {"error": {"code": "not_found"}})
+                return self.send_json(200, {"data": data, "error": OK})
+            self.send_json(404, {"error": {"code": "not_found"}})
 
     return Handler
 

@@ -12,7 +12,6 @@ twarc itself is not patched.  Every record is synthetic (invented handles and te
 from __future__ import annotations
 
 import datetime as dt
-import json
 import ssl
 import threading
 import time
@@ -26,6 +25,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
+from vsdstats.testing import ReplayHandler
 
 TOKEN = "AAAAinvented-bearer-token-5150"
 HANDLES = [f"thornquist_invented{i}" for i in range(6)]
@@ -106,21 +106,8 @@ def _certificate(tmp_path) -> tuple[str, str]:
 
 
 def _api(state: Replay) -> type[BaseHTTPRequestHandler]:
-    class Api(BaseHTTPRequestHandler):
+    class Api(ReplayHandler):
         protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
@@ -128,18 +115,18 @@ def _api(state: Replay) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization", "")
             state.log.append((time.monotonic(), url.path, q, auth))
             if auth != f"Bearer {TOKEN}":
-                return self._send(401, {"title": "Unauthorized", "status": 401})
+                return self.send_json(401, {"title": "Unauthorized", "status": 401})
             if url.path != "/2/tweets/search/recent":
-                return self._send(404, {"title": "Not Found Error", "status": 404})
+                return self.send_json(404, {"title": "Not Found Error", "status": 404})
             token = q.get("next_token", [None])[0]
             if token == TOKENS[1] and not state.sent_429:
                 state.sent_429 = True
                 reset = str(int(time.time()))
                 headers = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0"}
                 headers["x-rate-limit-reset"] = reset
-                return self._send(429, {"title": "Too Many Requests", "status": 429}, headers)
+                return self.send_json(429, {"title": "Too Many Requests", "status": 429}, headers)
             ok = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "449"}
-            self._send(200, _page(TOKENS.index(token)), ok)
+            self.send_json(200, _page(TOKENS.index(token)), ok)
 
     return Api
 

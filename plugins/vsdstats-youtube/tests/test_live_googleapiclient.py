@@ -7,7 +7,6 @@ error shape).  Every record is synthetic (invented handles, channel ids and text
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
+from vsdstats.testing import ReplayHandler
 
 KEY = "AIzaInventedKey-0123456789"
 HANDLES = [f"@FernwickInvented{i}" for i in range(7)]
@@ -134,38 +134,27 @@ class Replay:
 
 
 def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(ReplayHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             q = parse_qs(url.query)
             state.log.append((time.monotonic(), url.path, q))
             if q.get("key") != [KEY]:
-                return self._send(400, {"error": {"code": 400, "message": "API key not valid"}})
+                return self.send_json(400, {"error": {"code": 400, "message": "API key not valid"}})
             token = q.get("pageToken", [None])[0]
             if url.path == "/youtube/v3/search":
                 if token == "SRCHtok2" and not state.sent_quota:
                     state.sent_quota = True
-                    return self._send(403, QUOTA)
-                return self._send(200, SEARCH[token])
+                    return self.send_json(403, QUOTA)
+                return self.send_json(200, SEARCH[token])
             if url.path == "/youtube/v3/commentThreads":
                 video = q["videoId"][0]
                 if video == VIDEOS[1] and not state.sent_429:
                     state.sent_429 = True
                     err = {"code": 429, "message": "Too many requests", "errors": []}
-                    return self._send(429, {"error": err})
-                return self._send(200, COMMENTS[(video, token)])
-            self._send(404, {"error": {"code": 404, "message": "not found"}})
+                    return self.send_json(429, {"error": err})
+                return self.send_json(200, COMMENTS[(video, token)])
+            self.send_json(404, {"error": {"code": 404, "message": "not found"}})
 
     return Handler
 
