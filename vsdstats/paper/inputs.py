@@ -3,6 +3,7 @@ table too) or a study folder, validated."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -67,7 +68,16 @@ def validate_units(df: pd.DataFrame, codebook: Codebook, source: str) -> pd.Data
             f"{source}: column 'author' row {i} is not a pseudonym (a_ + 24 hex digits); "
             "pseudonymize authors at ingest, never publish handles"
         )
+    # no author (a deleted account, a platform without one): each such post is its own
+    # cluster for the author-clustered statistics, under a placeholder pseudonym derived
+    # from the post id alone (nothing about a person)
     out["author"] = author.astype(object).where(author.notna(), None)
+    missing = out["author"].isna().to_numpy()
+    if missing.any():
+        out.loc[missing, "author"] = [
+            "a_" + hashlib.sha256(f"no-author:{pid}".encode()).hexdigest()[:24]
+            for pid in out.loc[missing, "post_id"]
+        ]
     created = out["created_at"]
     if not isinstance(created.dtype, pd.DatetimeTZDtype):
         parsed = pd.to_datetime(
