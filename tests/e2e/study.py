@@ -90,7 +90,9 @@ class StudyCoder(FakeOpenAI):
         words = text.split()
         if len(words) < 6:
             return json.dumps({"relevant": False, "units": []}), None
-        h = hashlib.sha256(text.encode("utf-8")).digest()
+        # keyed pseudonyms in masked text change with the study's secret: hash without them
+        stable = re.sub(r"\S*[0-9a-f]{12,}\S*", "", text)
+        h = hashlib.sha256(stable.encode("utf-8")).digest()
         unit = {f: cats[h[i] % len(cats)] for i, (f, cats) in enumerate(self.codes.items())}
         unit["quote"] = " ".join(words[:8])
         return json.dumps({"relevant": True, "units": [unit]}), None
