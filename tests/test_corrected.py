@@ -326,6 +326,11 @@ def test_cli_means_and_props_with_gold_write_the_corrected_and_naive_estimates(t
         (lambda g: g.drop(columns="sentiment"), [], "gold.csv: no column(s) sentiment"),
         (lambda g: g.assign(pi=0.0), [], "gold.csv: column pi: inclusion probabilities"),
         (lambda g: g, ["--method", "bootstrap"], "--method bootstrap does not apply"),
+        (
+            lambda g: g.assign(sentiment="happy"),
+            [],
+            "gold.csv: column 'sentiment': unknown sentiment label(s): ['happy']",
+        ),
     ],
 )
 def test_cli_bad_gold_is_one_line_naming_the_file(tmp_path, gold_change, extra, message):

@@ -46,10 +46,22 @@ def _gold_options(f):
     )(f)
 
 
-def _read_gold(path: str, on: str, label: str):
-    """The gold table, with a one-line error naming the file if a column is missing."""
+def _read_gold(path: str, on: str, label: str, score: bool = False):
+    """The gold table, with a one-line error naming the file if a column is missing
+    (or, for a ``score``, holds a label that is not a sentiment)."""
+    import pandas as pd
+
     gold = read(path)
     need(gold, path, on, label)
+    numeric = pd.api.types.is_numeric_dtype(gold[label])
+    if score and not (numeric and not pd.api.types.is_bool_dtype(gold[label])):
+        from vsdstats.stats import sentiment_score
+
+        with bad_input():
+            try:
+                gold = gold.assign(**{label: sentiment_score(gold[label])})
+            except ValueError as exc:
+                raise ValueError(f"{path}: column {label!r}: {exc}") from None
     return gold
 
 
@@ -312,7 +324,7 @@ def stats_means(
             f"max {x.max():g}); give --unbounded for another scale"
         )
     bounds = None if unbounded else (-1.0, 1.0)
-    gold = _read_gold(gold_path, on, score) if gold_path else None
+    gold = _read_gold(gold_path, on, score, score=True) if gold_path else None
     with bad_input(), _naming(input_path, gold_path):
         res = group_means_ci(
             df,
