@@ -7,15 +7,19 @@ hypothesis come with the ``test`` extra; nothing here runs at import).
   machine and FAILS it when CI or VSDSTATS_REQUIRE_R is set, so CI never passes by
   skipping.
 - :func:`shared_dir`: ../shared beside the checkout (real sample files, read-only).
-- :class:`ReplayHandler`: the base of the loopback servers that replay a platform's API
-  to its real client library in the collectors' tests (quiet, with :meth:`send_json`).
+- :class:`ReplayHandler`, :func:`replay_server`: the loopback servers that replay a
+  platform's API to its real client library in the collectors' tests;
+  :func:`folder_bytes`: every byte of a folder, to check no handle or key is in it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from http.server import BaseHTTPRequestHandler
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +83,21 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+
+@contextmanager
+def replay_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 (a free port) in a thread; yields the base URL
+    ``http://127.0.0.1:PORT``, and shuts the server down afterwards."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def folder_bytes(folder: str | Path) -> bytes:
+    """The bytes of every file under ``folder``, concatenated (for "not in any byte")."""
+    return b"".join(f.read_bytes() for f in sorted(Path(folder).rglob("*")) if f.is_file())

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from vsdstats.connectors.records import Record, Source
+from vsdstats.errors import VsdstatsError
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Cursor:
 RawSink = Callable[[str, bytes], None]
 
 
-class NotCollectable(NotImplementedError):
+class NotCollectable(VsdstatsError, NotImplementedError):
     """This platform has no working live collection (yet)."""
 
 

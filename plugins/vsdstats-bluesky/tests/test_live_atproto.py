@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
-from vsdstats.testing import ReplayHandler
+from vsdstats.testing import ReplayHandler, folder_bytes, replay_server
 
 LOGIN_HANDLE = "quillmoss-researcher.invented.test"
 LOGIN_DID = "did:plc:inventedloginacct0001"
@@ -191,24 +192,21 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _serve(monkeypatch, tmp_path, state: Replay):
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("BLUESKY_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}")
-    monkeypatch.setenv("BLUESKY_HANDLE", LOGIN_HANDLE)
-    monkeypatch.setenv("BLUESKY_APP_PASSWORD", PASSWORD)
-    monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
-    return httpd
+@contextmanager
+def _serve(monkeypatch, tmp_path, state: Replay) -> Iterator[None]:
+    with replay_server(_handler(state)) as base:
+        monkeypatch.setenv("BLUESKY_BASE_URL", base)
+        monkeypatch.setenv("BLUESKY_HANDLE", LOGIN_HANDLE)
+        monkeypatch.setenv("BLUESKY_APP_PASSWORD", PASSWORD)
+        monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
+        yield
 
 
 @pytest.fixture
 def server(monkeypatch, tmp_path):
     state = Replay()
-    httpd = _serve(monkeypatch, tmp_path, state)
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with _serve(monkeypatch, tmp_path, state):
+        yield state
 
 
 def _collect(study, *extra: str) -> Any:
@@ -216,12 +214,8 @@ def _collect(study, *extra: str) -> Any:
     return CliRunner().invoke(main, args, catch_exceptions=False)
 
 
-def _study_bytes(study) -> bytes:
-    return b"".join(f.read_bytes() for f in study.rglob("*") if f.is_file())
-
-
 def _assert_private(study) -> None:
-    data = _study_bytes(study).lower()
+    data = folder_bytes(study).lower()
     for secret in (*HANDLES, *DIDS, *NAMES, LOGIN_HANDLE, LOGIN_DID, PASSWORD):
         assert secret.lower().encode() not in data, secret
     for i in range(6):  # the DID's unique part either
@@ -272,8 +266,7 @@ def test_failure_after_page_one_resumes_without_duplicates(monkeypatch, tmp_path
     state = Replay(fail_page=1)
     state.sent_429 = True
     state.expired.add("none")  # no ExpiredToken in this run
-    httpd = _serve(monkeypatch, tmp_path, state)
-    try:
+    with _serve(monkeypatch, tmp_path, state):
         study = tmp_path / "study"
         failed = _collect(study)  # page 1 stored, then a 502
         assert failed.exit_code != 0
@@ -288,9 +281,6 @@ def test_failure_after_page_one_resumes_without_duplicates(monkeypatch, tmp_path
         cursors = [r[3].get("cursor", [None])[0] for r in state.log if r[1] == "GET"]
         assert cursors == [None, CURSORS[1], CURSORS[1], CURSORS[2]]
         _assert_private(study)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_keep_raw_gets_search_responses_not_sessions(server, tmp_path):
@@ -300,7 +290,7 @@ def test_keep_raw_gets_search_responses_not_sessions(server, tmp_path):
     bodies = [f.read_bytes() for f in sorted(raw.rglob("*.json"))]
     assert len(bodies) == 3 and any(HANDLES[0].encode() in b for b in bodies)
     assert not any(b"accessJwt" in b or PASSWORD.encode() in b for b in bodies)
-    assert str(raw).encode() not in _study_bytes(study)
+    assert str(raw).encode() not in folder_bytes(study)
 
 
 def test_community_is_refused(server, tmp_path):

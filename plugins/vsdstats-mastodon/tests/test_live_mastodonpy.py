@@ -6,10 +6,10 @@ and (in one test) a 502 after page 1.  Every status, account and name is invente
 
 from __future__ import annotations
 
-import threading
 import time
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
-from vsdstats.testing import ReplayHandler
+from vsdstats.testing import ReplayHandler, replay_server
 
 TOKEN = "invented-mastodon-token-5k9"
 USERS = [f"brackenfold_invented{i}" for i in range(6)]
@@ -130,21 +130,16 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def serve(monkeypatch, tmp_path):
-    servers = []
+    servers = ExitStack()
 
     def start(state: Replay) -> str:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        servers.append(httpd)
-        return f"http://127.0.0.1:{httpd.server_address[1]}"
+        return servers.enter_context(replay_server(_handler(state)))
 
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", TOKEN)
     monkeypatch.delenv("MASTODON_API_BASE_URL", raising=False)
     monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
-    yield start
-    for httpd in servers:
-        httpd.shutdown()
-        httpd.server_close()
+    with servers:
+        yield start
 
 
 def _collect(study, query: str, *extra: str) -> Any:

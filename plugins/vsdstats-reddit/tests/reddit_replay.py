@@ -11,14 +11,14 @@ Standard library only: ``tests/test_live_praw.py`` and the end-to-end study
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from vsdstats.testing import ReplayHandler, replay_server
 
 HANDLES = [f"Quillmoss_Invented{i}" for i in range(6)]
 T_NEWEST = 1_717_000_000  # 2024-05-29; posts 10 minutes apart, newest first
@@ -78,29 +78,16 @@ class Replay:
 
 
 def handler(state: Replay) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(ReplayHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             url = urlsplit(self.path)
             state.log.append((time.monotonic(), "POST", url.path, {}, ""))
             if url.path.rstrip("/") != "/api/v1/access_token":
-                return self._send(404, {"error": 404})
+                return self.send_json(404, {"error": 404})
             token = f"invented-token-{len(state.tokens) + 1}"
             state.tokens.append(token)
-            self._send(
+            self.send_json(
                 200,
                 {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"},
             )
@@ -111,12 +98,12 @@ def handler(state: Replay) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization", "")
             state.log.append((time.monotonic(), "GET", url.path, query, auth))
             if not url.path.rstrip("/").endswith("/search"):
-                return self._send(404, {"error": 404})
+                return self.send_json(404, {"error": 404})
             if not state.tokens or auth != f"bearer {state.tokens[-1]}" or auth in state.expired:
-                return self._send(401, {"message": "Unauthorized", "error": 401})
+                return self.send_json(401, {"message": "Unauthorized", "error": 401})
             if not state.sent_429:
                 state.sent_429 = True
-                return self._send(
+                return self.send_json(
                     429,
                     {"message": "Too Many Requests", "error": 429},
                     {
@@ -129,8 +116,8 @@ def handler(state: Replay) -> type[BaseHTTPRequestHandler]:
             after = query.get("after", [None])[0]
             if after == PAGES[0][-1]["data"]["name"] and not state.expired:
                 state.expired.add(auth)  # the token expires now: 401 once
-                return self._send(401, {"message": "Unauthorized", "error": 401})
-            self._send(200, state.listing(after), OK_HEADERS)
+                return self.send_json(401, {"message": "Unauthorized", "error": 401})
+            self.send_json(200, state.listing(after), OK_HEADERS)
 
     return Handler
 
@@ -139,11 +126,5 @@ def handler(state: Replay) -> type[BaseHTTPRequestHandler]:
 def serve() -> Iterator[tuple[Replay, str]]:
     """Run the replay server on 127.0.0.1 in a thread; yields (state, base URL)."""
     state = Replay()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler(state))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with replay_server(handler(state)) as base:
+        yield state, base

@@ -16,6 +16,7 @@ from reddit_replay import HANDLES, ITEMS, serve
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
+from vsdstats.testing import folder_bytes
 
 
 @pytest.fixture
@@ -34,10 +35,6 @@ def server(monkeypatch, tmp_path):
 def _collect(study, *extra: str) -> Any:
     args = ["collect", "reddit", "-q", "chatbot", "-o", str(study), "--no-progress", *extra]
     return CliRunner().invoke(main, args, catch_exceptions=False)
-
-
-def _study_bytes(study) -> bytes:
-    return b"".join(f.read_bytes() for f in study.rglob("*") if f.is_file())
 
 
 def test_collect_reddit_resumes_through_praw(server, tmp_path):
@@ -70,7 +67,7 @@ def test_collect_reddit_resumes_through_praw(server, tmp_path):
     assert searches[2][4] == "bearer invented-token-2"
     assert searches[3][4] == "bearer invented-token-3"
 
-    data = _study_bytes(study)
+    data = folder_bytes(study)
     for handle in HANDLES:  # no handle of the replayed data anywhere in the study
         assert handle.encode() not in data and handle.lower().encode() not in data.lower()
     for secret in (b"invented-client-secret-77", b"invented-client-id", b"invented-token"):
@@ -85,7 +82,7 @@ def test_keep_raw_gets_the_responses_but_not_the_token(server, tmp_path):
     bodies = [f.read_bytes() for f in sorted(raw.rglob("*.json"))]
     assert any(HANDLES[0].encode() in b for b in bodies)
     assert not any(b"invented-token" in b for b in bodies)
-    assert str(raw).encode() not in _study_bytes(study)
+    assert str(raw).encode() not in folder_bytes(study)
     inside = _collect(study, "--keep-raw", str(study / "raw"))
     assert inside.exit_code == 2 and "outside the study" in inside.output
 

@@ -8,9 +8,8 @@ once and an expired token (``access_token_invalid``) once.  Every record is synt
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +20,7 @@ from vsdstats_tiktok.live import windows
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
-from vsdstats.testing import ReplayHandler
+from vsdstats.testing import ReplayHandler, folder_bytes, replay_server
 
 CLIENT_KEY, CLIENT_SECRET = "invented-client-key-41", "invented-client-secret-93"
 HANDLES = [f"brackenvale_invented{i}" for i in range(5)]
@@ -130,25 +129,18 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def server(monkeypatch, tmp_path):
     state = Replay()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    monkeypatch.setenv("TIKTOK_API_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}")
-    monkeypatch.setenv("TIKTOK_CLIENT_KEY", CLIENT_KEY)
-    monkeypatch.setenv("TIKTOK_CLIENT_SECRET", CLIENT_SECRET)
-    monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with replay_server(_handler(state)) as base:
+        monkeypatch.setenv("TIKTOK_API_BASE_URL", base)
+        monkeypatch.setenv("TIKTOK_CLIENT_KEY", CLIENT_KEY)
+        monkeypatch.setenv("TIKTOK_CLIENT_SECRET", CLIENT_SECRET)
+        monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
+        yield state
 
 
 def _collect(study, *extra: str) -> Any:
     args = ["collect", "tiktok", "-q", "chatbot", "-o", str(study), "--no-progress"]
     args += ["--since", "2024-03-01", "--until", "2024-04-15", *extra]
     return CliRunner().invoke(main, args, catch_exceptions=False)
-
-
-def _study_bytes(study) -> bytes:
-    return b"".join(f.read_bytes() for f in study.rglob("*") if f.is_file())
 
 
 def test_windows_split_at_30_days():
@@ -199,7 +191,7 @@ def test_collect_tiktok_resumes_waits_and_renews_the_token(server, tmp_path):
     assert queries[0][1]["end_date"] == "20240330" and queries[3][1]["end_date"] == "20240415"
     assert queries[0][1]["query"]["and"][0]["field_values"] == ["chatbot"]
 
-    data = _study_bytes(study)
+    data = folder_bytes(study)
     for secret in [*HANDLES, CLIENT_KEY, CLIENT_SECRET, "invented-token"]:
         assert secret.encode() not in data and secret.lower().encode() not in data.lower()
 

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
-from vsdstats.testing import ReplayHandler
+from vsdstats.testing import ReplayHandler, folder_bytes
 
 TOKEN = "AAAAinvented-bearer-token-5150"
 HANDLES = [f"thornquist_invented{i}" for i in range(6)]
@@ -177,10 +177,6 @@ def _collect(study, *extra: str) -> Any:
     return CliRunner().invoke(main, args, catch_exceptions=False)
 
 
-def _study_bytes(study) -> bytes:
-    return b"".join(f.read_bytes() for f in study.rglob("*") if f.is_file())
-
-
 def test_collect_x_resumes_through_twarc(server, tmp_path):
     study = tmp_path / "study"
     first = _collect(study, "--limit", "2")  # page 1 only: an interrupted collection
@@ -204,7 +200,7 @@ def test_collect_x_resumes_through_twarc(server, tmp_path):
     # twarc waited after the 429 (until x-rate-limit-reset, at least 10 s)
     assert server.log[2][0] - server.log[1][0] >= 10.0
 
-    data = _study_bytes(study)
+    data = folder_bytes(study)
     for secret in [*HANDLES, TOKEN]:
         assert secret.encode() not in data and secret.lower().encode() not in data.lower()
 

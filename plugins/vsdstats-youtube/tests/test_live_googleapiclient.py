@@ -8,9 +8,8 @@ error shape).  Every record is synthetic (invented handles, channel ids and text
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +19,7 @@ from click.testing import CliRunner
 from vsdstats.cli import main
 from vsdstats.ingest.collect import load_states
 from vsdstats.tables.study import read_posts
-from vsdstats.testing import ReplayHandler
+from vsdstats.testing import ReplayHandler, folder_bytes, replay_server
 
 KEY = "AIzaInventedKey-0123456789"
 HANDLES = [f"@FernwickInvented{i}" for i in range(7)]
@@ -162,23 +161,16 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def server(monkeypatch, tmp_path):
     state = Replay()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    monkeypatch.setenv("YOUTUBE_API_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}/")
-    monkeypatch.setenv("YOUTUBE_API_KEY", KEY)
-    monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with replay_server(_handler(state)) as base:
+        monkeypatch.setenv("YOUTUBE_API_BASE_URL", f"{base}/")
+        monkeypatch.setenv("YOUTUBE_API_KEY", KEY)
+        monkeypatch.setenv("VSDSTATS_CONFIG_DIR", str(tmp_path / "config"))
+        yield state
 
 
 def _collect(study, *extra: str) -> Any:
     args = ["collect", "youtube", "-q", "chatbot", "-o", str(study), "--no-progress", *extra]
     return CliRunner().invoke(main, args, catch_exceptions=False)
-
-
-def _study_bytes(study) -> bytes:
-    return b"".join(f.read_bytes() for f in study.rglob("*") if f.is_file())
 
 
 def _calls(server: Replay) -> list[tuple[str, str | None]]:
@@ -237,7 +229,7 @@ def test_collect_youtube_resumes_and_stops_on_quota(server, tmp_path, caplog):
     assert len(sleeping) == 1 and "key=REDACTED" in sleeping[0]
     assert all(KEY not in r.getMessage() for r in caplog.records)
 
-    data = _study_bytes(study)
+    data = folder_bytes(study)
     for secret in [*HANDLES, *COMMENTER_CHANNELS, KEY]:
         assert secret.encode() not in data, secret
         assert secret.lstrip("@").lower().encode() not in data.lower(), secret
@@ -252,7 +244,7 @@ def test_keep_raw_never_holds_the_key(server, tmp_path):
     assert [f.name.split("-", 1)[1] for f in files][:2] == ["search.json", "commentThreads.json"]
     assert any(HANDLES[0].encode() in f.read_bytes() for f in files)
     assert not any(KEY.encode() in f.read_bytes() or KEY in str(f) for f in files)
-    assert KEY.encode() not in _study_bytes(study)
+    assert KEY.encode() not in folder_bytes(study)
 
 
 def test_missing_api_key_is_one_line(server, tmp_path, monkeypatch):
