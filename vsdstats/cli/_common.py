@@ -101,6 +101,13 @@ out_option = click.option(
 )
 
 #: ``--codebook``, the same everywhere.
+#: ``--relevance/--no-relevance`` of the commands that write posts (ingest, collect)
+relevance_option = click.option(
+    "--relevance/--no-relevance",
+    default=False,
+    show_default=True,
+    help="drop posts that do not match the codebook's relevance terms",
+)
 codebook_option = click.option(
     "--codebook",
     "codebook_path",

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail
+from vsdstats.cli._common import codebook_option, fail, relevance_option
 
 CREDENTIALS_HELP = (
     "Credentials come from environment variables, else from credentials.toml in the "
@@ -56,12 +56,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     type=click.Path(dir_okay=False),
     help="per-study secret (as for ingest; default: the study's key outside the study)",
 )
-@click.option(
-    "--relevance/--no-relevance",
-    default=False,
-    show_default=True,
-    help="drop posts that do not match the codebook's relevance terms",
-)
+@relevance_option
 @codebook_option
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def collect(

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail
+from vsdstats.cli._common import codebook_option, fail, relevance_option
 
 
 def _relevance_filter(codebook_path: str | None) -> Any:
@@ -45,12 +45,7 @@ def _relevance_filter(codebook_path: str | None) -> Any:
     "($VSDSTATS_CONFIG_DIR moves it).  Back it up; never share it: it de-pseudonymizes "
     "the authors.",
 )
-@click.option(
-    "--relevance/--no-relevance",
-    default=False,
-    show_default=True,
-    help="drop posts that do not match the codebook's relevance terms",
-)
+@relevance_option
 @codebook_option
 @click.option("--strict", is_flag=True, help="exit with code 1 if any record was rejected")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
