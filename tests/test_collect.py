@@ -152,3 +152,18 @@ def test_collect_cli_on_a_platform_without_live_collection(tmp_path):
     assert res.exit_code == 2
     assert res.output.strip().count("\n") == 0
     assert "social-listening: live collection is not implemented yet" in res.output
+
+
+def test_an_empty_query_is_a_one_line_error_before_anything_else(tmp_path):
+    from click.testing import CliRunner
+
+    from vsdstats.cli import main
+
+    res = CliRunner().invoke(
+        main, ["collect", "reddit", "--query", " ", "--out", str(tmp_path / "s")]
+    )
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        "vsdstats collect: error: --query is empty: give the search text"
+    ]
+    assert not (tmp_path / "s").exists()

@@ -274,44 +274,15 @@ def test_cli_means_and_props_with_gold_write_the_corrected_and_naive_estimates(t
     np.testing.assert_allclose(got["naive_mean"], want["naive"], rtol=1e-9)
 
     out = tmp_path / "p.csv"
-    res = CliRunner().invoke(
-        main,
-        [
-            "stats",
-            "props",
-            u,
-            "--by",
-            "condition",
-            "--label",
-            "sentiment",
-            "--gold",
-            g,
-            "-o",
-            str(out),
-        ],
-    )
+    props = ["stats", "props", u, "--by", "condition", "--label", "sentiment", "-o", str(out)]
+    res = CliRunner().invoke(main, [*props, "--gold", g])
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out)
     want = corrected_proportions(units, gold, "condition", "sentiment")
     np.testing.assert_allclose(got["estimate"], want["estimate"], rtol=1e-9)
 
     # without --gold: the naive shares, cluster-robust, equal to the indicator means
-    res = CliRunner().invoke(
-        main,
-        [
-            "stats",
-            "props",
-            u,
-            "--by",
-            "condition",
-            "--label",
-            "sentiment",
-            "--cluster",
-            "author",
-            "-o",
-            str(out),
-        ],
-    )
+    res = CliRunner().invoke(main, [*props, "--cluster", "author"])
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out).set_index(["condition", "sentiment"])
     share = units.assign(x=units["sentiment"].eq("negative")).groupby("condition")["x"].mean()

@@ -92,6 +92,8 @@ def collect(
     from vsdstats.ingest.manifest import write_ingest_manifest
     from vsdstats.ingest.pipeline import IngestError
 
+    if not query.strip():
+        fail("--query is empty: give the search text")
     if since and until and since > until:
         fail("--since is after --until")
     filt = _relevance_filter(codebook_path) if relevance else None

@@ -372,7 +372,7 @@ def stats_props(
     the naive shares of the LLM's labels alongside (naive, naive_ci_*).  Rows with a
     missing BY or LABEL are dropped and counted."""
     df = read(input_path)
-    need(df, input_path, by, label, on if gold_path else by, *([cluster] if cluster else []))
+    need(df, input_path, by, label, *([on] if gold_path else []), *([cluster] if cluster else []))
     df, _ = complete(df, by, label, *([cluster] if cluster else []))
     if gold_path:
         from vsdstats.stats import corrected_proportions
