@@ -166,22 +166,13 @@ def test_sample_cli_with_condition_from_units(tmp_path):
         {"post_id": posts["post_id"][:30], "condition": ["adhd", "depressive"] * 15}
     )
     units.to_csv(study / "coded_units.csv", index=False)
-    out = tmp_path / "sheet.csv"
-    r = _run(
-        "sample",
-        str(study),
-        "--n",
-        "10",
-        "--by",
-        "platform,condition",
-        "--seed",
-        "1",
-        "--out",
-        str(out),
-    )
+    out = tmp_path / "sample"
+    args = ["sample", str(study), "-n", "10", "--by", "platform,condition", "--seed", "1"]
+    r = _run(*args, "--out", str(out))
     assert r.exit_code == 0, r.output
-    sheet = pd.read_csv(out, keep_default_na=False)
-    assert list(sheet.columns[:5]) == ["post_id", "platform", "text", "stratum", "pi"]
+    sheet = pd.read_csv(out / "sheets" / "coder1.csv", keep_default_na=False, dtype=str)
+    assert list(sheet.columns[:5]) == ["coder", "post_id", "platform", "text", "unit"]
+    assert "stratum" not in sheet.columns and "pi" not in sheet.columns
     for c in (
         "relevant",
         "llm_product",
@@ -193,34 +184,17 @@ def test_sample_cli_with_condition_from_units(tmp_path):
         "coder_notes",
     ):
         assert (sheet[c] == "").all()
-    assert sheet["stratum"].nunique() == 5  # reddit|adhd, reddit|depressive, reddit|(no units)...
-    readme = (tmp_path / "sheet.README.md").read_text()
+    design = pd.read_csv(out / "design.csv", keep_default_na=False, dtype={"post_id": str})
+    assert design["stratum"].nunique() == 5  # reddit|adhd, reddit|depressive, reddit|(no units)...
+    assert set(design["post_id"]) == set(sheet["post_id"])
+    readme = (out / "sheets" / "coder1.README.md").read_text()
     assert "`depressive`" in readme and "`emotional_support`" in readme
-    r2 = _run(
-        "sample",
-        str(study),
-        "--n",
-        "10",
-        "--by",
-        "platform,condition",
-        "--seed",
-        "1",
-        "--out",
-        str(tmp_path / "again.csv"),
-    )
+    r2 = _run(*args, "--out", str(tmp_path / "again"))
     assert r2.exit_code == 0
-    assert (tmp_path / "again.csv").read_text() == out.read_text()
+    for f in ("design.csv", "sheets/coder1.csv", "labelstudio/coder1.tasks.json"):
+        assert (tmp_path / "again" / f).read_text() == (out / f).read_text()
     r3 = CliRunner().invoke(
         main,
-        [
-            "sample",
-            str(study / "posts.csv"),
-            "--n",
-            "5",
-            "--by",
-            "language",
-            "--out",
-            str(tmp_path / "x.csv"),
-        ],
+        ["sample", str(study / "posts.csv"), "-n", "5", "--by", "language", "-o", str(out)],
     )
     assert r3.exit_code == 2 and "no column 'language'" in r3.output

@@ -65,11 +65,23 @@ def validate(
 
 @click.command("sample")
 @click.argument("posts_path", metavar="POSTS")
-@click.option("--n", "n", type=int, required=True, help="number of posts")
+@click.option("-n", "--n", "n", type=int, required=True, help="number of posts")
 @click.option("--by", default="platform", show_default=True, help="strata, e.g. platform,condition")
-@seed_option(1, "the sample (recorded in the sheet's README)")
+@click.option("--coders", type=int, default=1, show_default=True, help="number of coders K")
 @click.option(
-    "--out", "-o", required=True, type=click.Path(dir_okay=False), help="coding sheet .csv"
+    "--overlap",
+    type=int,
+    default=0,
+    show_default=True,
+    help="posts coded by every coder (a random subset of the sample, for reliability)",
+)
+@seed_option(1, "the sample, the overlap set and the sheets' order (kept in design.json)")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="folder: design.csv/json, sheets/CODER.csv, labelstudio/",
 )
 @click.option(
     "--units",
@@ -77,29 +89,50 @@ def validate(
     default=None,
     help="coded units for --by condition etc. (default: STUDY/coded_units.*)",
 )
+@click.option(
+    "--preannotate",
+    is_flag=True,
+    help="Label Studio tasks carry the machine codes as predictions (sheets stay blind)",
+)
 @codebook_option
 def sample(
     posts_path: str,
     n: int,
     by: str,
+    coders: int,
+    overlap: int,
     seed: int,
     out: str,
     units_path: str | None,
+    preannotate: bool,
     codebook_path: str | None,
 ) -> None:
-    """A stratified sample of POSTS (table or study folder) as a human coding sheet
-    (OUT, with OUT's stem + .README.md listing the allowed codes)."""
+    """A stratified random sample of POSTS (table or study folder) as blind coding sheets.
+
+    OUT/design.csv keeps each post's stratum, inclusion probability pi, overlap flag and
+    coders; the sheets (OUT/sheets/CODER.csv and Label Studio tasks in OUT/labelstudio)
+    show only the post: no machine label, stratum or relevance decision."""
     from vsdstats.tables.codebook import CodebookError, load_codebook
-    from vsdstats.validate.gold import ValidateError
-    from vsdstats.validate.sample import sample_posts, write_sheet
+    from vsdstats.tables.io import TableError
+    from vsdstats.validate.gold import ValidateError, read_coded
+    from vsdstats.validate.sample import draw_design, sample_source, write_sample
 
     by_cols = [b.strip() for b in by.split(",") if b.strip()]
     try:
         cb = load_codebook(codebook_path)
-        s, _ = sample_posts(posts_path, n, by_cols, seed, units_path)
-    except (ValidateError, CodebookError) as exc:
+        posts, units, src = sample_source(posts_path, units_path)
+        d = draw_design(
+            posts, n, by_cols, seed, units=units, coders=coders, overlap=overlap, source=src
+        )
+        if preannotate and units is None:
+            units = read_coded(posts_path)
+        paths = write_sample(d, out, cb, units=units, preannotate=preannotate)
+    except (ValidateError, CodebookError, TableError) as exc:
         fail(exc)
-    sheet, readme = write_sheet(s, out, cb, by_cols, seed)
-    counts = s["stratum"].value_counts().sort_index()
-    click.echo(f"wrote {sheet} ({len(s)} posts) and {readme}", err=True)
+    click.echo(f"wrote {len(paths)} files to {out} ({len(d.design)} posts)", err=True)
+    counts = d.design.groupby("stratum")["post_id"].size()
     click.echo(counts.rename("n").to_string(), err=True)
+    if coders > 1 and d.params["overlap"] < 2:
+        from vsdstats.cli._common import warn
+
+        warn("fewer than 2 overlap posts: inter-coder agreement will be undefined")

@@ -1,5 +1,6 @@
 """Human coding: gold tables (:mod:`.gold`), the per-post comparison with the machine
-(:mod:`.compare`) and blind sampling sheets (:mod:`.sample`)."""
+(:mod:`.compare`), blind sampling sheets and their design (:mod:`.sample`) and Label
+Studio configs, tasks and exports (:mod:`.labelstudio`)."""
 
 from vsdstats._lazy import lazy_exports
 
@@ -18,7 +19,13 @@ _MEMBERS = {
     "sample_posts": "sample",
     "coding_sheet": "sample",
     "sheet_readme": "sample",
-    "write_sheet": "sample",
+    "assign_coders": "sample",
+    "blind_sheets": "sample",
+    "draw_design": "sample",
+    "write_sample": "sample",
+    "SampleDesign": "sample",
+    "label_config": "labelstudio",
+    "read_export": "labelstudio",
     "ImhiData": "gold",
     "is_imhi": "gold",
     "read_gold_table": "gold",
