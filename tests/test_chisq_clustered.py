@@ -33,13 +33,14 @@ def _clustered(seed: int, n_clusters: int = 60, per: int = 8, r: int = 3, c: int
     )
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_matches_r_survey_svychisq(r, seed):
+@pytest.mark.parametrize(("seed", "rows", "cols"), [(1, 3, 3), (2, 3, 3), (3, 3, 3), (5, 11, 13)])
+def test_matches_r_survey_svychisq(r, seed, rows, cols):
     from rpy2 import robjects as ro
     from rpy2.robjects import pandas2ri
     from rpy2.robjects.conversion import localconverter
 
-    units = _clustered(seed)
+    # 11 x 13: the cell index r * j overflowed int8 Categorical codes before (r * 12 > 127)
+    units = _clustered(seed, n_clusters=200 if rows > 3 else 60, r=rows, c=cols)
     r["source"](str(REF))
     with localconverter(ro.default_converter + pandas2ri.converter):
         ref = ro.conversion.rpy2py(r["ref_svychisq"](units, "row", "col", "author"))

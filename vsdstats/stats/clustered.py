@@ -71,8 +71,10 @@ def _prepare(units: pd.DataFrame, row: str, col: str, cluster: str):
         raise InputError(f"{row} x {col}: need at least 2 levels of each (have {r} x {c})")
     if k < 2:
         raise InputError(f"{cluster}: need at least 2 clusters (have {k})")
-    ri = pd.Categorical(df[row], categories=table.index).codes
-    ci = pd.Categorical(df[col], categories=table.columns).codes
+    # int64: Categorical codes are int8 for < 128 levels, and r * ci overflows int8 as
+    # soon as r * (c - 1) > 127 (an 11 x 13 table)
+    ri = pd.Categorical(df[row], categories=table.index).codes.astype(np.int64)
+    ci = pd.Categorical(df[col], categories=table.columns).codes.astype(np.int64)
     codes = pd.factorize(df[cluster])[0]
     return df, table, ri, ci, codes, k, int((~keep).sum())
 
