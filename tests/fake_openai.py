@@ -44,6 +44,7 @@ from typing import Any
 
 DEFAULT_UNIT: dict[str, str] = {
     "llm_product": "chatgpt",
+    "llm_version": "unspecified",
     "sentiment": "positive",
     "condition": "anxiety",
     "perspective": "emotional_support",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,8 +23,8 @@ else:  # pragma: no cover
 EXPECTED = {
     "sentiment": 3,
     "condition": 11,
-    "perspective": 12,
-    "value": 12,
+    "perspective": 13,  # 12 + none (codebook 1.1)
+    "value": 13,  # 12 + none
     "llm_product": 10,
 }
 
@@ -37,7 +38,16 @@ def test_default_codebook_has_the_study_categories():
     for dim in cb.dimensions.values():
         for cat in dim.categories:
             assert cat.definition and cat.examples
-    assert len(cb.sha256) == 64 and cb.version == "1.0.0"
+    assert len(cb.sha256) == 64 and cb.version == "1.1.0"
+    assert cb.codes("perspective")[-1] == cb.codes("value")[-1] == "none"
+    assert cb.unit_fields == (
+        "llm_product",
+        "llm_version",
+        "sentiment",
+        "condition",
+        "perspective",
+        "value",
+    )
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -87,7 +97,7 @@ def test_missing_dimension_and_bad_code_and_syntax(tmp_path):
         load_codebook(tmp_path / "nope.toml")
     with pytest.raises(CodebookError, match=r"key `codebook.version`"):
         load_codebook(
-            _write(tmp_path, _default_text().replace('version = "1.0.0"', 'version = "one"'))
+            _write(tmp_path, _default_text().replace('version = "1.1.0"', 'version = "one"'))
         )
 
 
@@ -101,10 +111,91 @@ def test_check_label(tmp_path):
 
 
 def test_edited_copy_loads(tmp_path):
-    text = _default_text().replace('version = "1.0.0"', 'version = "1.1.0-lab"')
+    text = _default_text().replace('version = "1.1.0"', 'version = "1.1.0-lab"')
     text += (
         '\n[[dimensions.value.categories]]\ncode = "dignity"\nlabel = "Dignity"\n'
         'definition = "Being treated with respect."\nexamples = ["It never talked down to me."]\n'
     )
     cb = load_codebook(_write(tmp_path, text))
     assert cb.version == "1.1.0-lab" and cb.codes("value")[-1] == "dignity"
+
+
+def test_llm_version_categories_belong_to_families():
+    cb = load_codebook()
+    dim = cb.dimensions["llm_version"]
+    assert dim.within == "llm_product"
+    families = set(cb.codes("llm_product"))
+    free = [c.code for c in dim.categories if c.family is None]
+    assert free == ["other_version", "unspecified"]
+    for c in dim.categories:
+        if c.family is not None:
+            assert c.family in families and c.released is not None and c.terms, c.code
+    want = {
+        "gpt_4o": "chatgpt",
+        "gpt_4_1": "chatgpt",
+        "gpt_5": "chatgpt",
+        "o_series": "chatgpt",
+        "claude_3_5_sonnet": "claude",
+        "claude_3_7_sonnet": "claude",
+        "claude_4": "claude",
+        "gemini_1_5": "gemini",
+        "gemini_2_0": "gemini",
+        "gemini_2_5": "gemini",
+        "llama_3": "llama",
+        "deepseek_v3": "deepseek",
+        "deepseek_r1": "deepseek",
+    }
+    assert {k: cb.category("llm_version", k).family for k in want} == want
+    assert cb.members("llm_version", "companion") == ["other_version", "unspecified"]
+    assert cb.check_within("llm_version", "claude_4", "claude") == "claude_4"
+    assert cb.check_within("llm_version", "unspecified", "grok") == "unspecified"
+    with pytest.raises(ValueError, match=r"'claude_4' is a version of llm_product 'claude'"):
+        cb.check_within("llm_version", "claude_4", "chatgpt")
+
+
+def test_version_dates_agree_with_release_markers():
+    """analysis/releases.toml marks releases on fig6; a version it names must not be
+    released later in the codebook than the marker's month (Gemini 2.5: the codebook has
+    the first public, experimental release; the marker may be general availability)."""
+    from vsdstats.paper.config import load_releases
+
+    cb = load_codebook()
+    names = {}
+    for c in cb.dimensions["llm_version"].categories:
+        for t in (c.label, *c.terms):
+            names[t.lower()] = c
+    matched = 0
+    for r in load_releases():
+        c = names.get(r.label.lower())
+        if c is None:
+            continue
+        matched += 1
+        assert c.released is not None
+        assert (c.released.year, c.released.month) <= (r.date.year, r.date.month), r.label
+    assert matched >= 8
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (('within = "llm_product"', 'within = "mood"'), "dimensions.llm_version.within"),
+        (('family = "claude"', 'family = "anthropic"'), "dimensions.llm_version.categories["),
+        (
+            ('code = "neutral"', 'code = "neutral"\nfamily = "chatgpt"'),
+            "dimensions.sentiment.categories[1].family",
+        ),
+    ],
+)
+def test_bad_nesting_names_the_key(tmp_path, edit, key):
+    old, new = edit
+    text = _default_text()
+    assert old in text
+    with pytest.raises(CodebookError, match=re.escape(key)):
+        load_codebook(_write(tmp_path, text.replace(old, new, 1)))
+
+
+def test_insulting_comparison_is_an_exclusion():
+    cb = load_codebook()
+    assert any(
+        "insulting comparison of the poster to a chatbot" in e for e in cb.relevance.exclusions
+    )

@@ -243,6 +243,7 @@ def test_request_model_same_schema_and_validation():
     text = post("fast")
     unit = {
         "llm_product": "chatgpt",
+        "llm_version": "unspecified",
         "sentiment": "positive",
         "condition": "anxiety",
         "perspective": "emotional_support",

@@ -41,6 +41,7 @@ def _unit(**kw):
     base = dict(
         post_id="t3_abc",
         llm_product="chatgpt",
+        llm_version="gpt_4o",
         sentiment="positive",
         condition="anxiety",
         perspective="emotional_support",
@@ -48,7 +49,7 @@ def _unit(**kw):
         quote="I talk to ChatGPT when my anxiety spikes",
         coder="llm",
         model="gpt-4o-mini",
-        codebook_version="1.0.0",
+        codebook_version="1.1.0",
     )
     base.update(kw)
     return CodedUnit(**base)
@@ -127,3 +128,31 @@ def test_coded_units_checked_against_codebook():
         validate_frame(bad, "coded_unit", codebook=cb)
     with pytest.raises(ValidationError, match="coder"):
         _unit(coder="robot")
+
+
+def test_llm_version_checked_against_family():
+    cb = load_codebook()
+    assert _unit(llm_version="unspecified", perspective="none", value="none").check(cb)
+    with pytest.raises(ValueError, match="llm_version: missing"):
+        _unit(llm_version=None).check(cb)
+    with pytest.raises(ValueError, match="'claude_4' is a version of llm_product 'claude'"):
+        _unit(llm_version="claude_4").check(cb)
+    df = to_frame([_unit(), _unit(unit_index=1, llm_version="gpt_5")], "coded_unit")
+    validate_frame(df, "coded_unit", codebook=cb)
+    wrong = df.assign(llm_version=["gpt_4o", "gemini_2_5"])
+    with pytest.raises(SchemaError, match=r"'llm_version' row 1: 'gemini_2_5' is a version of"):
+        validate_frame(wrong, "coded_unit", codebook=cb)
+    unknown = df.assign(llm_version=["gpt_4o", "gpt_6"])
+    with pytest.raises(SchemaError, match=r"'llm_version' row 1: 'gpt_6' is not a category"):
+        validate_frame(unknown, "coded_unit", codebook=cb)
+
+
+def test_codebook_1_0_units_load_without_a_version():
+    """A table coded with codebook 1.0 has no llm_version column: it reads as missing
+    (not coded), never as 'unspecified' (the post names no version)."""
+    cb = load_codebook()
+    old = to_frame([_unit()], "coded_unit").drop(columns=["llm_version"])
+    old = old.assign(codebook_version="1.0.0")
+    out = validate_frame(old, "coded_unit", codebook=cb)
+    assert list(out.columns) == list(CODED_UNIT_COLUMNS)
+    assert out["llm_version"].isna().all() and str(out["llm_version"].dtype) == "string"

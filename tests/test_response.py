@@ -24,6 +24,7 @@ QUOTE = "ChatGPT was the only thing I talked to"
 def unit(**over):
     u = {
         "llm_product": "chatgpt",
+        "llm_version": "unspecified",
         "sentiment": "positive",
         "condition": "depressive",
         "perspective": "emotional_support",
@@ -52,6 +53,46 @@ def test_valid_extraction_and_units():
     assert rows[1].sentiment == "neutral" and rows[0].quote == QUOTE
     assert all(r.check(CB) for r in rows)
     assert check({"relevant": False, "units": []}).units == []
+
+
+def test_version_of_another_family_is_a_validation_error_for_the_retry():
+    """A version that belongs to another family is not mapped to 'unspecified': the
+    error, which instructor feeds back, names the versions that fit the family."""
+    ok = check({"relevant": True, "units": [unit(llm_version="gpt_4o")]})
+    assert ok.units[0].llm_version == "gpt_4o"
+    rows = extraction_to_units(ok, "p1", coder="llm", model="m", codebook_version=CB.version)
+    assert rows[0].llm_version == "gpt_4o" and rows[0].check(CB)
+    msg = errors({"relevant": True, "units": [unit(llm_version="claude_3_5_sonnet")]})
+    assert "units.0" in msg and "'claude_3_5_sonnet' is a version of llm_product 'claude'" in msg
+    assert "gpt_4o" in msg and "unspecified" in msg
+    assert check({"relevant": True, "units": [unit(llm_product="companion")]}).units
+    msg = errors({"relevant": True, "units": [unit(llm_version="gpt-4o")]})
+    assert "units.0.llm_version" in msg
+    msg = errors(
+        {"relevant": True, "units": [{k: v for k, v in unit().items() if k != "llm_version"}]}
+    )
+    assert "units.0.llm_version" in msg and "Field required" in msg
+
+
+def test_none_is_a_perspective_and_a_value():
+    ex = check({"relevant": True, "units": [unit(perspective="none", value="none")]})
+    assert (ex.units[0].perspective, ex.units[0].value) == ("none", "none")
+
+
+def test_codebook_without_versions_builds_the_old_unit(tmp_path):
+    """A user's codebook without llm_version (1.0 layout) still works: no version field."""
+    from vsdstats.tables.codebook import default_codebook_path
+
+    text = default_codebook_path().read_text(encoding="utf-8")
+    p = tmp_path / "cb10.toml"
+    p.write_text(text[: text.index("[dimensions.llm_version]")], encoding="utf-8")
+    cb = load_codebook(p)
+    assert "llm_version" not in cb.dimensions
+    model = build_response_model(cb)
+    u = {k: v for k, v in unit().items() if k != "llm_version"}
+    ex = model.model_validate({"relevant": True, "units": [u]}, context={"text": POST})
+    rows = extraction_to_units(ex, "p1", coder="llm", model="m", codebook_version=cb.version)
+    assert rows[0].llm_version is None and rows[0].check(cb)
 
 
 def test_unknown_label_lists_allowed_codes():

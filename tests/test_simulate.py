@@ -162,3 +162,52 @@ def test_mixed_logit_recovers_condition_and_author_effects(small: pd.DataFrame) 
     assert fx.loc["conditionadhd", "or_ci_high"] < 1.0
     author_var = fit.random.set_index("group").loc["author", "variance"]
     assert author_var > 0.1  # planted author SD 0.7 -> variance 0.49
+
+
+# ------------------------------------------------- the simulator and the codebook
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vsdstats.paper.simulate import version_release_dates  # noqa: E402
+from vsdstats.tables.codebook import load_codebook  # noqa: E402
+from vsdstats.tables.models import CodedUnit, validate_frame  # noqa: E402
+
+CB = load_codebook()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(100, 1500), seed=st.integers(0, 2**32 - 1))
+def test_every_simulated_unit_validates_against_the_codebook(n: int, seed: int) -> None:
+    df = simulate_corpus(n=n, seed=seed)
+    released = version_release_dates(CB)
+    for row in df.drop(columns=["platform", "author", "created_at"]).to_dict("records"):
+        CodedUnit(**row).check(CB)  # labels, llm_version within llm_product, version
+    validate_frame(df, "coded_unit", codebook=CB, source="simulated")
+    dated = df["llm_version"].map(released)
+    ok = dated.isna() | (df["created_at"] >= dated)
+    assert ok.all(), df.loc[~ok, ["llm_version", "created_at"]].head()
+
+
+def test_versions_none_and_release_dates(full: pd.DataFrame) -> None:
+    released = version_release_dates(CB)
+    # the later of the codebook's date and the releases.toml marker: Gemini 2.5 was
+    # public (experimental) in March 2025, the fig6 marker is June 2025
+    assert released["gemini_2_5"] >= pd.Timestamp("2025-06-01", tz="UTC")
+    assert released["gpt_5"] >= pd.Timestamp("2025-08-07", tz="UTC")
+    first = full.groupby("llm_version")["created_at"].min()
+    for code, t in released.items():
+        if code in first:
+            assert first[code] >= t, code
+    v = full["llm_version"].value_counts()
+    assert v.idxmax() == "unspecified" and v["gpt_4o"] > v["gpt_3_5"] > 0
+    assert {"gpt_4o", "gpt_5", "claude_3_5_sonnet", "claude_4", "gemini_2_5"} <= set(v.index)
+    fam = {c.code: c.family for c in CB.dimensions["llm_version"].categories}
+    named = full[full["llm_version"] != "unspecified"]
+    assert (named["llm_version"].map(fam) == named["llm_product"]).all()
+    # "none" is drawn for both dimensions, rarely, and co-occurs (planted boost)
+    p_none = (full["perspective"] == "none").mean()
+    v_none = (full["value"] == "none").mean()
+    assert 0.003 < p_none < 0.03 and 0.01 < v_none < 0.08
+    v_given_p = (full.loc[full["perspective"] == "none", "value"] == "none").mean()
+    assert v_given_p > 2 * v_none

@@ -14,6 +14,7 @@ KEY = RunKey("1.0.0", "gpt-4o-mini", "p" * 64)
 UNIT = {
     "unit_index": 0,
     "llm_product": "chatgpt",
+    "llm_version": "unspecified",
     "sentiment": "positive",
     "condition": "anxiety",
     "perspective": "emotional_support",

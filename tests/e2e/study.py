@@ -94,6 +94,7 @@ class StudyCoder(FakeOpenAI):
         stable = re.sub(r"\S*[0-9a-f]{12,}\S*", "", text)
         h = hashlib.sha256(stable.encode("utf-8")).digest()
         unit = {f: cats[h[i] % len(cats)] for i, (f, cats) in enumerate(self.codes.items())}
+        unit["llm_version"] = "unspecified"  # codebook 1.1: goes with every family
         unit["quote"] = " ".join(words[:8])
         return json.dumps({"relevant": True, "units": [unit]}), None
 

@@ -11,14 +11,19 @@ instrument.  Units it writes carry ``coder="baseline"`` and ``model=MODEL_NAME``
   ``require_llm=False`` drops the LLM condition (to evaluate the condition detector on
   corpora that never mention LLMs; ``llm_product`` then falls back to ``other``);
 - **llm_product**: the family whose term is mentioned first;
+- **llm_version** (codebooks that have it): the version of that family whose term is
+  mentioned first (``terms`` of the llm_version categories; a longer term wins at the
+  same position, so "GPT-4.1" is not GPT-4), else ``unspecified`` -- never a version of
+  another family;
 - **condition**: one unit per specific condition whose terms match, in order of first
   mention; ``general`` only when no specific condition but a general term matched;
 - **sentiment**: VADER compound of the whole post: >= 0.05 positive, <= -0.05 negative,
   else neutral (the same for every unit of the post);
 - **perspective** / **value**: the category of :data:`PERSPECTIVE_KEYWORDS` /
-  :data:`VALUE_KEYWORDS` whose keyword occurs first in the post; fallback
-  ``informational_support`` (a reported use at least seeks information or advice; the
-  least committal perspective) and ``human_welfare`` (the value every use concerns).
+  :data:`VALUE_KEYWORDS` whose keyword occurs first in the post; fallback ``none``
+  (codebook 1.1: no keyword, no perspective or value claimed).  With a codebook that
+  has no ``none`` (1.0) the fallbacks are ``informational_support`` (the least
+  committal perspective) and ``human_welfare`` (the value every use concerns).
   These maps are a documented heuristic kept here, not in the codebook; codes that a
   custom codebook lacks are ignored, and a missing fallback becomes the dimension's
   first category, so no label outside the codebook is ever emitted;
@@ -51,12 +56,15 @@ __all__ = [
     "Detection",
 ]
 
-BASELINE_VERSION = "1.0"
+BASELINE_VERSION = "1.1"
 MODEL_NAME = f"baseline-terms-vader-{BASELINE_VERSION}"
 POSITIVE, NEGATIVE = 0.05, -0.05
 FALLBACK_PERSPECTIVE = "informational_support"
 FALLBACK_VALUE = "human_welfare"
 FALLBACK_LLM = "other"
+FALLBACK_VERSION = "unspecified"
+#: The code for "no perspective / no value" (codebook 1.1); preferred as the fallback.
+NONE = "none"
 MIN_WORDS, MAX_SENTENCE_WORDS, LONG_WINDOW = 5, 40, 20
 
 #: Baseline heuristic: perspective code -> keywords (first occurrence in the post wins).
@@ -143,10 +151,17 @@ class BaselineCoder:
         self._persp = self._compile_map("perspective", PERSPECTIVE_KEYWORDS)
         self._value = self._compile_map("value", VALUE_KEYWORDS)
         self._fallback = {
-            "perspective": self._allowed("perspective", FALLBACK_PERSPECTIVE),
-            "value": self._allowed("value", FALLBACK_VALUE),
+            "perspective": self._none_or("perspective", FALLBACK_PERSPECTIVE),
+            "value": self._none_or("value", FALLBACK_VALUE),
             "llm_product": self._allowed("llm_product", FALLBACK_LLM),
         }
+        self._versions: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        if "llm_version" in codebook.dimensions:
+            self._fallback["llm_version"] = self._allowed("llm_version", FALLBACK_VERSION)
+            for c in codebook.dimensions["llm_version"].categories:
+                rx = _pattern(c.terms)
+                if c.family is not None and rx is not None:
+                    self._versions.setdefault(c.family, []).append((c.code, rx))
         codes = self.codebook.codes("sentiment")
         self._sentiment = {s: self._allowed("sentiment", s) for s in ("positive", "negative")}
         self._sentiment["neutral"] = "neutral" if "neutral" in codes else codes[len(codes) // 2]
@@ -155,6 +170,9 @@ class BaselineCoder:
     def _allowed(self, dim: str, code: str) -> str:
         codes = self.codebook.codes(dim)
         return code if code in codes else codes[0]
+
+    def _none_or(self, dim: str, code: str) -> str:
+        return NONE if NONE in self.codebook.codes(dim) else self._allowed(dim, code)
 
     def _compile_dim(self, dim: str) -> list[tuple[str, re.Pattern[str]]]:
         out = []
@@ -198,6 +216,14 @@ class BaselineCoder:
         hits = _first(patterns, text)
         return hits[0][1] if hits else self._fallback[dim]
 
+    def version(self, family: str, text: str) -> str | None:
+        """llm_version of ``family`` first mentioned in ``text`` (None: the codebook
+        codes no version)."""
+        if "llm_version" not in self._fallback:
+            return None
+        hits = _first(self._versions.get(family, []), text)
+        return hits[0][1] if hits else self._fallback["llm_version"]
+
     def _sentiment_label(self, compound: float) -> str:
         if compound >= POSITIVE:
             return self._sentiment["positive"]
@@ -210,8 +236,10 @@ class BaselineCoder:
         det = self.detect(text)
         if not det.relevant:
             return False, []
+        family = det.llm_product or self._fallback["llm_product"]
         shared = {
-            "llm_product": det.llm_product or self._fallback["llm_product"],
+            "llm_product": family,
+            "llm_version": self.version(family, text),
             "sentiment": self._sentiment_label(det.compound),
             "perspective": self._label("perspective", self._persp, text),
             "value": self._label("value", self._value, text),

@@ -38,13 +38,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from vsdstats.coding.response import MIN_QUOTE_WORDS, UNIT_FIELDS, build_response_model
+from vsdstats.coding.response import MIN_QUOTE_WORDS, build_response_model
 from vsdstats.tables.codebook import Codebook
 
 __all__ = ["TEMPLATE_VERSION", "PromptSpec", "build_prompt", "escape_post", "post_id_marker"]
 
 #: Bump when the wording below changes (it enters ``prompt_hash``).
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 
 _TAG = re.compile(r"<(?=\s*/?\s*post\b)", re.IGNORECASE)
 _JINJA = re.compile(r"\{(?=[{%#])")
@@ -93,9 +93,9 @@ def _quote_example(s: str) -> str:
 def _system_prompt(codebook: Codebook) -> str:
     rel = codebook.relevance
     parts = [
-        "You code social-media posts for a study of how people use LLM chatbots "
-        "(ChatGPT, Claude, Gemini, companion apps, ...) for mental health. Use the "
-        f"codebook {codebook.name!r}, version {codebook.version}.",
+        "You code social-media posts for a study of how people use LLM chatbots for "
+        f"mental health. Use the codebook {codebook.name!r}, version {codebook.version}. "
+        "Give only codes listed below.",
         "",
         "# Task",
         "Decide whether the post is relevant. If it is, extract every reported use of an "
@@ -113,12 +113,19 @@ def _system_prompt(codebook: Codebook) -> str:
         "Give each unit exactly one code per dimension, written exactly as the code below "
         "(not the label).",
     ]
-    for dim in UNIT_FIELDS:
+    for dim in codebook.unit_fields:
         d = codebook.dimensions[dim]
         parts += ["", f"## {dim}: {d.description}"]
+        if d.within is not None:
+            free = [c.code for c in d.categories if c.family is None]
+            parts.append(
+                f"Each code below belongs to the {d.within} code in brackets; use only codes "
+                f"of the unit's {d.within}, or {' or '.join(free)}."
+            )
         for c in d.categories:
             ex = "; ".join(_quote_example(e) for e in c.examples)
-            parts.append(f"- {c.code} ({c.label}): {c.definition} Examples: {ex}")
+            fam = f" [{d.within}={c.family}]" if c.family is not None else ""
+            parts.append(f"- {c.code} ({c.label}){fam}: {c.definition} Examples: {ex}")
     parts += [
         "",
         "# Output rules",

@@ -1,14 +1,21 @@
 """Pydantic response models for LLM coding, generated from the codebook.
 
 :func:`build_response_model` returns ``Extraction`` (``relevant: bool``, ``units:
-list[Unit]``) whose ``Unit`` has one ``Literal`` field per codebook dimension
-(llm_product, sentiment, condition, perspective, value; the field description lists
-``code: definition``) and a ``quote``.  Editing the codebook therefore changes the
-models and their JSON schema.  Both models forbid extra fields.
+list[Unit]``) whose ``Unit`` has one ``Literal`` field per coded dimension of the
+codebook (:attr:`~vsdstats.tables.codebook.Codebook.unit_fields`: llm_product,
+llm_version when the codebook has it, sentiment, condition, perspective, value; the
+field description lists ``code: definition``) and a ``quote``.  Editing the codebook
+therefore changes the models and their JSON schema.  Both models forbid extra fields.
 
 Validation (messages are written for the model: instructor feeds them back on retry):
 
 - every label must be a code of its dimension;
+- a nested label must belong to its parent: ``llm_version`` must be a version of the
+  unit's ``llm_product`` or a family-less code (``unspecified``, ``other_version``).  A
+  mismatch is a validation error, not silently mapped to ``unspecified``: either the
+  family or the version is wrong, the coder is told which codes fit the family and
+  corrects one of them on retry, and a post whose coder never agrees with itself
+  fails visibly instead of entering the tables with a guessed version;
 - ``quote`` must have at least :data:`MIN_QUOTE_WORDS` words and -- when the validation
   context holds the post (``{"text": post_text}``) -- occur verbatim in the post after
   :func:`vsdstats.coding.quotes.normalize` (case-sensitive).  Without a context (and
@@ -51,8 +58,8 @@ from pydantic import (
 )
 
 from vsdstats.coding.quotes import quote_in_text, word_count
-from vsdstats.tables.codebook import Codebook, parse_codebook
-from vsdstats.tables.models import CODE_FIELDS, CodedUnit
+from vsdstats.tables.codebook import UNIT_FIELD_ORDER, Codebook, parse_codebook
+from vsdstats.tables.models import CodedUnit
 
 __all__ = [
     "MIN_QUOTE_WORDS",
@@ -66,8 +73,9 @@ __all__ = [
 
 #: Minimum number of words in a quote (see :func:`vsdstats.coding.quotes.word_count`).
 MIN_QUOTE_WORDS = 5
-#: Order of the coded fields in ``Unit`` (quote last: labels refer to the quoted passage).
-UNIT_FIELDS = ("llm_product", "sentiment", "condition", "perspective", "value")
+#: Order of the coded fields in ``Unit`` (quote last: labels refer to the quoted passage);
+#: a codebook without llm_version skips it (``Codebook.unit_fields``).
+UNIT_FIELDS = UNIT_FIELD_ORDER
 
 
 _POST_TEXT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -158,9 +166,25 @@ def _field_description(codebook: Codebook, dim: str) -> str:
     return "\n".join(lines)
 
 
+def _within_validator(codebook: Codebook) -> Any:
+    """An after-validator: each nested label belongs to its parent's code."""
+    nested = [
+        (d, codebook.dimensions[d].within)
+        for d in codebook.unit_fields
+        if codebook.dimensions[d].within in codebook.unit_fields
+    ]
+
+    def check_within(self: BaseModel) -> BaseModel:
+        for dim, parent in nested:
+            codebook.check_within(dim, getattr(self, dim), getattr(self, str(parent)))
+        return self
+
+    return model_validator(mode="after")(check_within)
+
+
 def _build(codebook: Codebook) -> type[BaseModel]:
     fields: dict[str, Any] = {}
-    for dim in UNIT_FIELDS:
+    for dim in codebook.unit_fields:
         codes = tuple(codebook.codes(dim))
         fields[dim] = (Literal[codes], Field(description=_field_description(codebook, dim)))
     fields["quote"] = (
@@ -176,6 +200,7 @@ def _build(codebook: Codebook) -> type[BaseModel]:
         "Unit",
         __base__=UnitBase,
         __doc__="One reported use of an LLM for mental health in the post.",
+        __validators__={"check_within": _within_validator(codebook)},
         **fields,
     )
     return create_model(
@@ -238,7 +263,7 @@ def extraction_to_units(
             CodedUnit(
                 post_id=post_id,
                 unit_index=i,
-                **{f: str(getattr(u, f)) for f in CODE_FIELDS},
+                **{f: str(getattr(u, f)) for f in type(u).model_fields if f != "quote"},
                 quote=u.quote,
                 coder=coder,
                 model=model,

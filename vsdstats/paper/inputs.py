@@ -12,7 +12,7 @@ from vsdstats.paper.config import PaperError
 from vsdstats.tables.analysis_table import study_table
 from vsdstats.tables.codebook import Codebook
 from vsdstats.tables.io import TableError, read_table
-from vsdstats.tables.models import CODE_FIELDS, PSEUDONYM_PATTERN
+from vsdstats.tables.models import CODE_FIELDS, PSEUDONYM_PATTERN, SchemaError, check_versions
 
 #: Columns the paper job needs on every coded unit.
 REQUIRED_COLUMNS = ("post_id", *CODE_FIELDS, "platform", "author", "created_at")
@@ -60,6 +60,10 @@ def validate_units(df: pd.DataFrame, codebook: Codebook, source: str) -> pd.Data
                 f"of codebook {codebook.name} {codebook.version} "
                 f"(allowed: {', '.join(codebook.codes(f))})"
             )
+    try:  # llm_version (codebook 1.1): a code of the row's family, or missing (1.0)
+        check_versions(out, codebook, source)
+    except SchemaError as exc:
+        raise PaperError(str(exc)) from None
     author = out["author"].astype("string")
     bad = author.notna() & ~author.str.fullmatch(PSEUDONYM_PATTERN.strip("^$")).fillna(False)
     if bad.to_numpy().any():

@@ -20,8 +20,19 @@ below, whose parameters :data:`PLANTED` records:
   ``eta_neg = a_neg + cond_neg[c] + plat_neg[p] + e_a``;
 - perspective: log weights = log(base count) + condition boost + sentiment boost;
 - value: log weights = log(base) + perspective boost (the planted co-occurrences);
+  both include the codebook's ``none`` (assumed base counts: the published labels
+  give no count for "no perspective" or "no value");
 - posts hold 1-3 units of one author and are spread over months 2023-01..2025-12
-  with a rising trend.
+  with a rising trend;
+- llm_version: within the unit's family, drawn with weights :data:`VERSION_COUNTS`
+  (the published raw llm_product labels that name a version) among the versions
+  already released on the post's date (:func:`version_release_dates`: the later of
+  the codebook's ``released`` and a marker of ``analysis/releases.toml`` naming the
+  version), else ``unspecified``.  It uses its own random stream, so the other columns
+  do not depend on it.
+
+Every code comes from the codebook: the simulator fails (ValueError) rather than emit
+a code the codebook lacks, and a code the codebook adds must be given a weight here.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vsdstats.tables.codebook import load_codebook
+from vsdstats.tables.codebook import Codebook, load_codebook
 
 #: Published unit counts per condition (original study's label frequencies).
 CONDITION_COUNTS = {
@@ -93,6 +104,7 @@ ASSUMED_PERSPECTIVE_COUNTS = {
     "maladaptive_usage": 250,
     "psychological_harm": 280,
     "sociocultural_impact": 220,
+    "none": 400,
 }
 PLATFORM_SHARE = {
     "reddit": 0.45,
@@ -115,6 +127,35 @@ VALUE_BASE = {
     "freedom_from_bias": 2,
     "ownership_property": 1.5,
     "environmental_sustainability": 0.5,
+    "none": 4,
+}
+#: Units per (family, version) among the published raw llm_product labels (the original
+#: study's mappings/llm_product_frequency.json, commit 88d8683), each label matched to a
+#: version with codebook 1.1's llm_version terms; labels naming no version are
+#: ``unspecified``.  Families absent here get ``unspecified`` only.
+VERSION_COUNTS: dict[str, dict[str, int]] = {
+    "chatgpt": {
+        "unspecified": 33259,
+        "gpt_4o": 714,
+        "gpt_4": 303,
+        "gpt_5": 263,
+        "gpt_4_5": 30,
+        "o_series": 30,
+        "gpt_3_5": 26,
+        "gpt_4_1": 5,
+    },
+    "claude": {
+        "unspecified": 1234,
+        "claude_4": 27,
+        "claude_3_5_sonnet": 25,
+        "claude_3": 13,
+        "claude_3_7_sonnet": 9,
+    },
+    "gemini": {"unspecified": 624, "gemini_2_5": 31, "gemini_2_0": 9},
+    "grok": {"unspecified": 108, "grok_3": 11, "grok_4": 10},
+    "llama": {"unspecified": 66, "llama_3": 25},
+    "deepseek": {"unspecified": 80, "deepseek_r1": 5, "deepseek_v3": 3},
+    "qwen": {"unspecified": 5, "qwen_3": 1},
 }
 
 #: Every planted parameter; written next to the corpus as ``<stem>.planted.json``.
@@ -158,6 +199,7 @@ PLANTED: dict = {
             "instrumental_support": -0.7,
             "informational_support": -0.7,
             "appraisal_support": -0.7,
+            "none": -0.5,
         },
         "positive": {
             "emotional_support": 0.3,
@@ -170,9 +212,11 @@ PLANTED: dict = {
             "interaction_limitations": -1.0,
             "maladaptive_usage": -1.0,
             "ethics": -1.0,
+            "none": -0.5,
         },
     },
     "value_perspective_boost": {
+        "none": {"none": 2.0},
         "ethics": {
             "privacy": 2.0,
             "informed_consent": 1.5,
@@ -205,6 +249,7 @@ SIMULATED_COLUMNS = [
     "author",
     "created_at",
     "llm_product",
+    "llm_version",
     "sentiment",
     "condition",
     "perspective",
@@ -214,6 +259,52 @@ SIMULATED_COLUMNS = [
     "model",
     "codebook_version",
 ]
+
+
+def version_release_dates(codebook: Codebook | None = None) -> dict[str, pd.Timestamp]:
+    """First date (UTC) a post may mention each dated llm_version: the later of the
+    codebook's ``released`` and the month of a marker in ``analysis/releases.toml``
+    whose label is the version's label or one of its terms."""
+    from vsdstats.paper.config import load_releases
+
+    cb = load_codebook() if codebook is None else codebook
+    markers = {r.label.lower(): r.date for r in load_releases()}
+    out = {}
+    for c in cb.dimensions["llm_version"].categories:
+        if c.released is None:
+            continue
+        dates = [c.released] + [
+            markers[t.lower()] for t in (c.label, *c.terms) if t.lower() in markers
+        ]
+        out[c.code] = pd.Timestamp(max(dates), tz="UTC")
+    return out
+
+
+def simulate_versions(
+    llm: np.ndarray, created_at: pd.Series, codebook: Codebook, rng: np.random.Generator
+) -> np.ndarray:
+    """llm_version per unit: a version of the unit's family released by ``created_at``
+    (weights :data:`VERSION_COUNTS`), else ``unspecified``."""
+    released = version_release_dates(codebook)
+    t = pd.DatetimeIndex(created_at).asi8
+    out = np.full(len(llm), "unspecified", dtype=object)
+    for fam, weights in VERSION_COUNTS.items():
+        idx = np.flatnonzero(llm == fam)
+        if not len(idx):
+            continue
+        codes = list(weights)
+        members = set(codebook.members("llm_version", fam))
+        unknown = [c for c in codes if c not in members]
+        if unknown:
+            raise ValueError(f"VERSION_COUNTS[{fam!r}]: {unknown} not versions of {fam!r}")
+        w = np.array([weights[c] for c in codes], dtype=float)
+        start = np.array(
+            [released[c].value if c in released else np.iinfo(np.int64).min for c in codes]
+        )
+        avail = t[idx][:, None] >= start[None, :]
+        logw = np.where(avail, np.log(w)[None, :], -np.inf)
+        out[idx] = np.array(codes, dtype=object)[_choice_rows(rng, logw)]
+    return out
 
 
 def scaled_counts(counts: dict[str, int], n: int) -> dict[str, int]:
@@ -272,6 +363,7 @@ def simulate_corpus(n: int | None = None, seed: int = 2026) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     cb = load_codebook()
     P = PLANTED
+    version_rng = np.random.default_rng([seed, 1])  # its own stream (module docstring)
 
     # conditions and LLM families: exact calibrated margins
     condition = _exact_sample(rng, CONDITION_COUNTS, n)
@@ -362,6 +454,9 @@ def simulate_corpus(n: int | None = None, seed: int = 2026) -> pd.DataFrame:
     secs = (rng.random(n_posts) * months.days_in_month[m_idx] * 86400).astype(np.int64)
     post_time = pd.to_datetime(starts + secs * 1_000_000_000, utc=True)
 
+    created_at = post_time[post_of]
+    llm_version = simulate_versions(llm, created_at, cb, version_rng)
+
     labels = {c.code: c.label for c in cb.dimensions["condition"].categories}
     prods = {c.code: c.label for c in cb.dimensions["llm_product"].categories}
     quote = [
@@ -374,8 +469,9 @@ def simulate_corpus(n: int | None = None, seed: int = 2026) -> pd.DataFrame:
             "unit_index": unit_index,
             "platform": plat_names,
             "author": [f"a_{a:024x}" for a in author],
-            "created_at": post_time[post_of],
+            "created_at": created_at,
             "llm_product": llm,
+            "llm_version": llm_version,
             "sentiment": sentiment,
             "condition": condition,
             "perspective": perspective,
@@ -387,6 +483,10 @@ def simulate_corpus(n: int | None = None, seed: int = 2026) -> pd.DataFrame:
         }
     )
     df = df.sort_values(["post_id", "unit_index"], kind="stable").reset_index(drop=True)
+    for dim in cb.unit_fields:
+        bad = sorted(set(df[dim]) - set(cb.codes(dim)))
+        if bad:  # a weight table above names a code the codebook lacks
+            raise ValueError(f"simulated {dim} codes {bad} are not in codebook {cb.version}")
     return df[SIMULATED_COLUMNS]
 
 
@@ -404,6 +504,7 @@ def planted_effects(n: int, seed: int) -> dict:
         "perspective_base_counts": perspective_base_counts(),
         "perspective_map": PERSPECTIVE_MAP,
         "value_base": VALUE_BASE,
+        "version_counts": VERSION_COUNTS,
         "platform_share": PLATFORM_SHARE,
         **PLANTED,
     }

@@ -3,12 +3,23 @@
 ``load_codebook()`` reads the default codebook shipped with vsdstats or a user's
 copy, validates it and reports problems as ``CodebookError`` naming the file and
 the offending key (e.g. ``dimensions.sentiment.categories[2].definition``).
+
+Nested dimensions.  A dimension with ``within = "llm_product"`` (``llm_version``) is
+coded inside another: each category may name its ``family`` (a code of that dimension)
+and a unit's code must belong to the unit's family (:meth:`Codebook.check_within`);
+categories without ``family`` (``unspecified``) go with every family.  ``released`` is
+a version's first public release date.
+
+The codebook is the one list of labels: the prompt, the response model, the table
+checks, the baseline coder, the simulator and the analyses all take the codes from
+here (:attr:`Codebook.unit_fields` lists the dimensions a unit is coded on).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
+from datetime import date
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -25,6 +36,11 @@ else:  # pragma: no cover
 
 #: Dimensions every codebook must define (the columns of a coded unit).
 REQUIRED_DIMENSIONS = ("sentiment", "condition", "perspective", "value", "llm_product")
+#: Dimensions a codebook may define (codebook 1.1: the model version); a unit is coded
+#: on them when the codebook has them.
+OPTIONAL_DIMENSIONS = ("llm_version",)
+#: Order of the coded fields of a unit (llm_version, when present, after llm_product).
+UNIT_FIELD_ORDER = ("llm_product", "llm_version", "sentiment", "condition", "perspective", "value")
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
@@ -42,6 +58,8 @@ class Category(_Strict):
     definition: str = Field(min_length=1)
     examples: list[str] = Field(min_length=1)
     terms: list[str] = Field(default_factory=list)
+    family: str | None = None
+    released: date | None = None
 
     @field_validator("examples", "terms")
     @classmethod
@@ -54,6 +72,7 @@ class Category(_Strict):
 class Dimension(_Strict):
     description: str = Field(min_length=1)
     categories: list[Category] = Field(min_length=2)
+    within: str | None = None
 
 
 class Relevance(_Strict):
@@ -93,6 +112,36 @@ class Codebook(_Strict):
                 f"codebook {self.source} has no dimension {dimension!r}; "
                 f"it has {sorted(self.dimensions)}"
             ) from None
+
+    @property
+    def unit_fields(self) -> tuple[str, ...]:
+        """The dimensions a unit is coded on, in :data:`UNIT_FIELD_ORDER` (llm_version
+        only when the codebook defines it)."""
+        return tuple(d for d in UNIT_FIELD_ORDER if d in self.dimensions)
+
+    def members(self, dimension: str, parent: str) -> list[str]:
+        """Codes of nested ``dimension`` that go with ``parent`` (a code of the dimension
+        it is ``within``): the parent's own categories, then those without a family."""
+        cats = self.dimensions[dimension].categories
+        return [c.code for c in cats if c.family == parent] + [
+            c.code for c in cats if c.family is None
+        ]
+
+    def check_within(self, dimension: str, code: str, parent: str) -> str:
+        """Return ``code`` if it belongs to ``parent`` (see :meth:`members`), else raise
+        ValueError with a message a coder (or instructor's retry) can act on."""
+        within = self.dimensions[dimension].within
+        if within is None:
+            return code
+        family = self.category(dimension, code).family
+        if family is None or family == parent:
+            return code
+        allowed = ", ".join(self.members(dimension, parent))
+        raise ValueError(
+            f"{dimension} {code!r} is a version of {within} {family!r}, not of {parent!r}: "
+            f"with {within}={parent!r} use one of {allowed}, or correct {within} if the "
+            f"post is about {family!r}"
+        )
 
     @cached_property
     def _code_sets(self) -> dict[str, frozenset[str]]:
@@ -150,7 +199,37 @@ def parse_codebook(data: dict[str, Any], source: str = "<memory>", sha256: str =
                     f"duplicate code {cat.code!r} (first at categories[{seen[cat.code]}])"
                 )
             seen[cat.code] = i
+        _check_within(cb, name, dim, source)
     return cb
+
+
+def _check_within(cb: Codebook, name: str, dim: Dimension, source: str) -> None:
+    """``within`` names another dimension and every ``family`` is one of its codes."""
+    bad = f"{source}: invalid codebook: key `dimensions.{name}"
+    if dim.within is None:
+        for i, cat in enumerate(dim.categories):
+            if cat.family is not None:
+                raise CodebookError(
+                    f"{bad}.categories[{i}].family`: the dimension has no `within` "
+                    "naming the dimension whose codes `family` refers to"
+                )
+        return
+    if dim.within == name or dim.within not in cb.dimensions:
+        raise CodebookError(
+            f"{bad}.within`: {dim.within!r} is not another dimension of the codebook"
+        )
+    parents = {c.code for c in cb.dimensions[dim.within].categories}
+    for i, cat in enumerate(dim.categories):
+        if cat.family is not None and cat.family not in parents:
+            raise CodebookError(
+                f"{bad}.categories[{i}].family`: {cat.family!r} is not a code of "
+                f"{dim.within} ({', '.join(sorted(parents))})"
+            )
+    if all(cat.family is not None for cat in dim.categories):
+        raise CodebookError(
+            f"{bad}.categories`: a dimension `within` another needs a category without "
+            "`family` (such as unspecified) for codes that have none of their own"
+        )
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:

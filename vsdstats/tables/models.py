@@ -57,10 +57,14 @@ guess the author; publish per-community results only above a minimum count of au
 Hashtags are topics, not communities, on every platform here, so none is kept.
 
 Coded-unit table (one row per post and reported use; a post yields 0..n units):
-    post_id, unit_index, llm_product, sentiment, condition, perspective, value,
+    post_id, unit_index, llm_product, llm_version, sentiment, condition, perspective, value,
     quote (verbatim supporting quote), coder (``llm``, ``baseline``, ``simulated`` or
     ``human:<id>``),
-    model (model name, missing for humans), codebook_version
+    model (model name, missing for humans), codebook_version.
+    ``llm_version`` (codebook 1.1) is the model version within the family; it is
+    missing (NA) in units coded with a codebook that has no llm_version dimension
+    (codebook 1.0): "not coded", which is not the same as ``unspecified`` ("the post
+    names no version").  Tables written before the column existed read it as NA.
 
 Analysis table (one row per coded unit, joined with its post on ``post_id``; what
 ``vsdstats export`` writes and every ``stats`` command and ``paper`` read, see
@@ -104,12 +108,16 @@ POST_COLUMNS: dict[str, str] = {
     "source_line": "Int64",
 }
 
+#: The coded fields every unit has (required columns).
 CODE_FIELDS = ("llm_product", "sentiment", "condition", "perspective", "value")
+#: Coded fields a unit has when its codebook defines them (NA otherwise).
+OPTIONAL_CODE_FIELDS = ("llm_version",)
 
 CODED_UNIT_COLUMNS: dict[str, str] = {
     "post_id": "string",
     "unit_index": "Int64",
     "llm_product": "string",
+    "llm_version": "string",
     "sentiment": "string",
     "condition": "string",
     "perspective": "string",
@@ -176,6 +184,7 @@ class CodedUnit(BaseModel):
     post_id: str = Field(min_length=1)
     unit_index: int = Field(default=0, ge=0)
     llm_product: str
+    llm_version: str | None = None
     sentiment: str
     condition: str
     perspective: str
@@ -186,14 +195,34 @@ class CodedUnit(BaseModel):
     codebook_version: str
 
     def check(self, codebook: Codebook) -> CodedUnit:
-        """Raise ValueError unless every label is a category of ``codebook``."""
+        """Raise ValueError unless every label is a category of ``codebook`` (and
+        llm_version, required when the codebook has it, belongs to llm_product)."""
         for f in CODE_FIELDS:
             codebook.check_label(f, getattr(self, f))
+        _check_optional(codebook, {f: getattr(self, f) for f in (*CODE_FIELDS, "llm_version")})
         if self.codebook_version != codebook.version:
             raise ValueError(
                 f"codebook_version {self.codebook_version!r} != codebook {codebook.version!r}"
             )
         return self
+
+
+def _check_optional(codebook: Codebook, unit: dict[str, str | None]) -> None:
+    for f in OPTIONAL_CODE_FIELDS:
+        v = unit.get(f)
+        if f not in codebook.dimensions:
+            if v is not None:
+                raise ValueError(
+                    f"{f}: {v!r} given but codebook {codebook.name} {codebook.version} "
+                    f"has no {f} dimension"
+                )
+            continue
+        if v is None:
+            raise ValueError(f"{f}: missing (codebook {codebook.version} codes it)")
+        codebook.check_label(f, v)
+        within = codebook.dimensions[f].within
+        if within is not None:
+            codebook.check_within(f, v, str(unit[within]))
 
 
 def _columns(kind: str) -> dict[str, str]:
@@ -257,7 +286,43 @@ def validate_frame(
                     f"{source}: column {f!r} row {i}: {out[f].iloc[i]!r} is not a category of "
                     f"codebook {codebook.name} {codebook.version}"
                 )
+        check_versions(out, codebook, source)
     return out[list(cols) + [c for c in out.columns if c not in cols]]
+
+
+def check_versions(df: pd.DataFrame, codebook: Codebook, source: str) -> None:
+    """SchemaError unless every non-missing ``llm_version`` is a code of ``codebook``
+    that belongs to the row's ``llm_product``.  Missing values are allowed: units coded
+    with codebook 1.0 have no version."""
+    if "llm_version" not in df.columns or df["llm_version"].isna().all():
+        return
+    if "llm_version" not in codebook.dimensions:
+        raise SchemaError(
+            f"{source}: column 'llm_version' is filled but codebook {codebook.name} "
+            f"{codebook.version} has no llm_version dimension"
+        )
+    ver = df["llm_version"].astype("string")
+    allowed = set(codebook.codes("llm_version"))
+    bad = ver.notna() & ~ver.isin(allowed)
+    if bad.any():
+        i = _first(bad)
+        raise SchemaError(
+            f"{source}: column 'llm_version' row {i}: {ver.iloc[i]!r} is not a category of "
+            f"codebook {codebook.name} {codebook.version}"
+        )
+    within = codebook.dimensions["llm_version"].within
+    if within is None or within not in df.columns:
+        return
+    family = {c.code: c.family for c in codebook.dimensions["llm_version"].categories}
+    fam = ver.map(family, na_action="ignore")
+    parent = df[within].astype("string")
+    wrong = (ver.notna() & fam.notna() & (fam != parent)).fillna(False)
+    if wrong.any():
+        i = _first(wrong)
+        raise SchemaError(
+            f"{source}: column 'llm_version' row {i}: {ver.iloc[i]!r} is a version of "
+            f"{fam.iloc[i]!r}, not of the row's {within} {parent.iloc[i]!r}"
+        )
 
 
 def _first(mask: pd.Series) -> int:
