@@ -59,11 +59,14 @@ def _units(posts: pd.DataFrame, codebook, seed: int = 5) -> pd.DataFrame:
     rows = []
     for pid in posts["post_id"]:
         for k in range(int(rng.integers(0, 3))):
+            family = str(rng.choice(codebook.codes("llm_product")))
             rows.append(
                 {
                     "post_id": pid,
                     "unit_index": k,
-                    **{f: str(rng.choice(codebook.codes(f))) for f in ("llm_product", "sentiment")},
+                    "llm_product": family,
+                    "llm_version": str(rng.choice(codebook.members("llm_version", family))),
+                    "sentiment": str(rng.choice(codebook.codes("sentiment"))),
                     "condition": str(
                         rng.choice([c for c in CONDITIONS if c in codebook.codes("condition")])
                     ),
@@ -269,6 +272,39 @@ def test_a_study_from_before_the_new_columns_exports_them_as_missing(study, tmp_
     df, _ = study_table(folder)
     assert len(df) == study["n_units"] and list(df.columns) == list(ANALYSIS_COLUMNS)
     assert df[list(ADDED_COLUMNS)].isna().all().all() and df["platform"].notna().all()
+
+
+def test_a_study_coded_with_codebook_1_0_exports_llm_version_as_missing(study, tmp_path):
+    """Units coded before codebook 1.1 have no llm_version column: the analysis table,
+    the typed CSV export (and its schema, which R/read_study.R reads) and stats --by
+    llm_version all work, with the version missing (not coded), never 'unspecified'."""
+    folder = tmp_path / "cb10"
+    shutil.copytree(study["folder"], folder)
+    units = pd.read_parquet(folder / "coded_units.parquet")
+    assert units["llm_version"].notna().all()
+    units.drop(columns=["llm_version"]).assign(codebook_version="1.0.0").to_parquet(
+        folder / "coded_units.parquet", index=False
+    )
+    df, _ = study_table(folder)
+    assert list(df.columns) == list(ANALYSIS_COLUMNS) and df["llm_version"].isna().all()
+    out = tmp_path / "cb10.csv"
+    r = _run("export", str(folder), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    schema = json.loads(out.with_suffix(".schema.json").read_text())
+    assert schema["llm_version"] == "character"
+    assert read_table(out)["llm_version"].isna().all()
+    r = _run("stats", "means", str(folder), "--by", "llm_version")
+    assert r.exit_code == 0, r.output
+    assert f"dropped {len(df)} of {len(df)} rows with a missing llm_version" in r.output
+    assert "unspecified" not in r.output
+
+
+def test_stats_means_by_llm_version(study):
+    r = _run("stats", "means", str(study["folder"]), "--by", "llm_version")
+    assert r.exit_code == 0, r.output
+    df = read_table(_export(study, "units.parquet"))
+    for code, n in df["llm_version"].value_counts().items():
+        assert re.search(rf"^\s*{code}\s+{n}\s", r.output, re.M), (code, n, r.output)
 
 
 # ------------------------------------------------------------------ bad inputs
