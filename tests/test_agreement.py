@@ -211,10 +211,11 @@ def test_kappa_se_and_ci_match_statsmodels(gc):
         warnings.simplefilter("ignore")  # statsmodels' null-variance sqrt may warn
         sm = cohens_kappa(cm)
     assert close(row["cohen_kappa"], sm.kappa)
-    # statsmodels computes an exactly-zero variance with rounding noise (+-1e-17, SE ~1e-8)
-    if sm.var_kappa < 0:
-        # exact variance 0 computed as -1e-17 by statsmodels (sqrt -> NaN); we clip to 0
-        assert sm.var_kappa > -1e-12 and row["kappa_se"] < 1e-7
+    # an exactly-zero variance (perfect agreement, or one side in one category; statsmodels
+    # gets it with rounding noise +-1e-16): no interval, never a zero-width one (issue 13)
+    if abs(sm.var_kappa) < 1e-12:
+        assert math.isnan(row["kappa_se"]) and math.isnan(row["kappa_ci_low"])
+        assert row["note"] != ""
         return
     assert math.isclose(row["kappa_se"], sm.std_kappa, rel_tol=1e-7, abs_tol=1e-7)
     assert math.isclose(row["kappa_ci_low"], sm.kappa_low, rel_tol=1e-7, abs_tol=1e-7)
@@ -287,9 +288,10 @@ def test_identical_codes_agree_perfectly(g):
     assert row["percent_agreement"] == 100.0
     assert close(row["cohen_kappa"], 1.0)
     assert close(row["krippendorff_alpha"], 1.0)
-    assert row["kappa_se"] == 0.0
-    assert row["kappa_ci_low"] == row["kappa_ci_high"] == 1.0
-    assert row["note"] == ""
+    # Var(kappa) = 0: NaN SE and interval with a note, not a [1, 1] interval (issue 13)
+    assert math.isnan(row["kappa_se"]) and math.isnan(row["kappa_ci_low"])
+    assert math.isnan(row["alpha_ci_low"]) and math.isnan(row["alpha_ci_high"])
+    assert "perfect agreement" in row["note"]
 
 
 @given(paired(allow_missing=True))

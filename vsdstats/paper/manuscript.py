@@ -24,6 +24,8 @@ TABLE_SOURCES = {
     "table10_glmm": "[glmm]: mixed_logit (glmmTMB), {negative,positive} ~ condition + "
     "(1|platform) + (1|author)",
     "table11_agreement": "agreement of the coded units with --gold on post_id",
+    "table13_welch": "[anova]: Welch's ANOVA and Games-Howell pairs (pingouin) of the "
+    "sentiment score across LLM families",
     "table12_corrected": "--gold: corrected_proportions (DSL) of sentiment by condition, "
     "the naive shares alongside; table5's corrected columns: group_means_ci(gold=)",
 }
@@ -34,6 +36,8 @@ FIGURE_SOURCES = {
     "fig4_delta_pmi": "delta_pmi.csv (delta_pmi, permutation null by author, maxT)",
     "fig5": "means.csv (group_means_ci, cluster-robust)",
     "fig6": "monthly.csv (monthly, cluster-robust) + releases.csv (analysis/releases.toml)",
+    "fig6_monthly_conditions": "monthly_conditions.csv (monthly by condition, [monthly] "
+    "top_conditions) + releases.csv",
     "fig7": "fingerprint.csv (crosstab + adjusted residuals)",
     "fig8": "alluvial.csv (lumped flows)",
     "fig9": "logodds.csv (weighted_log_odds; log_odds_dirichlet zeta, log_odds_permutation)",
@@ -226,8 +230,11 @@ def readme_text(
     notes: list[str],
     figures_ok: bool,
     analysis: str = "analysis/study.toml",
+    study: dict | None = None,
 ) -> str:
     """The README: what makes each table/figure, the GLMM-vs-chi-square differences, notes."""
+    from vsdstats.paper.choices import choices_section
+
     data = (
         f"the SYNTHETIC replication corpus `{source}` (vsdstats.paper.simulate: calibrated to the "
         "original study's published label frequencies; not real posts)"
@@ -302,6 +309,7 @@ def readme_text(
         "Rebuild the "
         "figures alone with `Rscript R/figures.R paper/handoff paper/figures`.",
         "",
+        *choices_section(res, study, analysis),
         *_inference_section(res),
         *_pmi_logodds_section(res),
         "## Beyond the original analysis: mixed-effects models",

@@ -255,11 +255,14 @@ def run_paper(
         masks = T.CountMasks(units, cb, min_cell)
         published = [
             T.table1_corpus(units, res, cb, masks, synthetic),
-            T.table2_chisq(res, synthetic),
+            T.table2_chisq(res, synthetic, cb),
             T.table5_means(res, cb, masks, synthetic),
             T.table9_logodds(res, cb, int(study["logodds"].get("top", 3)), min_cell, synthetic),
             T.table10_glmm(res, cb, synthetic),
         ]
+        welch = T.table13_welch(res, cb, masks, synthetic)
+        if welch is not None:
+            published.append(welch)
         if gold_sample is not None:
             published.append(_agreement_table(gold_sample, cb))
             if res.shares_gold is not None:
@@ -269,7 +272,14 @@ def run_paper(
     with step("hand-off files"):
         _clear(out / "handoff", ("*.csv", "schema.json"))
         run.handoff = write_handoff(
-            res, units, out / "handoff", cb, releases, masks=masks, synthetic=synthetic
+            res,
+            units,
+            out / "handoff",
+            cb,
+            releases,
+            masks=masks,
+            synthetic=synthetic,
+            analysis=_analysis_label(study["_source"]),
         )
     if figures:
         with step("figures (R/figures.R)"):
@@ -292,6 +302,7 @@ def run_paper(
             res.notes,
             figures_ok=figures and run.figure_error is None,
             analysis=_analysis_label(study["_source"]),
+            study=study,
         )
         write_docs(out, readme, manuscript_tex(published))
     with step("manifest"):

@@ -47,7 +47,17 @@ from vsdstats.stats._align import (
     sorted_labels,
 )
 
-__all__ = ["DEFAULT_FIELDS", "MISSING_CATEGORY", "AgreementResult", "agreement"]
+__all__ = [
+    "DEFAULT_FIELDS",
+    "MISSING_CATEGORY",
+    "RELIABILITY_COLUMNS",
+    "AgreementResult",
+    "agreement",
+    "alpha_bootstrap",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "reliability",
+]
 
 #: Category used for a missing ``coded`` label when ``missing="category"``.
 MISSING_CATEGORY = "(missing)"
@@ -65,6 +75,8 @@ SUMMARY_COLUMNS = [
     "kappa_ci_low",
     "kappa_ci_high",
     "krippendorff_alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
     "n_gold_only",
     "n_coded_only",
     "note",
@@ -159,7 +171,9 @@ def _cohen_kappa(table: np.ndarray, conf_level: float = 0.95) -> dict[str, float
         Var(kappa) = (A + B - C) / (n (1 - p_e)^2)
 
     The Wald interval is kappa +/- z_{1 - (1 - conf_level)/2} SE (not truncated to [-1, 1]).
-    Under perfect agreement Var = 0 exactly and SE = 0 is returned.
+    When Var = 0 -- perfect agreement, or one coding using a single category (then
+    kappa = 0 whatever the other does) -- SE and interval are NaN: a zero-width
+    interval would claim a certainty the data do not give.
     kappa is undefined (NaN) when n = 0 or p_e = 1, i.e. both codings use one and the same
     single category (0/0); sklearn's ``cohen_kappa_score`` also returns NaN then.
     """
@@ -186,11 +200,15 @@ def _cohen_kappa(table: np.ndarray, conf_level: float = 0.95) -> dict[str, float
     term_b = (1.0 - kappa) ** 2 * float((p * w).sum())
     term_c = (kappa - pe * (1.0 - kappa)) ** 2
     var = (term_a + term_b - term_c) / (n * (1.0 - pe) ** 2)
-    # perfect agreement: A = 1, B = 0, C = 1, so Var = 0 exactly (avoid rounding noise);
-    # otherwise clip a rounding-negative variance at 0
-    se = 0.0 if agree == n else float(np.sqrt(max(var, 0.0)))
+    out["kappa"] = kappa
+    # perfect agreement (A = 1, B = 0, C = 1) and one coding in one category (kappa = 0
+    # by construction) give Var = 0 exactly: no interval, not a zero-width one
+    one_sided = int((rows > 0).sum()) == 1 or int((cols > 0).sum()) == 1
+    if agree == n or one_sided or var <= 1e-14:
+        return out
+    se = float(np.sqrt(var))
     z = NormalDist().inv_cdf(1.0 - (1.0 - conf_level) / 2.0)
-    out.update(kappa=kappa, se=se, ci_low=kappa - z * se, ci_high=kappa + z * se)
+    out.update(se=se, ci_low=kappa - z * se, ci_high=kappa + z * se)
     return out
 
 
@@ -244,6 +262,263 @@ def _krippendorff_alpha_nominal(codes: np.ndarray, k: int) -> float:
     if expected <= 0:
         return np.nan
     return 1.0 - (n - 1.0) * disagree / expected
+
+
+def _unit_counts(codes: np.ndarray, k: int) -> np.ndarray:
+    """units x k counts of each category among a unit's values (codes: coders x units)."""
+    codes = np.asarray(codes)
+    n_units = codes.shape[1]
+    unit_idx = np.broadcast_to(np.arange(n_units), codes.shape)
+    ok = codes >= 0
+    counts = np.zeros((n_units, k))
+    np.add.at(counts, (unit_idx[ok], codes[ok]), 1.0)
+    return counts
+
+
+def _unit_coincidences(counts: np.ndarray) -> np.ndarray:
+    """Per pairable unit, its flattened contribution to the coincidence matrix,
+    (n_uc n_uk - [c == k] n_uc) / (m_u - 1) (Krippendorff 2011); units x k^2."""
+    m = counts.sum(axis=1)
+    counts = counts[m >= 2]
+    inv = 1.0 / (counts.sum(axis=1) - 1.0)
+    outer = counts[:, :, None] * counts[:, None, :]
+    k = counts.shape[1]
+    outer[:, np.arange(k), np.arange(k)] -= counts
+    return (outer * inv[:, None, None]).reshape(len(counts), k * k)
+
+
+def _alpha_from_coincidence(o: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """alpha = 1 - (n - 1) sum o_ck delta_ck / sum n_c n_k delta_ck for one coincidence
+    matrix (k x k) or a stack of them (B x k x k); NaN where D_e = 0 or n < 2."""
+    o = np.asarray(o, dtype=float)
+    single = o.ndim == 2
+    o = o[None] if single else o
+    n_c = o.sum(axis=2)
+    n = n_c.sum(axis=1)
+    observed = (o * delta).sum(axis=(1, 2))
+    expected = np.einsum("bc,bk,ck->b", n_c, n_c, delta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = 1.0 - (n - 1.0) * observed / expected
+    a = np.where((n >= 2) & (expected > 1e-12 * np.maximum(n, 1) ** 2), a, np.nan)
+    return a[0] if single else a
+
+
+def _delta(values: Sequence[Any], level: str) -> np.ndarray:
+    """Krippendorff's difference function: nominal 1 - [c == k]; interval (v_c - v_k)^2."""
+    k = len(values)
+    if level == "nominal":
+        return 1.0 - np.eye(k)
+    if level == "interval":
+        v = np.asarray(values, dtype=float)
+        return (v[:, None] - v[None, :]) ** 2
+    raise ValueError(f"level must be 'nominal' or 'interval', got {level!r}")
+
+
+def _encode(data: Any) -> tuple[np.ndarray, list[Any]]:
+    """coders x units matrix of values (None / NaN = missing) as integer codes."""
+    df = pd.DataFrame(np.asarray(data, dtype=object))
+    flat = df.to_numpy().ravel()
+    ok = ~pd.isna(flat)
+    values = sorted_labels(set(flat[ok]))
+    index = {v: i for i, v in enumerate(values)}
+    codes = np.full(flat.shape, -1, dtype=np.int64)
+    codes[ok] = [index[v] for v in flat[ok]]
+    return codes.reshape(df.shape), values
+
+
+def krippendorff_alpha(data: Any, level: Literal["nominal", "interval"] = "nominal") -> float:
+    """Krippendorff's alpha of a coders x units matrix with missing values (None/NaN).
+
+    alpha = 1 - D_o / D_e from the coincidence matrix of pairable values (units with at
+    least two values); ``level`` "nominal" (delta = 1 for different categories) or
+    "interval" (delta = squared difference of the numeric values, e.g. a sentiment
+    score +1/0/-1).  NaN when undefined: fewer than two pairable values, or no
+    variation (D_e = 0) (Krippendorff 2011)."""
+    codes, values = _encode(data)
+    if not values:
+        return float("nan")
+    k = len(values)
+    o = _unit_coincidences(_unit_counts(codes, k)).sum(axis=0).reshape(k, k)
+    return float(_alpha_from_coincidence(o, _delta(values, level)))
+
+
+def alpha_bootstrap(
+    data: Any,
+    level: Literal["nominal", "interval"] = "nominal",
+    *,
+    n_boot: int = 1000,
+    seed: int = 2026,
+    conf_level: float = 0.95,
+) -> dict[str, float]:
+    """alpha with a percentile bootstrap interval over units (resampling the units of a
+    coders x units matrix with replacement, ``n_boot`` times from ``seed``).
+
+    Returns alpha, ci_low, ci_high and n_boot_defined (replicates where alpha is
+    defined).  The interval is NaN when alpha is undefined, when fewer than half the
+    replicates define it, or when every replicate gives the same value (e.g. perfect
+    agreement): a zero-width interval would claim certainty the sample does not give."""
+    codes, values = _encode(data)
+    if not values:
+        nan = float("nan")
+        return {"alpha": nan, "ci_low": nan, "ci_high": nan, "n_boot_defined": 0}
+    return _boot_codes(codes, _delta(values, level), n_boot, seed, conf_level)
+
+
+def _boot_codes(
+    codes: np.ndarray, delta: np.ndarray, n_boot: int, seed: int, conf_level: float
+) -> dict[str, float]:
+    """:func:`alpha_bootstrap` on integer codes (coders x units, -1 = missing)."""
+    k = len(delta)
+    out = {"alpha": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
+    out["n_boot_defined"] = 0
+    contrib = _unit_coincidences(_unit_counts(codes, k)) if k else np.zeros((0, 0))
+    u = len(contrib)
+    if u == 0:
+        return out
+    out["alpha"] = float(_alpha_from_coincidence(contrib.sum(axis=0).reshape(k, k), delta))
+    if np.isnan(out["alpha"]) or n_boot < 1:
+        return out
+    # units in a canonical order (by their coincidences), so that the replicates do not
+    # depend on the order the units came in
+    contrib = contrib[np.lexsort(contrib.T[::-1])]
+    rng = np.random.default_rng(seed)
+    reps = []
+    for start in range(0, n_boot, 250):  # chunks bound the memory: 250 x units
+        b = min(250, n_boot - start)
+        draws = rng.integers(0, u, size=(b, u)) + (np.arange(b) * u)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=b * u).reshape(b, u).astype(float)
+        reps.append(_alpha_from_coincidence((weights @ contrib).reshape(b, k, k), delta))
+    a = np.concatenate(reps)
+    a = a[~np.isnan(a)]
+    out["n_boot_defined"] = len(a)
+    if len(a) < n_boot / 2 or np.ptp(a) < 1e-12:
+        return out
+    lo, hi = np.quantile(a, [(1 - conf_level) / 2, 1 - (1 - conf_level) / 2])
+    out.update(ci_low=float(lo), ci_high=float(hi))
+    return out
+
+
+def fleiss_kappa(data: Any) -> tuple[float, int]:
+    """Fleiss' kappa over the units coded by every coder of a coders x units matrix,
+    and how many such units there are.
+
+    With N complete units, k coders, n_ij coders putting unit i in category j:
+    p_j = sum_i n_ij / (N k), P_i = (sum_j n_ij^2 - k) / (k (k - 1)),
+    kappa = (mean P_i - sum p_j^2) / (1 - sum p_j^2) (Fleiss 1971).  NaN with fewer
+    than two complete units or a single category (sum p_j^2 = 1)."""
+    codes, values = _encode(data)
+    complete = (codes >= 0).all(axis=0)
+    n_c = int(complete.sum())
+    k_coders = codes.shape[0]
+    if n_c < 2 or k_coders < 2 or not values:
+        return float("nan"), n_c
+    counts = _unit_counts(codes[:, complete], len(values))
+    p = counts.sum(axis=0) / (n_c * k_coders)
+    pe = float((p**2).sum())
+    if pe >= 1 - 1e-12:
+        return float("nan"), n_c
+    pi = ((counts**2).sum(axis=1) - k_coders) / (k_coders * (k_coders - 1))
+    return float((pi.mean() - pe) / (1 - pe)), n_c
+
+
+RELIABILITY_COLUMNS = [
+    "field",
+    "level",
+    "n_coders",
+    "n_units",
+    "n_values",
+    "percent_agreement",
+    "krippendorff_alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "n_complete",
+    "note",
+]
+
+
+def reliability(
+    codes: pd.DataFrame,
+    fields: Sequence[str],
+    *,
+    unit: str = "unit_key",
+    coder: str = "coder",
+    interval: Mapping[str, Any] | None = None,
+    n_boot: int = 1000,
+    seed: int = 2026,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Inter-coder reliability of k coders: one row per field (columns
+    :data:`RELIABILITY_COLUMNS`).
+
+    ``codes`` is long: one row per (``coder``, ``unit``) with the fields as columns
+    (NA = not coded).  Per field: Krippendorff's alpha (nominal) with its bootstrap
+    interval (:func:`alpha_bootstrap`); percent agreement = the share of agreeing
+    pairs of values within units, over pairable units; Cohen's kappa when there are
+    exactly two coders (units both coded); Fleiss' kappa when there are three or more
+    (units every coder coded).  ``interval`` maps a field to a function turning its
+    labels into numbers (e.g. sentiment -> +1/0/-1): an extra row ``FIELD (score)``
+    has interval alpha.  Undefined values are NaN with a note, never 0."""
+    rows = []
+    coders = sorted_labels(set(codes[coder]))
+    specs: list[tuple[str, str, str, Any]] = [(f, f, "nominal", None) for f in fields]
+    for f, fn in (interval or {}).items():
+        if f in fields:
+            specs.append((f"{f} (score)", f, "interval", fn))
+    for name, f, level, fn in specs:
+        sub = codes[[coder, unit, f]].dropna(subset=[f])
+        if fn is not None:
+            sub = sub.assign(**{f: fn(sub[f]).to_numpy()})
+        if sub.duplicated([coder, unit]).any():
+            dup = sub[sub.duplicated([coder, unit])].iloc[0]
+            raise ValueError(f"{f}: coder {dup[coder]!r} codes unit {dup[unit]!r} twice")
+        wide = sub.pivot(index=coder, columns=unit, values=f).reindex(coders)
+        mat = wide.to_numpy(dtype=object)
+        boot = alpha_bootstrap(mat, level, n_boot=n_boot, seed=seed, conf_level=conf_level)
+        ecodes, values = _encode(mat) if mat.size else (np.zeros((0, 0), int), [])
+        counts = _unit_counts(ecodes, len(values)) if values else np.zeros((0, 0))
+        m = counts.sum(axis=1) if values else np.zeros(0)
+        pair = m >= 2
+        agree = (counts[pair] * (counts[pair] - 1)).sum(axis=1) / (m[pair] * (m[pair] - 1))
+        pct = 100.0 * float(agree.mean()) if pair.any() else np.nan
+        ck = np.nan
+        if len(coders) == 2 and level == "nominal" and values:
+            both = (ecodes >= 0).all(axis=0)
+            k = len(values)
+            tab = np.bincount(ecodes[0, both] * k + ecodes[1, both], minlength=k * k).reshape(k, k)
+            ck = _cohen_kappa(tab, conf_level)["kappa"]
+        fk, n_complete = fleiss_kappa(mat) if mat.size else (np.nan, 0)
+        if len(coders) < 3 or level != "nominal":
+            fk = np.nan
+        notes = []
+        if not pair.any():
+            notes.append("no unit coded by two coders: alpha and kappas undefined (NaN)")
+        elif np.isnan(boot["alpha"]):
+            notes.append("no variation in the pairable values: alpha undefined (0/0)")
+        elif np.isnan(boot["ci_low"]):
+            notes.append(
+                f"bootstrap interval undefined ({boot['n_boot_defined']} of {n_boot} "
+                "replicates define alpha, or all give the same value)"
+            )
+        rows.append(
+            {
+                "field": name,
+                "level": level,
+                "n_coders": len(coders),
+                "n_units": int(pair.sum()),
+                "n_values": int(m[pair].sum()),
+                "percent_agreement": pct,
+                "krippendorff_alpha": boot["alpha"],
+                "alpha_ci_low": boot["ci_low"],
+                "alpha_ci_high": boot["ci_high"],
+                "cohen_kappa": ck,
+                "fleiss_kappa": fk,
+                "n_complete": n_complete if len(coders) >= 3 else int(pair.sum()),
+                "note": "; ".join(notes),
+            }
+        )
+    return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
 def _per_category(table: np.ndarray, cats: list[Any], fld: str) -> pd.DataFrame:
@@ -327,6 +602,8 @@ def agreement(
     labels: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
     missing: Literal["exclude", "category"] = "exclude",
     conf_level: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 2026,
 ) -> AgreementResult:
     """Agreement of ``coded`` labels (e.g. an LLM) with ``gold`` labels (human coders).
 
@@ -354,7 +631,9 @@ def agreement(
         ``"category"``: a gold-labelled item without a coded label is compared as the
         coded category ``"(missing)"`` (so it is in ``n`` and counts as a disagreement).
     conf_level
-        Confidence level of the kappa interval.
+        Confidence level of the kappa and alpha intervals.
+    n_boot, seed
+        Bootstrap replicates over items for alpha's percentile interval, and their seed.
 
     Returns
     -------
@@ -365,7 +644,8 @@ def agreement(
         Everitt 1969 large-sample SE, non-null variance, Wald interval); krippendorff_alpha
         (nominal, two coders, from the coincidence matrix of pairable values -- with two
         coders, items coded on one side only are unpairable, so alpha uses the same items
-        as kappa; Krippendorff 2011); n_gold_only / n_coded_only (items with a label on
+        as kappa; Krippendorff 2011); alpha_ci_low, alpha_ci_high (percentile bootstrap
+        over items, :func:`alpha_bootstrap`); n_gold_only / n_coded_only (items with a label on
         that side only for this field: rows missing from the other frame or NA there; in
         ``missing="category"`` mode the gold-only items are also included in n); note
         (why a coefficient is NaN, else "").
@@ -441,7 +721,10 @@ def agreement(
         table = np.bincount(g_codes[both] * k + c_codes[both], minlength=k * k).reshape(k, k)
 
         kap = _cohen_kappa(table, conf_level)
-        alpha = _krippendorff_alpha_nominal(np.vstack([g_codes, c_codes]), k)
+        boot = _boot_codes(
+            np.vstack([g_codes, c_codes]), _delta(cats, "nominal"), n_boot, seed, conf_level
+        )
+        alpha = boot["alpha"]
         if n == 0:
             note = (
                 "no items labelled on both sides: kappa, alpha, precision, recall and F1 "
@@ -449,8 +732,18 @@ def agreement(
             )
         elif np.isnan(kap["kappa"]):
             note = "only one category used by both codings: kappa and alpha undefined (0/0)"
+        elif np.isnan(kap["se"]) and np.trace(table) == n:
+            note = "perfect agreement: the large-sample SE is 0, no kappa interval"
+        elif np.isnan(kap["se"]):
+            note = (
+                "one coding uses a single category: kappa is 0 by construction and has no interval"
+            )
         else:
             note = ""
+        if n and not np.isnan(alpha) and np.isnan(boot["ci_low"]):
+            note = "; ".join(
+                filter(None, [note, "bootstrap interval of alpha undefined (no variation)"])
+            )
         summaries.append(
             {
                 "field": fld,
@@ -462,6 +755,8 @@ def agreement(
                 "kappa_ci_low": kap["ci_low"],
                 "kappa_ci_high": kap["ci_high"],
                 "krippendorff_alpha": alpha,
+                "alpha_ci_low": boot["ci_low"],
+                "alpha_ci_high": boot["ci_high"],
                 "n_gold_only": n_gold_only,
                 "n_coded_only": n_coded_only,
                 "note": note,
