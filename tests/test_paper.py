@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from vsdstats.cli import main
-from vsdstats.paper.config import PaperError
+from vsdstats.paper.config import PaperError, load_study
 from vsdstats.paper.figures import FIGURES
 from vsdstats.paper.handoff import SCHEMA
 from vsdstats.paper.inputs import load_units, validate_units
@@ -213,12 +213,14 @@ def test_run_csv_says_synthetic_only_for_the_simulated_corpus(
     from vsdstats.paper.run import build_handoff
 
     one, _ = runs
-    run = pd.read_csv(one / "handoff" / "run.csv")
-    assert run.to_dict("records") == [{"synthetic": True, "min_cell": K}]
+    run = pd.read_csv(one / "handoff" / "run.csv", keep_default_na=False)
+    assert run[["synthetic", "min_cell"]].to_dict("records") == [{"synthetic": True, "min_cell": K}]
+    assert run.loc[0, "analysis"] == "analysis/study.toml" and run.loc[0, "residual"] == "adjusted"
     assert "every figure says so on itself" in (one / "README.md").read_text()
     real = simulate_corpus(n=300, seed=5).assign(coder="gpt-4o-mini")
     out = build_handoff(real, tmp_path / "h", glmm=False, min_cell=5)
-    assert pd.read_csv(out / "run.csv").to_dict("records") == [{"synthetic": False, "min_cell": 5}]
+    got = pd.read_csv(out / "run.csv")[["synthetic", "min_cell"]].to_dict("records")
+    assert got == [{"synthetic": False, "min_cell": 5}]
 
 
 def test_no_pseudonym_in_published_output(runs: tuple[Path, Path]) -> None:
@@ -256,7 +258,8 @@ def test_handoff_follows_schema(runs: tuple[Path, Path], r) -> None:
     assert bool(ok[0])
     res = pd.read_csv(one / "handoff" / "residuals.csv")
     assert set(res["significant"].unique()) <= {True, False}
-    assert set(res["test"]) == {"condition_sentiment", "condition_perspective", "condition_value"}
+    assert set(res["test"]) == {t["name"] for t in load_study()["chisq"]["tests"]}
+    assert set(res["test"]) >= {"condition_sentiment", "llm_sentiment"}
 
 
 def test_figures_written_by_r(runs: tuple[Path, Path]) -> None:

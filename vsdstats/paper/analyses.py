@@ -9,6 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vsdstats.paper.denominators import (
+    Denominators,
+    Dropped,
+    incomplete_last_month,
+    load_denominators,
+)
 from vsdstats.tables.codebook import Codebook
 from vsdstats.stats.glmm import adjusted_p, wald_table
 from vsdstats.stats import (
@@ -75,12 +81,61 @@ class Analyses:
     means_gold: pd.DataFrame | None = None
     #: with ``paper --gold``: sentiment shares by condition, corrected and naive
     shares_gold: pd.DataFrame | None = None
+    #: the residual the heatmaps draw ("adjusted" or "pearson", [chisq] residual) and
+    #: their fixed colour limit (+/- residual_limit; None = the data's largest |z|)
+    residual: str = "adjusted"
+    residual_limit: float | None = None
+    #: the [denominators] rules and the groups they leave out of the comparisons
+    denominators: Denominators = field(default_factory=Denominators)
+    dropped: list[Dropped] = field(default_factory=list)
+    #: the incomplete last month left out of the time series (YYYY-MM), if any
+    dropped_month: str | None = None
+    #: monthly volume and mean sentiment of the [monthly] top_conditions largest conditions
+    monthly_conditions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: [anova]: Welch's ANOVA (one row) and Games-Howell pairs of the sentiment score
+    anova: pd.DataFrame | None = None
+    gameshowell: pd.DataFrame | None = None
+    #: the per-group n and mean behind the ANOVA
+    anova_groups: pd.DataFrame | None = None
 
 
-def ordered(df: pd.DataFrame, codebook: Codebook, col: str) -> pd.Categorical:
-    """A column as a Categorical in codebook order (platforms: sorted codes)."""
+NO_RULES = Denominators()
+
+
+def ordered(
+    df: pd.DataFrame, codebook: Codebook, col: str, leave_out: set[str] | None = None
+) -> pd.Categorical:
+    """A column as a Categorical in codebook order (platforms: sorted codes), without
+    the categories ``leave_out`` (groups a [denominators] rule keeps out)."""
     cats = codebook.codes(col) if col in codebook.dimensions else sorted(df[col].unique())
+    cats = [c for c in cats if c not in (leave_out or set())]
     return pd.Categorical(df[col], categories=cats)
+
+
+def _left_out(df: pd.DataFrame, codebook: Codebook, den: Denominators, dim: str) -> set[str]:
+    """Codes of ``dim`` a comparison leaves out: excluded, under min_units, or without
+    units when a min_units rule applies (so no empty row is reported as dropped)."""
+    if not den.active:
+        return set()
+    out = {d.code for d in den.dropped(df, dim)}
+    if den.min_units.get(dim, 0) > 0 and dim in codebook.dimensions:
+        out |= set(codebook.codes(dim)) - set(df[dim].astype(str).unique())
+    return out
+
+
+def _restricted(
+    df: pd.DataFrame, codebook: Codebook, den: Denominators, row: str, col: str
+) -> pd.DataFrame:
+    """The ``row`` x ``col`` units a comparison uses, as Categoricals in codebook order
+    without the groups the [denominators] rules leave out."""
+    kept = den.keep(df, [row, col])
+    return pd.DataFrame(
+        {
+            row: ordered(kept, codebook, row, _left_out(df, codebook, den, row)),
+            col: ordered(kept, codebook, col, _left_out(df, codebook, den, col)),
+        },
+        index=kept.index,
+    )
 
 
 def order_key(codebook: Codebook, col: str):
@@ -98,7 +153,12 @@ def _record(caught: list[warnings.WarningMessage], where: str, notes: list[str])
 
 
 def run_chisq(
-    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], seed: int | None, notes: list[str]
+    df: pd.DataFrame,
+    codebook: Codebook,
+    study: dict[str, Any],
+    seed: int | None,
+    notes: list[str],
+    den: Denominators = NO_RULES,
 ) -> tuple[dict, dict, dict, dict]:
     """Pearson tests (kept for comparison with the original study) and, with ``[chisq]
     cluster`` (default "author"), the Rao-Scott tests and cluster-robust cell tests.
@@ -113,11 +173,8 @@ def run_chisq(
     res, cells, varnames, clustered = {}, {}, {}, {}
     for t in cfg["tests"]:
         name, row, col = t["name"], t["row"], t["col"]
-        tab = crosstab(
-            pd.DataFrame({row: ordered(df, codebook, row), col: ordered(df, codebook, col)}),
-            row,
-            col,
-        )
+        kept = _restricted(df, codebook, den, row, col)
+        tab = crosstab(kept, row, col)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -138,7 +195,7 @@ def run_chisq(
                 residual_method="adjusted residual",
             )
             continue
-        units = pd.DataFrame({row: df[row], col: df[col], cluster: df[cluster]})
+        units = df.loc[kept.index, [row, col, cluster]]
         clustered[name] = chisq_clustered(units, row, col, cluster)
         robust = cell_tests_clustered(units, row, col, cluster, method=adjust, alpha=alpha)
         got = robust.set_index([robust["row"].astype(str), robust["col"].astype(str)]).reindex(
@@ -153,6 +210,19 @@ def run_chisq(
         out["residual_method"] = "cluster-robust adjusted residual"
         cells[name] = out
     return res, cells, varnames, clustered
+
+
+#: the columns of :func:`_means_columns`
+MEANS_COLUMNS = [
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "method",
+    "flag",
+    "ci_low_naive",
+    "ci_high_naive",
+]
 
 
 def _means_columns(m: pd.DataFrame, naive: pd.DataFrame) -> dict[str, Any]:
@@ -174,13 +244,17 @@ def _means_cfg(study: dict[str, Any]) -> tuple[float, str | None]:
     return float(cfg.get("conf", 0.95)), (cfg.get("cluster", "author") or None)
 
 
-def run_means(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
+def run_means(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], den: Denominators = NO_RULES
+) -> pd.DataFrame:
     """Mean sentiment by each ``[means] by`` column: cluster-robust intervals with
-    ``[means] cluster`` (default author), the t interval alongside as ``*_naive``."""
+    ``[means] cluster`` (default author), the t interval alongside as ``*_naive``; only
+    the groups the [denominators] rules let in."""
     conf, cluster = _means_cfg(study)
     parts = []
-    scored = df.assign(score=sentiment_score(df["sentiment"]))
     for by in study["means"]["by"]:
+        kept = den.keep(df, [by])
+        scored = kept.assign(score=sentiment_score(kept["sentiment"]))
         m = group_means_ci(scored, by, "score", conf=conf, cluster=cluster)
         naive = group_means_ci(scored, by, "score", conf=conf)
         order = m[by].sort_values(key=order_key(codebook, by), kind="stable").index
@@ -228,15 +302,71 @@ def run_corrected(
     return pd.concat(parts, ignore_index=True), shares
 
 
-def run_monthly(df: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
+def monthly_settings(study: dict[str, Any]) -> tuple[int, bool]:
+    """``[monthly]``: ``top_conditions`` (5) and ``drop_incomplete_last_month`` (true);
+    a bad value is a PaperError naming the file and key."""
+    from vsdstats.paper.config import PaperError
+
+    cfg = study.get("monthly", {})
+    where = f"{study.get('_source', 'analysis file')}: [monthly]"
+    top = cfg.get("top_conditions", 5)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        raise PaperError(f"{where} top_conditions must be a whole number >= 0, not {top!r}")
+    drop = cfg.get("drop_incomplete_last_month", True)
+    if not isinstance(drop, bool):
+        raise PaperError(f"{where} drop_incomplete_last_month must be true or false")
+    return top, drop
+
+
+def series_units(df: pd.DataFrame, study: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
+    """The units of the time series: without the incomplete last month (UTC) when
+    ``[monthly] drop_incomplete_last_month``; returns (units, dropped month or None)."""
+    _, drop = monthly_settings(study)
+    cut = incomplete_last_month(df["created_at"]) if drop else None
+    if cut is None:
+        return df, None
+    months = pd.to_datetime(df["created_at"], utc=True).dt.strftime("%Y-%m")
+    return df.loc[months != cut], cut
+
+
+def _monthly_frame(scored: pd.DataFrame, study: dict[str, Any], by: str | None) -> pd.DataFrame:
     conf, cluster = _means_cfg(study)
-    scored = df.assign(score=sentiment_score(df["sentiment"]))
-    m = monthly(scored, "created_at", "score", conf=conf, cluster=cluster)
-    naive = monthly(scored, "created_at", "score", conf=conf)
+    m = monthly(scored, "created_at", "score", by=by, conf=conf, cluster=cluster)
+    naive = monthly(scored, "created_at", "score", by=by, conf=conf)
     month = pd.to_datetime(m["month"]).dt.strftime("%Y-%m-%d")
     cols = _means_columns(m, naive)
     cols["n"] = m["n"].astype(np.int64).to_numpy()
-    return pd.DataFrame({"month": month, **cols})
+    lead = {"month": month.to_numpy()}
+    if by is not None:
+        lead = {by: m[by].astype(str).to_numpy(), **lead}
+    return pd.DataFrame({**lead, **cols})
+
+
+def run_monthly(df: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
+    """Monthly volume and mean sentiment of all units (``df``: :func:`series_units`)."""
+    return _monthly_frame(df.assign(score=sentiment_score(df["sentiment"])), study, None)
+
+
+def run_monthly_conditions(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], den: Denominators = NO_RULES
+) -> pd.DataFrame:
+    """Monthly volume and mean sentiment of the ``[monthly] top_conditions`` conditions
+    with the most units among those the [denominators] rules let in (ties: codebook
+    order), over the full month range; columns ``condition, rank, month, ...``."""
+    top, _ = monthly_settings(study)
+    kept = den.keep(df, ["condition"])
+    counts = kept["condition"].astype(str).value_counts()
+    if top == 0 or not len(counts):
+        return pd.DataFrame(columns=["condition", "rank", "month", *MEANS_COLUMNS])
+    cand = pd.DataFrame({"code": counts.index, "n": counts.to_numpy()})
+    cand["_k"] = order_key(codebook, "condition")(cand["code"])
+    chosen = cand.sort_values(["n", "_k"], ascending=[False, True], kind="stable").head(top)
+    rank = {c: i + 1 for i, c in enumerate(chosen["code"])}
+    scored = df.assign(score=sentiment_score(df["sentiment"]))
+    m = _monthly_frame(scored, study, "condition")
+    m = m[m["condition"].isin(set(rank))].copy()
+    m.insert(1, "rank", m["condition"].map(rank).astype(np.int64))
+    return m.sort_values(["rank", "month"], kind="stable").reset_index(drop=True)
 
 
 def permutation_settings(
@@ -273,7 +403,9 @@ def permutation_settings(
     )
 
 
-def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> pd.DataFrame:
+def run_logodds(
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], den: Denominators = NO_RULES
+) -> pd.DataFrame:
     """tidylo's weighted log-odds (the ranking), MCQ's zeta and its permutation test.
 
     Per feature dimension of ``[logodds] features``, on the complete condition x feature
@@ -287,7 +419,9 @@ def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> 
     group = study["logodds"]["group"]
     perm = permutation_settings(study, "logodds", df)
     parts = []
+    every = df
     for feat in study["logodds"]["features"]:
+        df = den.keep(every, [group, feat])  # the groups the [denominators] rules let in
         # the complete condition x feature grid (zeros included): tidylo adds its prior
         # once per row present, so leaving out zero rows would favour rare features
         counts = crosstab(df, group, feat).stack().rename("n").reset_index()
@@ -345,7 +479,7 @@ def run_logodds(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) -> 
 
 
 def run_pmi(
-    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]
+    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], den: Denominators = NO_RULES
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PMI / NPMI of ``a`` x ``b`` over all units, and delta-PMI of each ``by`` level
     against the rest with its permutation null.
@@ -357,13 +491,13 @@ def run_pmi(
     two-sided ``p_value`` and the Westfall-Young maxT ``p_value_adj`` over the supported
     cells (NA when B = 0 and for unsupported cells)."""
     a, b, by = study["pmi"]["a"], study["pmi"]["b"], study["pmi"]["by"]
-    p = pmi(df[[a, b]], a, b)
+    p = pmi(den.keep(df, [a, b])[[a, b]], a, b)
     p = p[[a, b, "n", "pmi", "npmi"]]
     p = p.sort_values([a, b], key=lambda s: order_key(codebook, s.name)(s), kind="stable")
     perm = permutation_settings(study, "pmi", df)
     cluster = perm.cluster if perm.permutations > 0 else None
     d = delta_pmi(
-        df[[a, b, by] + ([cluster] if cluster else [])],
+        den.keep(df, [a, b, by])[[a, b, by] + ([cluster] if cluster else [])],
         a,
         b,
         by,
@@ -384,12 +518,14 @@ def run_pmi(
 
 
 def run_fingerprint(
-    df: pd.DataFrame, codebook: Codebook, study: dict[str, Any], notes: list[str]
+    df: pd.DataFrame,
+    codebook: Codebook,
+    study: dict[str, Any],
+    notes: list[str],
+    den: Denominators = NO_RULES,
 ) -> pd.DataFrame:
     row, col = study["fingerprint"]["row"], study["fingerprint"]["col"]
-    tab = crosstab(
-        pd.DataFrame({row: ordered(df, codebook, row), col: ordered(df, codebook, col)}), row, col
-    )
+    tab = crosstab(_restricted(df, codebook, den, row, col), row, col)
     tab = tab.loc[tab.sum(axis=1) > 0]
     share = tab.div(tab.sum(axis=1), axis=0)
     if tab.shape[0] >= 2 and (tab.sum(axis=0) > 0).sum() >= 2:
@@ -430,6 +566,69 @@ def run_alluvial(df: pd.DataFrame, codebook: Codebook, study: dict[str, Any]) ->
     flows = flows.sort_values(axes, key=lambda s: order_key(codebook, s.name)(s), kind="stable")
     flows["n"] = flows["n"].astype(np.int64)
     return flows.reset_index(drop=True)
+
+
+def run_anova(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    study: dict[str, Any],
+    notes: list[str],
+    den: Denominators = NO_RULES,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """``[anova]``: the sentiment score (+1/0/-1) across the groups of ``between``
+    (default llm_product) by Welch's ANOVA and Games-Howell pairwise tests (pingouin),
+    as the original study did; units are treated as independent (its assumption).
+
+    Welch (1951): F* = sum w_j (m_j - m')^2 / (k - 1) / [1 + 2 (k - 2) L / (k^2 - 1)]
+    with w_j = n_j / s_j^2, m' = sum w_j m_j / sum w_j, L = sum (1 - w_j / sum w)^2 /
+    (n_j - 1).  Games & Howell (1976): t = (m_i - m_j) / sqrt(s_i^2/n_i + s_j^2/n_j)
+    with Welch-Satterthwaite df, p from the studentized range q = sqrt(2) |t|.
+    Returns (welch, pairs, groups) or None without an [anova] section; groups with
+    fewer than 2 units or no variance cannot enter (a note names them)."""
+    import pingouin as pg
+
+    from vsdstats.paper.config import PaperError
+
+    if "anova" not in study:
+        return None
+    cfg = study["anova"]
+    between = cfg.get("between", "llm_product")
+    if between not in df.columns:
+        raise PaperError(f"{study.get('_source')}: [anova] between: no column {between!r}")
+    kept = den.keep(df, [between])
+    d = pd.DataFrame(
+        {"group": kept[between].astype(str), "score": sentiment_score(kept["sentiment"])}
+    )
+    g = d.groupby("group")["score"].agg(n="size", mean="mean", sd="std").reset_index()
+    bad = g[(g["n"] < 2) | ~(g["sd"] > 0)]
+    if len(bad):
+        notes.append(
+            f"Welch ANOVA: {', '.join(bad['group'])} left out (fewer than 2 units or no "
+            "variance in the sentiment score)"
+        )
+    g = g[~g["group"].isin(set(bad["group"]))]
+    g = g.sort_values("group", key=order_key(codebook, between), kind="stable")
+    d = d[d["group"].isin(set(g["group"]))]
+    if len(g) < 2:
+        notes.append(f"Welch ANOVA: fewer than two groups of {between}; not computed")
+        return None
+    welch = pg.welch_anova(data=d, dv="score", between="group")
+    welch = welch.rename(columns={"p_unc": "p_value", "ddof1": "df1", "ddof2": "df2"})
+    welch = welch.assign(between=between, k=len(g), n=len(d))[
+        ["between", "k", "n", "F", "df1", "df2", "p_value", "np2"]
+    ]
+    pairs = pg.pairwise_gameshowell(data=d, dv="score", between="group")
+    pairs = pairs.rename(columns={"T": "t", "pval": "p_value"})
+    pos = {c: i for i, c in enumerate(g["group"])}
+    # pingouin orders pairs alphabetically: put A before B in codebook order
+    swap = pairs["A"].map(pos) > pairs["B"].map(pos)
+    for a, b in (("A", "B"), ("mean_A", "mean_B")):
+        pairs.loc[swap, [a, b]] = pairs.loc[swap, [b, a]].to_numpy()
+    pairs.loc[swap, ["diff", "t", "hedges"]] *= -1
+    pairs = pairs.assign(_a=pairs["A"].map(pos), _b=pairs["B"].map(pos))
+    pairs = pairs.sort_values(["_a", "_b"], kind="stable").drop(columns=["_a", "_b"])
+    pairs = pairs[["A", "B", "mean_A", "mean_B", "diff", "se", "t", "df", "p_value", "hedges"]]
+    return welch.reset_index(drop=True), pairs.reset_index(drop=True), g.reset_index(drop=True)
 
 
 def run_glmm(
@@ -503,6 +702,23 @@ def _round_glmm(fit: MixedLogitResult) -> None:
             fit.random[col] = sig(fit.random[col])
 
 
+def residual_settings(study: dict[str, Any]) -> tuple[str, float | None]:
+    """``[chisq] residual`` ("adjusted", default, or "pearson": (O - E) / sqrt(E), the
+    original figure) and ``residual_limit`` (the heatmaps' fixed colour limit +/-;
+    absent = the largest |residual| drawn)."""
+    from vsdstats.paper.config import PaperError
+
+    cfg = study["chisq"]
+    where = f"{study.get('_source', 'analysis file')}: [chisq]"
+    kind = cfg.get("residual", "adjusted")
+    if kind not in ("adjusted", "pearson"):
+        raise PaperError(f'{where} residual must be "adjusted" or "pearson", not {kind!r}')
+    lim = cfg.get("residual_limit")
+    if lim is not None and (isinstance(lim, bool) or not isinstance(lim, (int, float)) or lim <= 0):
+        raise PaperError(f"{where} residual_limit must be a positive number, not {lim!r}")
+    return kind, (None if lim is None else float(lim))
+
+
 def compute(
     df: pd.DataFrame,
     codebook: Codebook,
@@ -512,9 +728,13 @@ def compute(
 ) -> Analyses:
     """All analyses of the study on validated units ``df``."""
     notes: list[str] = []
-    chisq, cells, varnames, clustered = run_chisq(df, codebook, study, seed, notes)
-    p, d = run_pmi(df, codebook, study)
+    den = load_denominators(study, codebook)
+    residual, residual_limit = residual_settings(study)
+    chisq, cells, varnames, clustered = run_chisq(df, codebook, study, seed, notes, den)
+    p, d = run_pmi(df, codebook, study, den)
     months = df["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    series, cut = series_units(df, study)
+    anova = run_anova(df, codebook, study, notes, den)
     res = Analyses(
         n_units=len(df),
         n_posts=int(df["post_id"].nunique()),
@@ -522,19 +742,29 @@ def compute(
         chisq=chisq,
         chisq_vars=varnames,
         cells=cells,
-        means=run_means(df, codebook, study),
-        monthly=run_monthly(df, study),
-        logodds=(lo := run_logodds(df, codebook, study)),
+        means=run_means(df, codebook, study, den),
+        monthly=run_monthly(series, study),
+        logodds=(lo := run_logodds(df, codebook, study, den)),
         pmi=p,
         delta_pmi=d,
-        fingerprint=run_fingerprint(df, codebook, study, notes),
+        fingerprint=run_fingerprint(df, codebook, study, notes, den),
         alluvial=run_alluvial(df, codebook, study),
         notes=notes,
         clustered=clustered,
         cluster=study["chisq"].get("cluster", "author"),
         pmi_permutation=d.attrs["permutation"],
         logodds_permutation=lo.attrs["permutation"],
+        residual=residual,
+        residual_limit=residual_limit,
+        denominators=den,
+        dropped=[
+            x for dim in sorted(set(den.min_units) | set(den.exclude)) for x in den.dropped(df, dim)
+        ],
+        dropped_month=cut,
+        monthly_conditions=run_monthly_conditions(series, codebook, study, den),
     )
+    if anova is not None:
+        res.anova, res.gameshowell, res.anova_groups = anova
     if glmm:
         res.glmm, res.glmm_reference = run_glmm(df, codebook, study, notes)
     return res

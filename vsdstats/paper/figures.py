@@ -22,6 +22,8 @@ FIGURES = {
     "conditions (grey: not supported; dot: maxT p < 0.05, permutation by author)",
     "fig5_mean_sentiment": "mean sentiment with 95% CI by LLM family and condition",
     "fig6_monthly": "monthly mean sentiment with model releases",
+    "fig6_monthly_conditions": "monthly volume and mean sentiment with 95% CI of the largest "
+    "conditions, model releases dashed",
     "fig7_fingerprint": "LLM family x condition fingerprint (bubble area and label: units; "
     "colour: adjusted residual; grey: suppressed)",
     "fig8_alluvial": "condition -> sentiment -> perspective -> value flows",

@@ -49,6 +49,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "col": "character",
         "observed": "integer",
         "expected": "double",
+        "pearson_residual": "double",
         "adjusted_residual": "double",
         "p_value_adj": "double",
         "significant": "logical",
@@ -106,6 +107,20 @@ SCHEMA: dict[str, dict[str, str]] = {
         "suppressed": "logical",
         "n_hidden": "logical",
     },
+    "monthly_conditions.csv": {
+        "condition": "character",
+        "rank": "integer",
+        "month": "Date",
+        "n": "integer",
+        "mean": "double",
+        "ci_low": "double",
+        "ci_high": "double",
+        "method": "character",
+        "flag": "character",
+        "ci_low_naive": "double",
+        "ci_high_naive": "double",
+        "suppressed": "logical",
+    },
     "releases.csv": {"date": "Date", "label": "character"},
     "fingerprint.csv": {
         "llm_product": "character",
@@ -157,7 +172,14 @@ SCHEMA: dict[str, dict[str, str]] = {
         "n_shown": "character",
         "suppressed": "logical",
     },
-    "run.csv": {"synthetic": "logical", "min_cell": "integer"},
+    "run.csv": {
+        "synthetic": "logical",
+        "min_cell": "integer",
+        "analysis": "character",
+        "residual": "character",
+        "residual_limit": "double",
+        "dropped_month": "character",
+    },
 }
 #: --min-cell default (the tables' K) when no masks are given
 DEFAULT_MIN_CELL = 10
@@ -215,6 +237,8 @@ def residuals_frame(res: Analyses, codebook: Codebook) -> pd.DataFrame:
             kind="stable",
             key=lambda s: order_key(codebook, row_var if s.name == "row" else col_var)(s),
         )
+        # (O - E) / sqrt(E): the original study's heatmap residual
+        c["pearson_residual"] = (c["observed"] - c["expected"]) / np.sqrt(c["expected"])
         c.insert(0, "test", name)
         c.insert(1, "row_var", row_var)
         c.insert(2, "col_var", col_var)
@@ -281,6 +305,14 @@ def monthly_frame(res: Analyses, k: int) -> pd.DataFrame:
     return m
 
 
+def monthly_conditions_frame(res: Analyses, k: int) -> pd.DataFrame:
+    """monthly_conditions.csv: a condition-month under K units is ``suppressed`` (no
+    bar, no mean), as a whole condition under K is in every figure."""
+    m = res.monthly_conditions.copy()
+    m["suppressed"] = small(m["n"].astype(np.int64).to_numpy(), k)
+    return m
+
+
 def fingerprint_frame(res: Analyses, masks: CountMasks) -> pd.DataFrame:
     """fingerprint.csv: ``n_hidden`` by :func:`suppress_grid`, with the row (LLM family)
     and column (condition) totals that table 1 publishes."""
@@ -343,11 +375,13 @@ def write_handoff(
     releases: list[Release],
     masks: CountMasks | None = None,
     synthetic: bool = False,
+    analysis: str = "analysis/study.toml",
 ) -> Path:
     """Write every hand-off file and schema.json into ``out_dir``; returns the folder.
 
     ``masks``: the tables' suppression decisions (default: K = 10); ``synthetic``: the
-    corpus is simulated (run.csv; every figure then says so)."""
+    corpus is simulated (run.csv; every figure then says so); ``analysis``: how the
+    analysis file is named on the figures."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     masks = masks if masks is not None else CountMasks(df, codebook, DEFAULT_MIN_CELL)
@@ -359,13 +393,23 @@ def write_handoff(
         "delta_pmi.csv": res.delta_pmi.assign(n_hidden=small(res.delta_pmi["n_in"], k)),
         "means.csv": means_frame(res, masks),
         "monthly.csv": monthly_frame(res, k),
+        "monthly_conditions.csv": monthly_conditions_frame(res, k),
         "releases.csv": releases_frame(releases),
         "fingerprint.csv": fingerprint_frame(res, masks),
         "alluvial.csv": alluvial_frame(res, codebook, k),
         "logodds.csv": res.logodds.assign(n_hidden=small(res.logodds["n"], k)),
         "glmm.csv": glmm_frame(res, masks),
         "groups.csv": groups_frame(df, codebook, masks),
-        "run.csv": pd.DataFrame({"synthetic": [bool(synthetic)], "min_cell": [k]}),
+        "run.csv": pd.DataFrame(
+            {
+                "synthetic": [bool(synthetic)],
+                "min_cell": [k],
+                "analysis": [analysis],
+                "residual": [res.residual],
+                "residual_limit": [np.nan if res.residual_limit is None else res.residual_limit],
+                "dropped_month": [res.dropped_month],
+            }
+        ),
     }
     for name, frame in frames.items():
         write_csv(frame.reset_index(drop=True), out / name, SCHEMA[name])

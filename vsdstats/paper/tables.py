@@ -32,6 +32,28 @@ def _label(codebook: Codebook, dim: str, code: str) -> str:
     return code
 
 
+def _lower(dim: str) -> str:
+    """A dimension's title inside a sentence: 'condition', 'LLM family'."""
+    t = DIM_TITLES.get(dim, dim)
+    return t if t.startswith("LLM") else t.lower()
+
+
+def _denominator_note(res: Analyses, codebook: Codebook | None, dims: set[str]) -> list[str]:
+    """The groups of ``dims`` the analysis's [denominators] rules left out, as a note."""
+    gone = [d for d in res.dropped if d.dimension in dims]
+    if not gone:
+        return []
+    return [
+        "Left out by the analysis's denominator rules: "
+        + ", ".join(
+            f"{d.code if codebook is None else _label(codebook, d.dimension, d.code)} "
+            f"({d.n} units, {d.reason})"
+            for d in gone
+        )
+        + "."
+    ]
+
+
 def _f(x: float, digits: int = 2) -> str:
     return "NA" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
 
@@ -124,7 +146,9 @@ def table1_corpus(
     )
 
 
-def table2_chisq(res: Analyses, synthetic: bool) -> PublishedTable:
+def table2_chisq(
+    res: Analyses, synthetic: bool, codebook: Codebook | None = None
+) -> PublishedTable:
     """Rao-Scott tests (default, when the analysis is clustered) with the naive Pearson
     tests of the original study alongside, in columns labelled "naive"."""
     rows = []
@@ -180,11 +204,14 @@ def table2_chisq(res: Analyses, synthetic: bool) -> PublishedTable:
     ]
     if dropped:
         notes.append("Empty categories left out: " + "; ".join(dropped) + ".")
+    notes += _denominator_note(res, codebook, {d for v in res.chisq_vars.values() for d in v})
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
     return PublishedTable(
         "table2_chisq",
-        "Chi-square tests of condition against sentiment, perspective and value.",
+        "Chi-square tests of independence: "
+        + "; ".join(f"{_lower(rv)} × {_lower(cv)}" for rv, cv in res.chisq_vars.values())
+        + ".",
         frame,
         notes,
     )
@@ -255,6 +282,7 @@ def table5_means(
             "interval is the exact bound on the share of other scores; clipped: cut at the "
             "score's range)."
         )
+    notes += _denominator_note(res, codebook, set(res.means["by"]))
     if gold is not None:
         notes.append(GOLD_NOTE)
     if synthetic:
@@ -500,4 +528,74 @@ def table11_agreement(summary: pd.DataFrame, key: str, gold_source: str) -> Publ
     ]
     return PublishedTable(
         "table11_agreement", "Agreement of the coding with the human gold standard.", frame, notes
+    )
+
+
+def table13_welch(
+    res: Analyses, codebook: Codebook, masks: CountMasks, synthetic: bool
+) -> PublishedTable | None:
+    """Welch's ANOVA of the sentiment score across groups (``[anova]``, pingouin) in the
+    first row, then the Games-Howell pairs; None without an ``[anova]`` section.  A pair
+    involving a group under K units shows no means (its group is suppressed in table 1)."""
+    if res.anova is None or res.gameshowell is None:
+        return None
+    w = res.anova.iloc[0]
+    dim = str(w["between"])
+    k = masks.k
+    groups = res.anova_groups if res.anova_groups is not None else pd.DataFrame()
+    n_of = dict(zip(groups.get("group", []), groups.get("n", []), strict=True))
+
+    def hidden(code: str) -> bool:
+        return bool(small(np.array([int(n_of.get(code, 0))]), k)[0])
+
+    def name(code: str) -> str:
+        return _label(codebook, dim, code)
+
+    rows = [
+        (
+            f"Welch's ANOVA ({len(groups)} groups)",
+            str(int(w["n"])),
+            "—",
+            f"F = {w['F']:.2f}",
+            f"{w['df1']:.0f}, {w['df2']:.1f}",
+            format_p(float(w["p_value"])),
+            f"η²p = {w['np2']:.4f}",
+        )
+    ]
+    for r in res.gameshowell.itertuples(index=False):
+        if hidden(r.A) or hidden(r.B):
+            rows.append((f"{name(r.A)} − {name(r.B)}", "—", "—", "—", "—", "—", "—"))
+            continue
+        rows.append(
+            (
+                f"{name(r.A)} − {name(r.B)}",
+                f"{int(n_of.get(r.A, 0))}, {int(n_of.get(r.B, 0))}",
+                f"{r.diff:+.3f}",
+                f"t = {r.t:.2f}",
+                f"{r.df:.1f}",
+                format_p(float(r.p_value)),
+                f"g = {r.hedges:.3f}",
+            )
+        )
+    frame = pd.DataFrame(
+        rows, columns=["Comparison", "N", "Mean difference", "Statistic", "df", "p", "Effect"]
+    )
+    notes = [
+        f"Sentiment score (+1 positive, 0 neutral, -1 negative) across {_lower(dim)} "
+        "groups: Welch's heteroscedastic one-way ANOVA (Welch 1951) and Games-Howell pairwise "
+        "tests (Games & Howell 1976; p from the studentized range, adjusted for all pairs), "
+        "computed with pingouin; η²p is partial eta squared, g Hedges' g. Units are treated "
+        "as independent, as in the original study; authors with several units make these "
+        "p-values too small (see table 5's cluster-robust intervals and table 10's GLMMs).",
+    ]
+    notes += _denominator_note(res, codebook, {dim})
+    if any(hidden(g) for g in n_of):
+        notes.append(f"Pairs with a group of fewer than {k} units show no numbers.")
+    if synthetic:
+        notes.append(SYNTHETIC_NOTE)
+    return PublishedTable(
+        "table13_welch",
+        f"Sentiment across {_lower(dim)} groups: Welch's ANOVA and Games-Howell pairwise tests.",
+        frame,
+        notes,
     )

@@ -11,6 +11,9 @@
 #' classical one otherwise; an asterisk marks Holm-adjusted p < 0.05 of that residual.
 #' The colour scale is the same in the three figures (+/- the largest |z| of residuals.csv
 #' outside suppressed groups), so equal colours mean equal residuals across them.
+#' With run.csv residual "pearson" (analysis/replication.toml, the original figure) the
+#' cells show Pearson residuals (O - E) / sqrt(E) instead, on the fixed scale
+#' +/- run.csv residual_limit (values beyond it take the end colour and keep their number).
 #' @param test "condition_sentiment", "condition_perspective" or "condition_value".
 vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d <- h$residuals[h$residuals$test == test, , drop = FALSE]
@@ -29,25 +32,33 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   d$row_f <- factor(d$row_f, levels = rev(levels(d$row_f)))
   # many columns: vertical labels on one line each; few: horizontal, wrapped
   d$col_f <- vsd_label(h, col_var, d$col, wrap = if (ncol > 3) Inf else 10)
+  pearson <- identical(h$run$residual[1], "pearson")
+  robust <- !pearson && identical(d$residual_method[1], "cluster-robust adjusted residual")
+  what <- if (pearson) "Pearson residuals (O - E) / sqrt(E)" else if (robust)
+    "cluster-robust adjusted residuals" else "adjusted standardized residuals"
+  shown <- if (pearson) "pearson_residual" else "z"
   d$txt <- paste0(
-    .vsd_num(d$z, 1),
+    .vsd_num(d[[shown]], 1),
     ifelse(!is.na(d$significant) & d$significant, "*", "")
   )
-  robust <- identical(d$residual_method[1], "cluster-robust adjusted residual")
-  what <- if (robust) "cluster-robust adjusted residuals" else "adjusted standardized residuals"
-  # one colour scale for the three residual figures: +/- the largest |z| drawn in any
-  all <- h$residuals
+  # one colour scale for the three residual figures: fixed (run.csv residual_limit) or
+  # +/- the largest |residual| drawn in any of them
+  all <- h$residuals[startsWith(h$residuals$test, "condition_"), , drop = FALSE]
   all <- all[!vsd_small(h, all$row_var, all$row) & !vsd_small(h, all$col_var, all$col), ,
     drop = FALSE]
-  lim <- .vsd_sym_limit(all$z)
-  d$dark <- abs(d$z) > 0.6 * lim[2]
-  p <- ggplot(d, aes(x = col_f, y = row_f, fill = z)) +
+  fixed <- h$run$residual_limit[1]
+  lim <- if (!is.na(fixed)) c(-fixed, fixed) else .vsd_sym_limit(all[[shown]])
+  d$fill <- pmax(pmin(d[[shown]], lim[2]), lim[1])
+  d$dark <- abs(d$fill) > 0.6 * lim[2]
+  beyond <- sum(abs(d[[shown]]) > lim[2], na.rm = TRUE)
+  p <- ggplot(d, aes(x = col_f, y = row_f, fill = fill)) +
     geom_tile(colour = "white", linewidth = 0.4) +
     geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.15 else 2.3) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,
-      name = if (robust) "Cluster-robust\nadjusted\nresidual" else "Adjusted\nresidual"
+      name = if (pearson) "Pearson\nresidual" else if (robust)
+        "Cluster-robust\nadjusted\nresidual" else "Adjusted\nresidual"
     ) +
     scale_x_discrete(position = "bottom", expand = c(0, 0)) +
     scale_y_discrete(expand = c(0, 0)) +
@@ -56,10 +67,14 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
       title = paste0(.vsd_dim_title[[row_var]], " x ", tolower(.vsd_dim_title[[col_var]]),
         ": ", what),
       caption = paste0(
-        "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05.",
+        "Red: more units than expected under independence; blue: fewer. * Holm-adjusted p < 0.05",
+        if (pearson) " (of the adjusted residual)." else ".",
         if (robust) "\nResiduals allow for units nested in authors (linearized, cluster-robust)." else "",
+        if (pearson) "\nUnits treated as independent (the original study's figure)." else "",
         "\nOne colour scale for every residual figure (fig3, +/-",
-        formatC(lim[2], format = "f", digits = 1), ").",
+        formatC(lim[2], format = "f", digits = 1), if (!is.na(fixed)) ", fixed" else "", ")",
+        if (beyond) paste0("; ", beyond, " cell", if (beyond == 1) "" else "s",
+          " beyond it drawn at its end.") else ".",
         .vsd_small_note(h, n_left, tolower(.vsd_dim_title[[row_var]]))
       )
     ) +

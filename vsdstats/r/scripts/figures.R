@@ -23,6 +23,7 @@
 #                                  condition; unsupported cells grey, maxT p < 0.05 dotted
 #   fig5_mean_sentiment            mean sentiment score with 95% CI by LLM family / condition
 #   fig6_monthly                   monthly volume and mean sentiment, model releases marked
+#   fig6_monthly_conditions        the same for the largest conditions, one column each
 #   fig7_fingerprint               LLM family x condition bubbles (size n, colour residual)
 #   fig8_alluvial                  condition -> sentiment -> perspective -> value flows
 #   fig9_logodds                   perspectives and values with the highest weighted
@@ -41,7 +42,8 @@
 .vsd_parts <- c(
   "handoff.R", "theme.R",
   "fig3_residuals.R", "fig4_npmi.R", "fig4_delta_pmi.R", "fig5_mean_sentiment.R",
-  "fig6_monthly.R", "fig7_fingerprint.R", "fig8_alluvial.R", "fig9_logodds.R",
+  "fig6_monthly.R", "fig6_monthly_conditions.R", "fig7_fingerprint.R", "fig8_alluvial.R",
+  "fig9_logodds.R",
   "fig10_forest.R"
 )
 
@@ -93,6 +95,7 @@ vsd_figure_specs <- function() {
     f("fig4_delta_pmi", vsd_fig4_delta_pmi, 6.9, 7.8),
     f("fig5_mean_sentiment", vsd_fig5_mean_sentiment, 6.9, 4.8),
     f("fig6_monthly", function(h) vsd_fig6_monthly(h, width = 6.9), 6.9, 4.2),
+    f("fig6_monthly_conditions", vsd_fig6_monthly_conditions, 6.9, 3.6),
     f("fig7_fingerprint", function(h) vsd_fig7_fingerprint(h, width = 6.9, height = 5.6),
       6.9, 5.6),
     f("fig8_alluvial", function(h) vsd_fig8_alluvial(h, height = 5.6), 6.9, 5.6),

@@ -12,7 +12,10 @@
 # and arrives as columns: groups.csv `suppressed` (a group under K units: drawn in no
 # figure) and `n_shown` (table 1's text of its count); `suppressed` in a file's rows (not
 # drawn); `n_hidden` (the row's count is hidden: drawn grey without a number, or left
-# out).  run.csv says whether the corpus is synthetic (every figure then says so) and K.
+# out).  run.csv says whether the corpus is synthetic (every figure then says so), K, the
+# analysis file, which residual the heatmaps draw ("adjusted", or "pearson" as the
+# original study did) with its fixed colour limit (NA = from the data), and the
+# incomplete last month left out of the time series (NA = none).
 #
 # Sourced by figures.R; stands alone too (base R, utils and jsonlite only):
 #   source("R/handoff.R"); h <- vsd_read_handoff("paper/handoff"); str(h$means)
@@ -24,7 +27,7 @@
   "residuals.csv" = c(
     test = "character", row_var = "character", col_var = "character", row = "character",
     col = "character", observed = "integer", expected = "double",
-    adjusted_residual = "double", p_value_adj = "double", significant = "logical",
+    pearson_residual = "double", adjusted_residual = "double", p_value_adj = "double", significant = "logical",
     z = "double", deff = "double", p_value_adj_naive = "double",
     residual_method = "character"
   ),
@@ -48,6 +51,12 @@
     month = "Date", n = "integer", mean = "double", ci_low = "double", ci_high = "double",
     method = "character", flag = "character", ci_low_naive = "double",
     ci_high_naive = "double", suppressed = "logical", n_hidden = "logical"
+  ),
+  "monthly_conditions.csv" = c(
+    condition = "character", rank = "integer", month = "Date", n = "integer",
+    mean = "double", ci_low = "double", ci_high = "double", method = "character",
+    flag = "character", ci_low_naive = "double", ci_high_naive = "double",
+    suppressed = "logical"
   ),
   "releases.csv" = c(date = "Date", label = "character"),
   "fingerprint.csv" = c(
@@ -73,7 +82,10 @@
     dimension = "character", code = "character", n = "integer", n_shown = "character",
     suppressed = "logical"
   ),
-  "run.csv" = c(synthetic = "logical", min_cell = "integer")
+  "run.csv" = c(
+    synthetic = "logical", min_cell = "integer", analysis = "character",
+    residual = "character", residual_limit = "double", dropped_month = "character"
+  )
 )
 
 # Allowed values of enumerated columns.
@@ -81,9 +93,7 @@
   "labels.csv" = list(
     dimension = c("sentiment", "condition", "perspective", "value", "llm_product", "platform")
   ),
-  "residuals.csv" = list(
-    test = c("condition_sentiment", "condition_perspective", "condition_value")
-  ),
+  "run.csv" = list(residual = c("adjusted", "pearson")),
   "means.csv" = list(by = c("llm_product", "condition")),
   "logodds.csv" = list(dimension = c("perspective", "value")),
   "glmm.csv" = list(outcome = c("negative", "positive")),
