@@ -190,7 +190,7 @@ def test_bad_denominators_are_one_line_errors() -> None:
     base = {"_source": "my.toml"}
     with pytest.raises(PaperError, match=r"my.toml: \[denominators\] exclude.condition: 'anxious'"):
         load_denominators({**base, "denominators": {"exclude": {"condition": ["anxious"]}}}, cb)
-    with pytest.raises(PaperError, match="min_units: .colour. is not a dimension"):
+    with pytest.raises(PaperError, match=r"min_units: .colour. is not a dimension"):
         load_denominators({**base, "denominators": {"min_units": {"colour": 5}}}, cb)
     with pytest.raises(PaperError, match=r"min_units\.condition must be a whole number"):
         load_denominators({**base, "denominators": {"min_units": {"condition": "100"}}}, cb)
