@@ -59,10 +59,14 @@ def test_denominator_rules_decide_every_comparison(units, rep) -> None:
     assert set(rep.logodds["condition"]) == conds
     assert set(rep.anova_groups["group"]) == fams
     dropped = {(d.dimension, d.code) for d in rep.dropped}
-    present = {(dim, str(c)) for dim in ("condition", "llm_product") for c in units[dim].unique()}
-    assert dropped == present - {("condition", c) for c in conds} - {
-        ("llm_product", f) for f in fams
+    dims = ("condition", "llm_product", "value", "perspective")
+    want = {(dim, str(c)) for dim in dims for c in units[dim].unique()} - {
+        (dim, c) for dim in dims for c in _eligible(units, dim)
     }
+    assert dropped == want and ("value", "none") in dropped
+    assert "none" not in set(rep.cells["condition_value"]["col"].astype(str))
+    assert "none" not in set(rep.logodds["feature"])
+    assert "none" not in set(rep.pmi["value"]) | set(rep.pmi["perspective"])
 
 
 def test_pearson_test_and_residuals_equal_scipy_on_the_kept_units(units, rep) -> None:
