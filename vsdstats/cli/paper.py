@@ -59,6 +59,13 @@ from vsdstats.cli._common import codebook_option, positional_input
     help="size of the simulated corpus (ignored with STUDY)  [default: 39380, the "
     "published number of condition units]",
 )
+@click.option(
+    "--pdf",
+    is_flag=True,
+    default=False,
+    help="also compile OUT/manuscript.tex to OUT/manuscript.pdf with pdflatex (Debian: "
+    "texlive-latex-base texlive-latex-recommended lmodern; bash R/install_r.sh installs them)",
+)
 @codebook_option
 def paper(
     input_path: str | None,
@@ -69,12 +76,14 @@ def paper(
     seed: int,
     n: int | None,
     codebook_path: str | None,
+    pdf: bool,
 ) -> None:
     """Regenerate paper/ from STUDY (a coded table, a .duckdb file's table units, or a
     study folder with coded_units.{parquet,csv} and posts.{parquet,csv}, joined on
     post_id as `vsdstats export` does; default: the SYNTHETIC replication corpus):
     tables (CSV, LaTeX, Markdown), hand-off files, R figures,
-    README.md and manuscript.tex (the job `tox -e paper` runs).
+    README.md and manuscript.tex (the job `tox -e paper` runs); with --pdf also
+    manuscript.pdf (`tox -e paper -- --pdf`).
 
     Needs R (glmmTMB for the mixed models, R/figures.R for the figures).  Step timings
     go to stderr and OUT/timings.txt; OUT/manifest.json records the provenance (Python,
@@ -96,10 +105,12 @@ def paper(
         ("--n", n, None),
         ("--codebook", codebook_path, None),
     ]
+    flags = ["--pdf"] if pdf else []
     args = ["vsdstats", "paper", *([input_path] if input_path else [])]
     for opt, value, default in given:
         if value != default:
             args += [opt, str(value)]
+    args += flags
     command = shlex.join(args)
     try:
         run_paper(
@@ -111,6 +122,7 @@ def paper(
             n=DEFAULT_N if n is None else n,
             codebook=codebook_path,
             analysis=analysis,
+            pdf=pdf,
             command=command,
             log=lambda m: click.echo(m, err=True),
         )

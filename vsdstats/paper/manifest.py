@@ -96,10 +96,11 @@ def paper_manifest(
     command: str,
     settings: dict[str, Any],
     source: str,
+    tex: str | None = None,
 ) -> dict[str, Any]:
     """The manifest of one paper run (see the module docstring); ``codebook`` is the
     loaded :class:`~vsdstats.tables.codebook.Codebook`, ``figures_r`` R/figures.R when the
-    figure step ran."""
+    figure step ran, ``tex`` the pdflatex version when ``--pdf`` compiled the manuscript."""
     from vsdstats.paper.config import find_project_file
 
     inputs = unit_inputs(input)
@@ -130,6 +131,8 @@ def paper_manifest(
             "rpy2": package_versions(("rpy2-rinterface", "rpy2-robjects")),
         },
     )
+    if tex is not None:
+        manifest["tex"] = {"pdflatex": tex}
     manifest.pop("created_at", None)  # run-varying: the times are in timings.txt
     return manifest
 

@@ -59,33 +59,106 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
+#: a header longer than this (characters) is set on several lines
+_HEADER_CHARS = 12
+#: a text column whose longest cell is longer than this is a wrapping p column
+_TEXT_CHARS = 28
+#: a table with more body rows than this is a longtable (breaks across pages)
+_LONG_ROWS = 40
+#: a table with at least this many columns is printed sideways (a landscape page)
+_WIDE_COLS = 9
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    """Greedy word wrap at ``width`` characters (a longer word keeps its own line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _header_cell(name: str, align: str) -> str:
+    """A header on as many lines as it needs (a one-column tabular, bottom-aligned)."""
+    lines = _wrap_words(name, _HEADER_CHARS) if len(name) > _HEADER_CHARS else [name]
+    if len(lines) == 1:
+        return latex_escape(name)
+    body = r" \\ ".join(latex_escape(x) for x in lines)
+    return f"\\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{body}\\end{{tabular}}"
+
+
 def to_latex(t: PublishedTable) -> str:
+    """A booktabs table (needs booktabs, graphicx, array, longtable and rotating): long
+    headers on several lines, long text columns wrapped; a float shrunk to the line
+    width only when wider, sideways when it has many columns, a longtable breaking
+    across pages when it has many rows."""
     ncol = t.frame.shape[1]
-    spec = "l" * t.text_columns + "r" * (ncol - t.text_columns)
-    head = " & ".join(latex_escape(str(c)) for c in t.frame.columns) + r" \\"
+    cols = []
+    for j in range(ncol):
+        if j >= t.text_columns:
+            cols.append("r")
+            continue
+        longest = max((len(str(v)) for v in t.frame.iloc[:, j]), default=0)
+        cols.append(r">{\raggedright\arraybackslash}p{3.4cm}" if longest > _TEXT_CHARS else "l")
+    spec = "".join(cols)
+    head = (
+        " & ".join(
+            _header_cell(str(c), "l" if j < t.text_columns else "r")
+            for j, c in enumerate(t.frame.columns)
+        )
+        + r" \\"
+    )
     body = [
         " & ".join(latex_escape(str(v)) for v in row) + r" \\"
         for row in t.frame.itertuples(index=False)
     ]
+    caption = f"\\caption{{{latex_escape(t.caption)}}}"
+    label = f"\\label{{{t.label}}}"
+    notes = [latex_escape(n) + r"\par" for n in t.notes]
+    if len(body) > _LONG_ROWS:
+        lines = [
+            r"\begingroup\footnotesize\setlength{\tabcolsep}{4pt}",
+            f"\\begin{{longtable}}{{{spec}}}",
+            caption + label + r" \\",
+            r"\toprule",
+            head,
+            r"\midrule",
+            r"\endfirsthead",
+            r"\toprule",
+            head,
+            r"\midrule",
+            r"\endhead",
+            *body,
+            r"\bottomrule",
+            r"\end{longtable}",
+        ]
+        if notes:
+            lines += [r"\vspace{-1.5ex}", *notes]
+        lines += [r"\par\endgroup", ""]
+        return "\n".join(lines)
+    env = "sidewaystable" if ncol >= _WIDE_COLS else "table"
     lines = [
-        r"\begin{table}[htbp]",
+        f"\\begin{{{env}}}" + ("" if env == "sidewaystable" else "[htbp]"),
         r"\centering",
         r"\small",
-        f"\\caption{{{latex_escape(t.caption)}}}",
-        f"\\label{{{t.label}}}",
+        caption,
+        label,
+        r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
         f"\\begin{{tabular}}{{{spec}}}",
         r"\toprule",
         head,
         r"\midrule",
         *body,
         r"\bottomrule",
-        r"\end{tabular}",
+        r"\end{tabular}}",
     ]
-    if t.notes:
+    if notes:
         lines += [r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize"]
-        lines += [latex_escape(n) + r"\par" for n in t.notes]
+        lines += notes
         lines.append(r"\end{minipage}")
-    lines.append(r"\end{table}")
+    lines.append(f"\\end{{{env}}}")
     return "\n".join(lines) + "\n"
 
 

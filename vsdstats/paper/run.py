@@ -46,6 +46,7 @@ class PaperRun:
     timings: list[tuple[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     figure_error: str | None = None
+    pdf: Path | None = None
 
 
 def _stderr(msg: str) -> None:
@@ -198,6 +199,7 @@ def run_paper(
     codebook: str | Path | None = None,
     analysis: str | Path | None = None,
     figures: bool = True,
+    pdf: bool = False,
     command: str = "vsdstats paper",
     log: Callable[[str], None] = _stderr,
 ) -> PaperRun:
@@ -205,7 +207,8 @@ def run_paper(
 
     Without ``input`` the SYNTHETIC replication corpus ``simulate_corpus(n, seed)`` is used.
     ``analysis``: the analysis definitions, a TOML file or a shipped name (default
-    ``study``, the shipped ``analysis/study.toml``).
+    ``study``, the shipped ``analysis/study.toml``).  ``pdf``: also compile
+    manuscript.tex to manuscript.pdf with pdflatex (:mod:`vsdstats.paper.latex`).
     """
     from vsdstats.r import bridge as rbridge
     from vsdstats.paper import tables as T
@@ -228,6 +231,10 @@ def run_paper(
 
     with step("check R"):
         rbridge.check_r()
+    if pdf:
+        from vsdstats.paper.latex import require_pdflatex, tex_version
+
+        require_pdflatex()  # before the long steps, not after them
     with step("load data"):
         cb = load_codebook(codebook)
         study = load_study(analysis)
@@ -305,11 +312,20 @@ def run_paper(
             study=study,
         )
         write_docs(out, readme, manuscript_tex(published))
+    if pdf:
+        if run.figure_error:
+            raise FigureError(f"{run.figure_error} (so manuscript.pdf was not compiled)")
+        with step("PDF (pdflatex)"):
+            from vsdstats.paper.latex import compile_manuscript
+
+            run.pdf = compile_manuscript(out)
     with step("manifest"):
         from vsdstats.paper.figures import figures_script
         from vsdstats.paper.manifest import paper_manifest, write_paper_manifest
 
         settings = {"min_cell": min_cell, "seed": seed, "figures": figures}
+        if pdf:
+            settings["pdf"] = True
         manifest = paper_manifest(
             input=input,
             gold=gold,
@@ -321,11 +337,13 @@ def run_paper(
                 *run.handoff.iterdir(),
                 out / "README.md",
                 out / "manuscript.tex",
+                *([run.pdf] if run.pdf else []),
             ],
             out=out,
             command=command,
             settings={**settings, "n": n} if input is None else settings,
             source=source,
+            tex=tex_version() if pdf else None,
         )
         write_paper_manifest(out, manifest)
     run.notes = res.notes

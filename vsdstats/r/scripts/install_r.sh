@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Install the R pieces vsdstats needs from Debian/Ubuntu packages (CRAN is not
-# needed).  Idempotent: only missing packages are installed.  When not root or
-# not on Debian/Ubuntu, print the exact commands and exit non-zero.
+# Install the prerequisites of the paper job and the tests from Debian/Ubuntu
+# packages: R and the R libraries vsdstats needs (CRAN is not needed), poppler and
+# TeX Live.  Idempotent: only missing packages are installed.  When not root or not
+# on Debian/Ubuntu, print the exact commands and exit non-zero.  Run by tox (-e paper,
+# the tests) and .ci/run, as root.
 set -euo pipefail
 
 # R itself, plus the headers and compiler that building rpy2 (pip install
 # 'vsdstats[r]') needs; the R libraries come from packages.txt beside this script.
 # poppler-utils: pdftotext, with which tests/test_figures.py reads every figure back
 # (a test prerequisite, installed here so CI has it; it fails there when missing).
-BASE_DEB_PACKAGES=(r-base-core r-base-dev poppler-utils)
+# texlive-latex-base texlive-latex-recommended lmodern: pdflatex, booktabs and the
+# Latin Modern fonts, for `vsdstats paper --pdf` (tox -e paper -- --pdf) and the test
+# that compiles the manuscript (tests/test_paper_pdf.py; it fails in CI when missing).
+BASE_DEB_PACKAGES=(r-base-core r-base-dev poppler-utils
+  texlive-latex-base texlive-latex-recommended lmodern)
 PACKAGES_TXT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/packages.txt"
 if [ ! -r "$PACKAGES_TXT" ]; then
   echo "install_r.sh: cannot read $PACKAGES_TXT" >&2
@@ -45,7 +51,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "install_r.sh: missing R packages: ${missing[*]}" >&2
+    echo "install_r.sh: missing Debian packages: ${missing[*]}" >&2
     echo "Run these commands as root on Debian/Ubuntu, then retry:" >&2
     echo "  apt-get update" >&2
     echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
