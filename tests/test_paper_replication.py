@@ -267,3 +267,18 @@ def test_paper_analysis_replication_end_to_end(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "largest conditions" in text6 and "95% t intervals" in text6
+
+
+@pytest.mark.parametrize(
+    ("analysis", "out"),
+    [
+        (None, "paper"),
+        ("study", "paper"),
+        ("replication", "paper/replication"),
+        ("my/own.toml", "paper/own"),
+    ],
+)
+def test_another_analysis_never_overwrites_the_default_outputs(analysis, out) -> None:
+    from vsdstats.cli.paper import default_out
+
+    assert default_out(analysis) == out

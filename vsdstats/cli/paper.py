@@ -10,6 +10,15 @@ import click
 from vsdstats.cli._common import codebook_option, positional_input
 
 
+def default_out(analysis: str | None) -> str:
+    """``paper`` for the default analysis, ``paper/NAME`` for ``--analysis NAME`` (a
+    shipped name or a TOML file's stem)."""
+    from pathlib import PurePath
+
+    name = None if analysis is None else PurePath(analysis).stem
+    return "paper" if name in (None, "study") else f"paper/{name}"
+
+
 @click.command()
 @positional_input("input_path", "STUDY", optional=True)
 @click.option(
@@ -30,10 +39,11 @@ from vsdstats.cli._common import codebook_option, positional_input
 @click.option(
     "--out",
     "-o",
-    default="paper",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="output folder (tables/, handoff/, figures/, README.md, manuscript.tex)",
+    help="output folder (tables/, handoff/, figures/, README.md, manuscript.tex)  "
+    "[default: paper, or paper/NAME with --analysis NAME|NAME.toml, so another analysis "
+    "never overwrites the default one's outputs]",
 )
 @click.option(
     "--min-cell",
@@ -71,7 +81,7 @@ def paper(
     input_path: str | None,
     gold: str | None,
     analysis: str | None,
-    out: str,
+    out: str | None,
     min_cell: int,
     seed: int,
     n: int | None,
@@ -96,10 +106,12 @@ def paper(
     from vsdstats.r.bridge import RUnavailableError
     from vsdstats.tables.codebook import CodebookError
 
+    if out is None:
+        out = default_out(analysis)
     given = [
         ("--gold", gold, None),
         ("--analysis", analysis, None),
-        ("--out", out, "paper"),
+        ("--out", out, default_out(analysis)),
         ("--min-cell", min_cell, 10),
         ("--seed", seed, 2026),
         ("--n", n, None),

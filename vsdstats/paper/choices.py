@@ -150,7 +150,8 @@ def choices_section(res: Any, study: dict[str, Any] | None, analysis: str) -> li
         "## Original analysis and ours",
         "",
         f"This run used `{analysis}`.  `vsdstats paper --analysis replication` (`tox -e "
-        "paper -- --analysis replication`) runs the original study's analysis; the "
+        "paper -- --analysis replication`) runs the original study's analysis into "
+        "`paper/replication/`; the "
         "default, `analysis/study.toml`, is the recommended one: it allows for units "
         "nested in authors, where the original treated every unit as independent.  Each "
         "row below is read from the two analysis files.",
