@@ -111,7 +111,10 @@ def test_glmm_bad_models(glmm_csv, formula, needle):
 
 
 def test_agreement_duplicate_ids(tmp_path):
-    gold = _csv(tmp_path / "gold.csv", "post_id,sentiment\np1,positive\np1,negative\n")
+    # several rows of a post are its units; the same unit twice is an error
+    gold = _csv(
+        tmp_path / "gold.csv", "post_id,unit_index,sentiment\np1,0,positive\np1,0,negative\n"
+    )
     coded = _csv(tmp_path / "coded.csv", "post_id,sentiment\np1,positive\np2,negative\n")
     msg = _assert_one_line_error(_run(["stats", "agreement", gold, coded]), "stats agreement")
     assert "gold.csv" in msg and "duplicated" in msg

@@ -49,6 +49,10 @@ def test_dr_report(dr, tmp_path):
     row = summary.set_index("field").loc["condition:depressive"]
     assert row["n"] == n_ok
     assert math.isfinite(row["cohen_kappa"]) and -1 <= row["cohen_kappa"] <= 1
+    # the worked example's alpha with its seeded bootstrap interval (issue 13)
+    alpha = row["krippendorff_alpha"]
+    assert row["alpha_ci_low"] < alpha < row["alpha_ci_high"]
+    assert row["alpha_ci_high"] - row["alpha_ci_low"] < 0.5
     md = out.read_text()
     assert "## Confusion: condition:depressive" in md and f"unparseable {len(imhi.unparsed)}" in md
     conf = pd.read_csv(tmp_path / "dr.confusion.csv")

@@ -185,20 +185,26 @@ def test_run_validate_reconciles_with_a_plain_count(tmp_path):
     gold.to_csv(tmp_path / "gold.csv", index=False)
     units.to_parquet(tmp_path / "units.parquet", index=False)
 
-    first: dict[str, tuple[int, str, str]] = {}
+    by_post: dict[str, list[tuple[int, str, str]]] = {}
     for r in units.itertuples():
-        if r.post_id not in first or r.unit_index < first[r.post_id][0]:
-            first[r.post_id] = (r.unit_index, r.condition, r.sentiment)
+        by_post.setdefault(r.post_id, []).append((r.unit_index, r.condition, r.sentiment))
     compared = [r for r in gold.itertuples() if r.relevant is not None and r.relevant == r.relevant]
+
+    def partner(pid: str, condition: str) -> tuple[int, str, str] | None:
+        """The one gold unit's match: the first coded unit with its condition, else the
+        first coded unit (validate.units: condition first, then order)."""
+        mine = sorted(by_post.get(pid, []))
+        same = [u for u in mine if u[1] == condition]
+        return (same or mine or [None])[0]
 
     def expected(field: str) -> tuple[int, float]:
         pairs = []
         for r in compared:
             g = getattr(r, field)
             if field == "relevant":
-                c = "yes" if r.post_id in first else "no"
+                c = "yes" if r.post_id in by_post else "no"
             else:
-                f = first.get(r.post_id)
+                f = partner(r.post_id, r.condition) if isinstance(r.condition, str) else None
                 c = None if f is None else (f[1] if field == "condition" else f[2])
             if isinstance(g, str) and c is not None:
                 pairs.append((g, c))
@@ -222,7 +228,17 @@ def test_run_validate_reconciles_with_a_plain_count(tmp_path):
         "report.summary.csv",
         "report.per_category.csv",
         "report.confusion.csv",
+        "report.unit_summary.csv",
+        "report.unit_pairs.csv",
     ]
+    # unit counts of the summary recounted by hand over the compared posts
+    us = v.units.set_index("measure")["value"]
+    gold_units = sum(isinstance(r.condition, str) for r in compared)
+    coded_units = sum(len(by_post.get(r.post_id, [])) for r in compared)
+    assert us["gold units"] == gold_units and us["coded units"] == coded_units
+    assert us["matched pairs"] == sum(
+        isinstance(r.condition, str) and r.post_id in by_post for r in compared
+    )
     assert all(p.is_file() for p in paths)
     md = paths[0].read_text()
     assert md.startswith(v.header[0]) and "## Confusion: condition" in md

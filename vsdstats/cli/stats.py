@@ -484,25 +484,22 @@ def stats_glmm(
 def stats_agreement(gold_path: str, coded_path: str, on: str, out: str | None) -> None:
     """Agreement of CODED with human GOLD codes: kappa, alpha, per-category F1.
 
-    Items labelled on one side only are not compared; n_gold_only and n_coded_only
-    count them (and a note says so)."""
-    from vsdstats.stats import agreement
+    The same comparison as `vsdstats validate` (vsdstats.validate.compare): the gold
+    posts that were coded, units matched within posts; a label on one side only is
+    not compared (n_gold_only, n_coded_only and a note say so)."""
+    from vsdstats.validate.compare import compare_codings, default_fields
 
     gold, coded = read(gold_path), read(coded_path)
     need(gold, gold_path, on)
     need(coded, coded_path, on)
-    for df, path in ((gold, gold_path), (coded, coded_path)):
-        dup = df[on].dropna()
-        dup = dup[dup.duplicated()]
-        if len(dup):
-            fail(
-                f"{path}: column {on!r} has duplicated ids (e.g. {dup.iloc[0]!r}); "
-                "one row per item expected"
-            )
-        if df[on].isna().any():
-            fail(f"{path}: column {on!r} is missing a value at row {int(df[on].isna().argmax())}")
     with bad_input():
-        res = agreement(gold, coded, on=on)
+        fields = default_fields(gold, coded, None)
+        if not fields:
+            fail(f"{gold_path} and {coded_path}: no field in common")
+        v = compare_codings(gold, coded, fields, on, gold_path, coded_path)
+    res = v.result
+    if v.n_coded_not_in_gold:
+        note(f"{v.n_coded_not_in_gold} coded items of {coded_path} are not in the gold sample")
     for r in res.summary.itertuples(index=False):
         if r.n_gold_only or r.n_coded_only:
             note(
