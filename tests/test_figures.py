@@ -230,6 +230,44 @@ def test_rscript_writes_every_figure(handoff, rscript, tmp_path):
     _check_figures(out, proc.stdout.split())
 
 
+def _pdf_page_width_pt(pdf: Path) -> float:
+    """The page width of a one-page PDF in points, from poppler's pdfinfo."""
+    import re
+
+    exe = shutil.which("pdfinfo")
+    from vsdstats.testing import require
+
+    require(exe is not None, "pdfinfo is missing (Debian poppler-utils; bash R/install_r.sh)")
+    info = subprocess.run([str(exe), str(pdf)], capture_output=True, text=True, timeout=60)
+    assert info.returncode == 0, info.stderr
+    return float(re.search(r"Page size:\s+([\d.]+) x", info.stdout).group(1))
+
+
+def test_figures_are_drawn_at_their_declared_width(handoff, rscript, tmp_path):
+    """Every figure at the journal width it is declared for (vsdstats.paper.figures
+    figure_width: 8.5 cm column or 17.5 cm full width): PNG pixel width = width x 300
+    dpi, PDF page width (pdfinfo) = width x 72 pt (R's pdf() rounds down to a point)."""
+    from vsdstats.paper.figures import COLUMN_WIDTH_IN, FULL_WIDTH_IN, figure_width
+    from vsdstats.paper.figures import FIGURES as PY_FIGURES
+
+    out = tmp_path / "figs"
+    proc = subprocess.run(
+        [rscript, str(SCRIPT), str(handoff), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    widths = set()
+    for name in PY_FIGURES:
+        w = figure_width(name)
+        widths.add(w)
+        assert w in (COLUMN_WIDTH_IN, FULL_WIDTH_IN), name
+        assert _png_size(out / f"{name}.png")[0] == round(w * DPI), name
+        assert abs(_pdf_page_width_pt(out / f"{name}.pdf") - w * 72) < 1, name
+    assert widths == {COLUMN_WIDTH_IN, FULL_WIDTH_IN}  # both journal widths are in use
+
+
 def test_rscript_default_out_dir(rscript, tmp_path):
     """Without OUT_DIR the figures go to figures/ beside the hand-off folder."""
     src = _synthetic_handoff(tmp_path / "paper" / "handoff")
