@@ -39,7 +39,15 @@ def _one_error_line(result, path: tuple[str, ...]) -> str:
 
 def test_the_walk_finds_every_command():
     names = {" ".join(p) for p in LEAVES}
-    assert {"ingest", "filter", "code", "validate", "sample", "paper", "stats chisq"} <= names
+    assert {
+        "ingest",
+        "filter",
+        "code",
+        "validate compare",
+        "sample",
+        "paper",
+        "stats chisq",
+    } <= names
     assert len(names) >= 16
 
 

@@ -128,7 +128,7 @@ def test_validate_cli_prints_and_errors(tmp_path):
     assert r.exit_code == 2 and "no coded_units.parquet or .csv" in r.output
     r = CliRunner().invoke(main, ["validate", "--gold", str(gold), "--coded", str(study)])
     assert r.exit_code == 0, r.output  # the old spelling, for one release
-    assert "vsdstats validate: warning: --gold is deprecated" in r.stderr
+    assert "vsdstats validate compare: warning: --gold is deprecated" in r.stderr
 
 
 # ------------------------------------------------------------------ sample
