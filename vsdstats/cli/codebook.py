@@ -1,4 +1,4 @@
-"""``vsdstats codebook show|check|export``: the VSD codebook."""
+"""``vsdstats codebook show|check|export|induce``: the VSD codebook (induce: issue 14)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from vsdstats.cli._common import codebook_option, fail
 
 @click.group()
 def codebook() -> None:
-    """Show, check or copy the VSD codebook."""
+    """Show, check or copy the VSD codebook, or induce a draft one from open labels."""
 
 
 @codebook.command("show")
@@ -63,3 +63,97 @@ def codebook_export(dest: str, force: bool) -> None:
         fail(f"{d} exists (use --force to overwrite)")
     shutil.copyfile(default_codebook_path(), d)
     click.echo(f"wrote {d}")
+
+
+@codebook.command("induce")
+@click.argument("labels", metavar="LABELS", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="folder for mapping.csv and codebook-draft.toml",
+)
+@click.option("--dimension", "-d", default=None, help="only this dimension (or: the labels' one)")
+@click.option("--k", "k", type=click.IntRange(1), default=None, help="number of categories")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 2),
+    default=None,
+    help="cosine distance at which the dendrogram is cut (default 0.6; not with --k)",
+)
+@click.option(
+    "--embed",
+    default="tfidf",
+    show_default=True,
+    help="tfidf (offline), an OpenAI-compatible base URL (http://127.0.0.1:11434/v1), "
+    "or a sentence-transformers model folder",
+)
+@click.option("--embed-model", default=None, help="model to ask the embeddings URL for")
+@click.option(
+    "--api-key-env",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    help="environment variable with the embeddings API key (local servers need none)",
+)
+@click.option(
+    "--linkage",
+    type=click.Choice(["average", "complete", "single"]),
+    default="average",
+    show_default=True,
+    help="agglomerative linkage (on cosine distance)",
+)
+@codebook_option
+def codebook_induce(
+    labels: str,
+    out: str,
+    dimension: str | None,
+    k: int | None,
+    threshold: float | None,
+    embed: str,
+    embed_model: str | None,
+    api_key_env: str,
+    linkage: str,
+    codebook_path: str | None,
+) -> None:
+    """Induce categories from LABELS (a table of raw open labels, one row per unit and
+    dimension: columns dimension, label[, post_id, unit_index, quote]; what `vsdstats
+    code --open` stores as STUDY/open_labels.csv).
+
+    Labels are normalized, the distinct ones sorted and embedded, clustered
+    (agglomerative, cosine distance), and OUT/mapping.csv (label, normalized, count,
+    category, similarity to the category centre) and OUT/codebook-draft.toml (the
+    codebook with the induced dimension(s) in place of their own) are written.  The
+    same labels in any order give the same files.  Prints what the embedding cost."""
+    import time
+
+    from vsdstats.induce.core import DEFAULT_THRESHOLD, embedder, induce, read_labels, write_outputs
+    from vsdstats.tables.codebook import CodebookError
+
+    if k is not None and threshold is not None:
+        fail("give --k or --threshold, not both")
+    t0 = time.perf_counter()
+    df = read_labels(labels, dimension)
+    res = induce(
+        df, embedder(embed, embed_model, api_key_env), k=k, threshold=threshold, linkage=linkage
+    )
+    settings = {
+        "embed": embed if not embed.startswith("http") else f"url (model {embed_model})",
+        "linkage": linkage,
+        "cut": f"k = {k}" if k is not None else f"threshold = {threshold or DEFAULT_THRESHOLD}",
+    }
+    try:
+        files = write_outputs(res, Path(out), base_codebook=codebook_path, settings=settings)
+    except CodebookError as exc:
+        fail(f"draft codebook does not validate: {exc}")
+    for d in res.dimensions:
+        click.echo(
+            f"{d.dimension}: {d.rows} label rows, {d.distinct} distinct normalized labels "
+            f"-> {len(d.categories)} categories",
+            err=True,
+        )
+    click.echo(
+        f"cost: {res.cost.line()}; induction {time.perf_counter() - t0:.2f} s in all", err=True
+    )
+    click.echo(f"wrote {', '.join(map(str, files))}", err=True)
