@@ -196,9 +196,21 @@ def reliability_cmd(
     type=click.Path(dir_okay=False),
     help="without --decisions: the disagreement sheet; with it: the gold table",
 )
+@click.option(
+    "--design",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="design.csv of `vsdstats sample`: with --decisions, GOLD.methods.json records the "
+    "design and the coders' reliability for the methods paragraph of `paper --gold`",
+)
 @codebook_option
 def adjudicate_cmd(
-    codes_path: str, coded: str | None, decisions: str | None, out: str, codebook_path: str | None
+    codes_path: str,
+    coded: str | None,
+    decisions: str | None,
+    out: str,
+    design: str | None,
+    codebook_path: str | None,
 ) -> None:
     """Without --decisions: write the disagreements between coders (and with --coded,
     between them and the LLM) as a sheet with an empty decision column.  With
@@ -221,6 +233,12 @@ def adjudicate_cmd(
             dec = read_gold_table(decisions)
             table = adjudicate(codes, dec, cb, decisions)
         path = write_table(table, out)
+        if decisions is not None:
+            from vsdstats.validate.codes import coder_reliability
+            from vsdstats.validate.methods import write_sidecar
+
+            rel = coder_reliability(codes, cb) if codes["coder"].nunique() > 1 else None
+            click.echo(f"wrote {write_sidecar(path, design, codes, rel)}", err=True)
     except (ValidateError, CodebookError, TableError) as exc:
         fail(exc)
     what = "disagreement(s)" if decisions is None else "gold rows"

@@ -231,8 +231,10 @@ def readme_text(
     figures_ok: bool,
     analysis: str = "analysis/study.toml",
     study: dict | None = None,
+    methods: list[str] | None = None,
 ) -> str:
-    """The README: what makes each table/figure, the GLMM-vs-chi-square differences, notes."""
+    """The README: what makes each table/figure, the GLMM-vs-chi-square differences, notes
+    (``methods``: the human-validation paragraph of ``paper --gold``, vsdstats.validate.methods)."""
     from vsdstats.paper.choices import choices_section
 
     data = (
@@ -312,6 +314,7 @@ def readme_text(
         *choices_section(res, study, analysis),
         *_inference_section(res),
         *_pmi_logodds_section(res),
+        *(methods or []),
         "## Beyond the original analysis: mixed-effects models",
         "",
         "The original analysis treated every post as independent (chi-square tests and "

@@ -299,6 +299,8 @@ def run_paper(
     else:
         res.notes.append("figures skipped (figures=False)")
     with step("README and manuscript"):
+        from vsdstats.validate.methods import gold_methods
+
         readme = readme_text(
             res,
             published,
@@ -310,6 +312,7 @@ def run_paper(
             figures_ok=figures and run.figure_error is None,
             analysis=_analysis_label(study["_source"]),
             study=study,
+            methods=None if gold_sample is None else gold_methods(gold_sample, cb),
         )
         write_docs(out, readme, manuscript_tex(published))
     if pdf:
