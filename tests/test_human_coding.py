@@ -299,8 +299,22 @@ def test_adjudicate_writes_disagreements_and_reads_decisions(coded_sample, tmp_p
         )
     dis.to_csv(sheet, index=False)
     gold = tmp_path / "gold.csv"
-    r = _run("validate", "adjudicate", codes, "--decisions", sheet, "-o", gold)
+    r = _run(
+        "validate",
+        "adjudicate",
+        codes,
+        "--decisions",
+        sheet,
+        "--design",
+        out / "design.csv",
+        "-o",
+        gold,
+    )
     assert r.exit_code == 0, r.output
+    # the sidecar the methods paragraph of paper --gold reads: design, coders, alpha
+    meta = json.loads((tmp_path / "gold.methods.json").read_text())
+    assert meta["design"]["overlap"] == 30 and set(meta["coders"]) == set(ACCURACY)
+    assert {r["field"] for r in meta["reliability"]} >= {"relevant", "condition"}
     g = pd.read_csv(gold, dtype={"post_id": str})
     assert (
         g["pi"].notna().all()
