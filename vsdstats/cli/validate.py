@@ -296,7 +296,7 @@ def sample(
     show only the post: no machine label, stratum or relevance decision."""
     from vsdstats.tables.codebook import CodebookError, load_codebook
     from vsdstats.tables.io import TableError
-    from vsdstats.validate.gold import ValidateError, read_coded
+    from vsdstats.validate.gold import ValidateError
     from vsdstats.validate.sample import draw_design, sample_source, write_sample
 
     by_cols = [b.strip() for b in by.split(",") if b.strip()]
@@ -306,8 +306,6 @@ def sample(
         d = draw_design(
             posts, n, by_cols, seed, units=units, coders=coders, overlap=overlap, source=src
         )
-        if preannotate and units is None:
-            units = read_coded(posts_path)
         paths = write_sample(d, out, cb, units=units, preannotate=preannotate)
     except (ValidateError, CodebookError, TableError) as exc:
         fail(exc)
