@@ -20,7 +20,10 @@ counted per text (``counts``) and logged with its arrival time (``log``); with
 ``record=True`` its JSON body is kept too (``requests(text)``, or ``bodies()`` for all,
 in order).  Completions carry ``model`` (the requested name, or ``served_model`` as an
 API names its dated snapshot) and ``system_fingerprint`` (``fingerprint``; None sends
-null, as some servers do).  ``GET /_stats?since=N``
+null, as some servers do).  Open coding (``code --open``): when the request's schema
+has ``OpenLabels``, each unit without its own ``open_labels`` gets one label per open
+dimension from ``open_label(text, dimension, unit)`` (default: the unit's code with
+spaces).  ``GET /_stats?since=N``
 returns the latencies of the chat requests from the N-th on and the server process's CPU
 time (for benchmarks).
 
@@ -52,6 +55,7 @@ DEFAULT_UNIT: dict[str, str] = {
 }
 
 Render = Callable[[str], list[dict[str, Any]]]
+OpenLabel = Callable[[str, str, dict[str, Any]], str]
 
 
 @dataclass
@@ -104,6 +108,7 @@ class FakeOpenAI:
         record: bool = False,
         served_model: str | None = None,
         fingerprint: str | None = "fp_fake0001",
+        open_label: OpenLabel | None = None,
     ) -> None:
         self.delay = delay
         self.slow_delay = slow_delay
@@ -114,6 +119,7 @@ class FakeOpenAI:
         self.record = record
         self.served_model = served_model
         self.fingerprint = fingerprint
+        self.open_label = open_label or (lambda text, dim, unit: unit[dim].replace("_", " "))
         self.state = _State()
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -359,8 +365,10 @@ class FakeOpenAI:
         body = self._completion(req, text or "", beh)
         return 200, {}, body
 
-    def _content(self, text: str, beh: Behavior) -> tuple[str | None, str | None]:
-        """(JSON content, refusal) for a behaviour."""
+    def _content(
+        self, text: str, beh: Behavior, open_dims: list[str] | None = None
+    ) -> tuple[str | None, str | None]:
+        """(JSON content, refusal) for a behaviour (``open_dims``: labels to add)."""
         unit = {**self.unit, "quote": default_quote(text)}
         k = beh.kind
         if k == "refuse":
@@ -376,10 +384,17 @@ class FakeOpenAI:
         elif k == "bad_quote":
             unit["quote"] = "words that never appear in the post at all"
         units = beh.units if beh.units is not None else [unit]
+        if open_dims:
+            units = [
+                u
+                if "open_labels" in u
+                else {**u, "open_labels": {d: self.open_label(text, d, u) for d in open_dims}}
+                for u in units
+            ]
         return json.dumps({"relevant": True, "units": units}), None
 
     def _completion(self, req: dict[str, Any], text: str, beh: Behavior) -> dict[str, Any]:
-        content, refusal = self._content(text, beh)
+        content, refusal = self._content(text, beh, _open_dims(req))
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": refusal}
         if refusal is None and req.get("tools"):
             choice = req.get("tool_choice")
@@ -505,6 +520,17 @@ _REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
+
+
+def _open_dims(req: dict[str, Any]) -> list[str]:
+    """The open-coded dimensions the request's schema asks for (``OpenLabels``)."""
+    tools = req.get("tools") or []
+    schema: Any = tools[0]["function"].get("parameters") if tools else None
+    fmt = req.get("response_format") or {}
+    if schema is None and isinstance(fmt.get("json_schema"), dict):
+        schema = fmt["json_schema"].get("schema")
+    defs = (schema or {}).get("$defs", {})
+    return list(defs.get("OpenLabels", {}).get("properties", {}))
 
 
 def _echo_url(headers: dict[str, str], target: str) -> str:

@@ -200,6 +200,7 @@ def test_normalize() -> None:
     assert normalize("ＡＮＸＩＥＴＹ") == "anxiety"
     assert normalize("stress") == "stress" and normalize("anxious") == "anxious"
     assert normalize("worries") == "worry"
+    assert normalize("A.D.H.D. meds") == "adhd med" and normalize("I feel") == "i feel"
     assert normalize("...") == ""
 
 

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "filter": "vsdstats.cli.filter:filter_cmd",
     "codebook": "vsdstats.cli.codebook:codebook",
     "code": "vsdstats.cli.code:code_cmd",
+    "recode": "vsdstats.cli.recode:recode",
     "sample": "vsdstats.cli.validate:sample",
     "validate": "vsdstats.cli.validate:validate",
     "export": "vsdstats.cli.export:export",

@@ -189,6 +189,19 @@ def print_summary(summary: dict[str, Any]) -> None:
     help="print the exact system prompt, the response schema and the request for the "
     "first post to be coded; send nothing",
 )
+@click.option(
+    "--open",
+    "open_coding",
+    is_flag=True,
+    help="also ask for free-text labels per unit (alongside the codebook codes), stored raw "
+    "with the unit's quote in STUDY/open_labels.{parquet,csv} for `codebook induce`",
+)
+@click.option(
+    "--open-dimensions",
+    default="condition,perspective,value",
+    show_default=True,
+    help="--open: the dimensions labelled in the model's own words (comma-separated)",
+)
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def code_cmd(**kw: Any) -> None:
     """Code POSTS (a posts table, or a study folder with posts.parquet) against the VSD
@@ -201,11 +214,21 @@ def run_code(**kw: Any) -> int:
     from vsdstats.coding.run import CodeSettings, CodingStopped, code_study
     from vsdstats.errors import InputError
 
-    names = set(CodeSettings.__dataclass_fields__) - {"codebook", "retry_failed"}
+    names = set(CodeSettings.__dataclass_fields__) - {
+        "codebook",
+        "retry_failed",
+        "open_dimensions",
+    }
+    open_dims: tuple[str, ...] = ()
+    if kw["open_coding"]:
+        open_dims = tuple(dict.fromkeys(d.strip() for d in kw["open_dimensions"].split(",")))
+        if not all(open_dims):
+            fail(f"--open-dimensions {kw['open_dimensions']!r}: an empty dimension name")
     settings = CodeSettings(
         **{k: kw[k] for k in names},
         codebook=kw["codebook_path"],
         retry_failed=not kw["no_retry_failed"],
+        open_dimensions=open_dims,
     )
 
     if kw["dry_run"]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail
+from vsdstats.cli._common import codebook_option, emit, fail, out_option, read
 
 
 @click.group()
@@ -157,3 +157,21 @@ def codebook_induce(
         f"cost: {res.cost.line()}; induction {time.perf_counter() - t0:.2f} s in all", err=True
     )
     click.echo(f"wrote {', '.join(map(str, files))}", err=True)
+
+
+@codebook.command("compare")
+@click.argument("study", metavar="STUDY", type=click.Path(exists=True))
+@click.option("--dimension", "-d", required=True, help="the recoded dimension (e.g. condition)")
+@out_option
+def codebook_compare(study: str, dimension: str, out: str | None) -> None:
+    """Cross-tabulate a recoded dimension's induced categories (column D) against the
+    codebook's codes (column D_codebook, kept by `vsdstats recode`) over the units that
+    have both: the contingency table (unit counts) and the adjusted Rand index, so
+    you can see what the codebook lumps together or misses.  STUDY is a study folder or
+    an exported analysis table."""
+    from vsdstats.induce.recode import compare
+
+    cmp = compare(read(study), dimension)
+    for line in cmp.lines():
+        click.echo(line, err=True)
+    emit(cmp.table.reset_index(), out)

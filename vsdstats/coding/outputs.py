@@ -5,6 +5,9 @@
 - :func:`post_tables`: text-level results mapped to every post (coded units and one
   status row per post);
 - :func:`write_outputs`: ``coded_units`` and ``post_status`` as .parquet and .csv;
+- :func:`open_label_table`: ``code --open``'s raw free-text labels, one row per unit
+  and dimension (:data:`OPEN_LABEL_COLUMNS`, the LABELS table of ``codebook induce``),
+  written as ``open_labels`` beside the units;
 - :func:`summarize`: the reconciliation posts in = coded + not relevant + failed.
 """
 
@@ -20,6 +23,17 @@ from vsdstats.coding.store import TextResult, text_key
 from vsdstats.errors import InputError
 from vsdstats.ingest.textnorm import EMPTY_HASH
 from vsdstats.tables.study import StudyDir
+
+#: The open-labels table: one row per coded unit and open-coded dimension.
+OPEN_LABEL_COLUMNS = {
+    "post_id": "string",
+    "unit_index": "Int64",
+    "dimension": "string",
+    "label": "string",
+    "quote": "string",
+    "coder": "string",
+    "model": "string",
+}
 
 
 def load_posts(path: str | Path, limit: int | None = None) -> pd.DataFrame:
@@ -84,14 +98,42 @@ def post_tables(
     return udf, sdf
 
 
+def open_label_table(posts: pd.DataFrame, results: dict[str, TextResult]) -> pd.DataFrame:
+    """The raw open labels of every post's units (:data:`OPEN_LABEL_COLUMNS`), in post,
+    unit and dimension order; units coded without ``--open`` have none."""
+    rows: list[dict[str, Any]] = []
+    for pid, h in zip(posts["post_id"], posts["text_hash"], strict=True):
+        r = results.get(h)
+        for u in r.units if r is not None else []:
+            for dim, label in (u.get("open_labels") or {}).items():
+                rows.append(
+                    {
+                        "post_id": pid,
+                        "unit_index": u.get("unit_index"),
+                        "dimension": dim,
+                        "label": label,
+                        "quote": u.get("quote"),
+                        "coder": u.get("coder"),
+                        "model": u.get("model"),
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(OPEN_LABEL_COLUMNS)).astype(OPEN_LABEL_COLUMNS)
+
+
 def _status(pid: str, h: str, status: str, n: int, reason: str | None) -> dict[str, Any]:
     return {"post_id": pid, "text_hash": h, "status": status, "n_units": n, "reason": reason}
 
 
-def write_outputs(out: Path, units: pd.DataFrame, status: pd.DataFrame) -> list[Path]:
-    """``coded_units`` and ``post_status`` as .parquet and .csv, each replaced atomically."""
+def write_outputs(
+    out: Path, units: pd.DataFrame, status: pd.DataFrame, open_labels: pd.DataFrame | None = None
+) -> list[Path]:
+    """``coded_units`` and ``post_status`` (and ``open_labels`` when given) as .parquet and
+    .csv, each replaced atomically."""
     written = []
-    for name, df in (("coded_units", units), ("post_status", status)):
+    tables = [("coded_units", units), ("post_status", status)]
+    if open_labels is not None:
+        tables.append(("open_labels", open_labels))
+    for name, df in tables:
         for ext in (".parquet", ".csv"):
             path = StudyDir(out).output(name, ext)
             tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

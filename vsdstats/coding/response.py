@@ -23,6 +23,11 @@ Validation (messages are written for the model: instructor feeds them back on re
   re-reading stored JSON), so always pass one of them when validating model output;
 - ``relevant=False`` requires no units and ``relevant=True`` at least one.
 
+Open coding (``vsdstats code --open``, issue 14): with ``open_dimensions`` the ``Unit``
+also has ``open_labels``, an ``OpenLabels`` object with one free-text field per named
+dimension (the model's own short label, 1 to :data:`OPEN_MAX_CHARS` characters on one
+line, not restricted to the codebook); the unit's verbatim ``quote`` supports both.
+
 The post reaches the validators in one of two ways:
 
 - pydantic's validation context, ``Model.model_validate_json(data, context={"text":
@@ -63,6 +68,7 @@ from vsdstats.tables.models import CodedUnit
 
 __all__ = [
     "MIN_QUOTE_WORDS",
+    "OPEN_MAX_CHARS",
     "UNIT_FIELDS",
     "ExtractionBase",
     "UnitBase",
@@ -73,6 +79,8 @@ __all__ = [
 
 #: Minimum number of words in a quote (see :func:`vsdstats.coding.quotes.word_count`).
 MIN_QUOTE_WORDS = 5
+#: Longest open label (characters) a coder may give.
+OPEN_MAX_CHARS = 80
 #: Order of the coded fields in ``Unit`` (quote last: labels refer to the quoted passage);
 #: a codebook without llm_version skips it (``Codebook.unit_fields``).
 UNIT_FIELDS = UNIT_FIELD_ORDER
@@ -134,6 +142,25 @@ class UnitBase(BaseModel):
         return quote
 
 
+class OpenLabelsBase(BaseModel):
+    """Common behaviour of generated ``OpenLabels`` models: short one-line labels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _check_label(cls, v: str, info: ValidationInfo) -> str:
+        v = " ".join(str(v).split())
+        if not v:
+            raise ValueError(f"open label for {info.field_name} is empty: write a short label")
+        if len(v) > OPEN_MAX_CHARS:
+            raise ValueError(
+                f"open label for {info.field_name} has {len(v)} characters: write at most "
+                f"{OPEN_MAX_CHARS} (a few words naming it, not a sentence)"
+            )
+        return v
+
+
 class ExtractionBase(BaseModel):
     """Common behaviour of generated ``Extraction`` models: relevant/units consistency."""
 
@@ -182,11 +209,37 @@ def _within_validator(codebook: Codebook) -> Any:
     return model_validator(mode="after")(check_within)
 
 
-def _build(codebook: Codebook) -> type[BaseModel]:
+def _open_model(codebook: Codebook, dims: tuple[str, ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        d: (
+            str,
+            Field(
+                description=(
+                    f"Your own short label (1-5 words, the post's terms) for the {d} of "
+                    f"this use: {codebook.dimensions[d].description} Not limited to the codes."
+                )
+            ),
+        )
+        for d in dims
+    }
+    return create_model(
+        "OpenLabels",
+        __base__=OpenLabelsBase,
+        __doc__="Free-text labels of the unit, one per open-coded dimension.",
+        **fields,
+    )
+
+
+def _build(codebook: Codebook, open_dims: tuple[str, ...] = ()) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for dim in codebook.unit_fields:
         codes = tuple(codebook.codes(dim))
         fields[dim] = (Literal[codes], Field(description=_field_description(codebook, dim)))
+    if open_dims:
+        fields["open_labels"] = (
+            _open_model(codebook, open_dims),
+            Field(description="Free-text labels of this use, in your own words."),
+        )
     fields["quote"] = (
         str,
         Field(
@@ -228,15 +281,25 @@ def _build(codebook: Codebook) -> type[BaseModel]:
 @lru_cache(maxsize=16)
 def _build_cached(key: str) -> type[BaseModel]:
     data = json.loads(key)
-    return _build(parse_codebook(data["cb"], source=data["source"]))
+    cb = parse_codebook(data["cb"], source=data["source"])
+    return _build(cb, tuple(data.get("open", ())))
 
 
-def build_response_model(codebook: Codebook) -> type[BaseModel]:
-    """The ``Extraction`` model for ``codebook`` (cached per codebook content)."""
-    key = json.dumps(
-        {"cb": codebook.model_dump(mode="json"), "source": codebook.source}, sort_keys=True
-    )
-    return _build_cached(key)
+def build_response_model(
+    codebook: Codebook, open_dimensions: tuple[str, ...] = ()
+) -> type[BaseModel]:
+    """The ``Extraction`` model for ``codebook`` (cached per codebook content), with
+    ``open_labels`` for ``open_dimensions`` when given (module docstring)."""
+    for d in open_dimensions:
+        if d not in codebook.unit_fields:
+            raise ValueError(
+                f"open dimension {d!r} is not a coded dimension of codebook {codebook.name} "
+                f"(use {', '.join(codebook.unit_fields)})"
+            )
+    data: dict[str, Any] = {"cb": codebook.model_dump(mode="json"), "source": codebook.source}
+    if open_dimensions:
+        data["open"] = list(open_dimensions)
+    return _build_cached(json.dumps(data, sort_keys=True))
 
 
 def extraction_to_units(
@@ -263,7 +326,11 @@ def extraction_to_units(
             CodedUnit(
                 post_id=post_id,
                 unit_index=i,
-                **{f: str(getattr(u, f)) for f in type(u).model_fields if f != "quote"},
+                **{
+                    f: str(getattr(u, f))
+                    for f in type(u).model_fields
+                    if f not in ("quote", "open_labels")
+                },
                 quote=u.quote,
                 coder=coder,
                 model=model,

@@ -68,6 +68,10 @@ def apply_extraction(
         r.reason = f"label outside the codebook: {short_message(exc)}"
         return r
     r.units = [u.model_dump(exclude={"post_id"}) for u in units]
+    for d, u in zip(r.units, getattr(extraction, "units", []), strict=True):
+        labels = getattr(u, "open_labels", None)
+        if labels is not None:  # code --open: the free-text labels, kept raw
+            d["open_labels"] = labels.model_dump()
     r.status = "coded" if extraction.relevant else "not_relevant"
     r.reason = None
     return r

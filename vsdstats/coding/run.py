@@ -68,9 +68,15 @@ class CodeSettings:
     durable: bool = False
     temperature: float = 0.0
     seed: int | None = None
+    #: ``--open``: dimensions the model also labels in its own words (issue 14)
+    open_dimensions: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Raise :class:`InputError` for settings that cannot go together."""
+        if self.open_dimensions and self.baseline:
+            raise InputError("--open asks the LLM for free-text labels; --baseline has none")
+        if self.open_dimensions and self.workers > 1:
+            raise InputError("--open codes in one process (--workers 1)")
         if not self.baseline and not self.model:
             raise InputError("--model is required (or use --baseline)")
         if self.baseline and self.batch:
@@ -88,6 +94,7 @@ class CodeSettings:
         d = {k: v for k, v in asdict(self).items() if k != "api_key_env"}
         d["codebook"] = None if self.codebook is None else str(self.codebook)
         d["base_url"] = redact_url(self.base_url)
+        d["open_dimensions"] = list(self.open_dimensions)
         return d
 
 
@@ -143,7 +150,13 @@ def code_study(
     message redacted) when the API stops the run; ``KeyboardInterrupt`` passes through,
     with every finished text saved.
     """
-    from vsdstats.coding.outputs import load_posts, post_tables, summarize, write_outputs
+    from vsdstats.coding.outputs import (
+        load_posts,
+        open_label_table,
+        post_tables,
+        summarize,
+        write_outputs,
+    )
     from vsdstats.coding.redact import Redactor
     from vsdstats.ingest.textnorm import EMPTY_HASH
     from vsdstats.tables.codebook import load_codebook
@@ -166,9 +179,7 @@ def code_study(
 
             key = RunKey(cb.version, MODEL_NAME, f"baseline:{cb.sha256[:16]}")
         else:
-            from vsdstats.coding.prompt import build_prompt
-
-            spec = build_prompt(cb)
+            spec = _prompt(cb, settings)
             key = RunKey(spec.codebook_version, str(settings.model), spec.prompt_hash)
         done = store.done(key, include_failed=not settings.retry_failed)
         todo = [(h, t) for h, t in distinct.items() if h not in done and h != EMPTY_HASH]
@@ -195,7 +206,8 @@ def code_study(
         if not settings.baseline:
             _note_other_sampling(results, settings, log)
         units, status = post_tables(posts, results)
-        written = write_outputs(out, units, status)
+        open_labels = open_label_table(posts, results) if settings.open_dimensions else None
+        written = write_outputs(out, units, status, open_labels)
         extra = {
             "coder": "baseline" if settings.baseline else "llm",
             "model": key.model,
@@ -206,6 +218,9 @@ def code_study(
             "prompt_hash": key.prompt_hash,
             "elapsed_s": round(time.perf_counter() - t0, 3),
         }
+        if open_labels is not None:
+            extra["open_dimensions"] = ", ".join(settings.open_dimensions)
+            extra["open_labels"] = len(open_labels)
         summary = summarize(
             status, stats, distinct=len(distinct), skipped=len(done & distinct.keys()), extra=extra
         )
@@ -225,6 +240,16 @@ def code_study(
     )
     mpath = write_manifest(out, manifest)
     return CodeOutcome(summary, [*written, path, mpath])
+
+
+def _prompt(cb: Any, settings: CodeSettings) -> Any:
+    """The run's :class:`~vsdstats.coding.prompt.PromptSpec` (open labels for ``--open``)."""
+    from vsdstats.coding.prompt import build_prompt
+
+    try:
+        return build_prompt(cb, tuple(settings.open_dimensions))
+    except ValueError as exc:
+        raise InputError(f"--open-dimensions: {exc}") from None
 
 
 def _note_other_sampling(
@@ -398,7 +423,6 @@ def preview(posts_path: str | Path, out: str | Path | None, settings: CodeSettin
     that a run would code (texts finished in an existing study are skipped, as a run
     would); makes no request, needs no API key and writes nothing."""
     from vsdstats.coding.outputs import load_posts
-    from vsdstats.coding.prompt import build_prompt
     from vsdstats.coding.redact import redact_url
     from vsdstats.coding.store import finished_hashes
     from vsdstats.ingest.textnorm import EMPTY_HASH
@@ -410,7 +434,7 @@ def preview(posts_path: str | Path, out: str | Path | None, settings: CodeSettin
     settings.check()
     cb = load_codebook(settings.codebook)
     posts = load_posts(Path(posts_path), settings.limit)
-    spec = build_prompt(cb)
+    spec = _prompt(cb, settings)
     key = RunKey(spec.codebook_version, str(settings.model), spec.prompt_hash)
     done = finished_hashes(StudyDir(out_dir).store, key, include_failed=not settings.retry_failed)
     todo = [(h, t) for h, t in _distinct(posts).items() if h not in done and h != EMPTY_HASH]

@@ -6,7 +6,8 @@ open label) and ``dimension`` (may be left out when ``--dimension`` names the on
 dimension); ``post_id``, ``unit_index`` and ``quote`` are carried but not needed.
 
 1. Normalize (:func:`normalize`): NFKC, case folding, apostrophes dropped, every other
-   non-alphanumeric character a space, whitespace collapsed, and a light English plural
+   non-alphanumeric character a space, whitespace collapsed, runs of one-letter words
+   joined (``A.D.H.D.`` -> ``adhd``), and a light English plural
    rule per word (``-ies`` -> ``-y``; a final ``s`` dropped unless the word ends in
    ``ss``, ``us``, ``is`` or ``ous``, or has 3 letters or fewer).
 2. Embed the DISTINCT normalized labels of a dimension, sorted by code point:
@@ -73,11 +74,26 @@ def _lemma(word: str) -> str:
     return word
 
 
+def _join_letters(words: list[str]) -> list[str]:
+    """Runs of 2+ one-letter words joined ("a d h d" from "A.D.H.D." -> "adhd")."""
+    out: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        out += ["".join(run)] if len(run) > 1 else run
+        run = []
+        if w:
+            out.append(w)
+    return out
+
+
 def normalize(label: str) -> str:
     """The normalized form of an open label (module docstring, step 1); may be ''."""
     s = unicodedata.normalize("NFKC", label).casefold()
     s = _NON_WORD.sub(" ", _APOSTROPHE.sub("", s))
-    return " ".join(_lemma(w) for w in s.split())
+    return " ".join(_lemma(w) for w in _join_letters(s.split()))
 
 
 def slug(text: str) -> str:

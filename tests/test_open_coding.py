@@ -1,0 +1,231 @@
+"""``code --open`` -> ``codebook induce`` -> edit -> ``recode`` -> ``codebook compare``
+(issue 14), on a SYNTHETIC study coded by the scripted local server through the real
+instructor/openai client.  Coverage and agreement are checked against counts made here
+with plain loops over the files, and the ARI against scikit-learn's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from fake_openai import B, FakeOpenAI
+from sklearn.metrics import adjusted_rand_score
+
+from vsdstats.cli import main
+from vsdstats.coding.prompt import build_prompt
+from vsdstats.coding.quotes import quote_in_text
+from vsdstats.induce.core import normalize
+from vsdstats.induce.recode import adjusted_rand
+from vsdstats.tables.codebook import load_codebook
+
+CB = load_codebook()
+OPEN = ("condition", "perspective", "value")
+SPEC = build_prompt(CB, OPEN)
+#: synthetic topics: (codebook condition, open-label spellings the "model" uses)
+TOPICS = [
+    ("anxiety", ["anxiety", "Anxiety!", "anxeity", "anxiety attacks"]),
+    ("anxiety", ["panic attacks", "panic attack", "Panic attacks."]),
+    ("depressive", ["depression", "depresion", "Depression"]),
+    ("adhd", ["adhd", "ADHD", "A.D.H.D."]),
+    ("other", ["insomnia", "Insomnia", "insomnia!"]),
+]
+
+
+def _posts() -> pd.DataFrame:
+    rows = []
+    for i in range(40):
+        t = i % len(TOPICS)
+        rows.append(
+            {
+                "platform": "reddit",
+                "post_id": f"s{i}",
+                "author": f"a_{i:024x}",
+                "created_at": f"2024-0{1 + i % 6}-1{i % 9}T10:00:00Z",
+                "text": f"Synthetic post {i}: I talked to the chatbot about topic {t} "
+                f"for a while and it helped me a bit, number {i}.",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _open_label(text: str, dim: str, unit: dict) -> str:
+    i = int(text.split("post ", 1)[1].split(":", 1)[0])
+    if dim == "condition":
+        spellings = TOPICS[i % len(TOPICS)][1]
+        return spellings[(i // len(TOPICS)) % len(spellings)]
+    return unit[dim].replace("_", " ")
+
+
+def _run(args: list, **env: str):
+    r = CliRunner().invoke(main, [str(a) for a in args], env={"OPENAI_API_KEY": "sk-x", **env})
+    assert r.exit_code == 0, r.output + repr(r.exception)
+    return r
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    posts = _posts()
+    study = tmp_path / "study"
+    study.mkdir()
+    posts.to_csv(study / "posts.csv", index=False)
+    with FakeOpenAI(render=SPEC.messages, open_label=_open_label) as srv:
+        srv.add_texts(posts["text"])
+        for i, text in enumerate(posts["text"]):
+            code = TOPICS[i % len(TOPICS)][0]
+            srv.script(text, [B("ok", units=[{**srv.unit, "condition": code, "quote": text[:70]}])])
+        srv.script(posts["text"][39], ["not_relevant"])
+        args = ["code", study / "posts.csv", "-o", study, "--model", "m"]
+        _run([*args, "--base-url", srv.base_url, "--open", "--no-progress"])
+    return study
+
+
+def test_open_labels_stored_raw_with_verbatim_quotes(study: Path) -> None:
+    labels = pd.read_csv(study / "open_labels.csv")
+    units = pd.read_csv(study / "coded_units.csv")
+    posts = pd.read_csv(study / "posts.csv").set_index("post_id")
+    assert list(labels.columns) == [
+        "post_id",
+        "unit_index",
+        "dimension",
+        "label",
+        "quote",
+        "coder",
+        "model",
+    ]
+    assert len(units) == 39 and len(labels) == 39 * len(OPEN)
+    assert set(labels["dimension"]) == set(OPEN)
+    cond = labels[labels["dimension"] == "condition"].set_index("post_id")["label"]
+    assert cond["s0"] == "anxiety" and cond["s5"] == "Anxiety!" and cond["s3"] == "adhd"
+    assert all(
+        quote_in_text(q, posts.loc[p, "text"])
+        for p, q in zip(labels["post_id"], labels["quote"], strict=True)
+    )
+    assert json.loads((study / "code_summary.json").read_text())["open_labels"] == 117
+
+
+def test_induce_edit_recode_compare_export(study: Path, tmp_path: Path) -> None:
+    ind = tmp_path / "induced"
+    r = _run(["codebook", "induce", study / "open_labels.csv", "-o", ind, "-d", "condition"])
+    assert "embedding calls 0" in r.stderr
+    mapping = pd.read_csv(ind / "mapping.csv")
+    cat = mapping.set_index("label")["category"]
+    assert cat["anxiety"] == cat["Anxiety!"] == cat["anxeity"]
+    assert cat["depression"] == cat["depresion"] and cat["ADHD"] == cat["A.D.H.D."] == "adhd"
+    # hand edits: panic attacks join anxiety; insomnia! is left unmapped on purpose
+    mapping.loc[mapping["normalized"] == "panic attack", "category"] = cat["anxiety"]
+    mapping.loc[mapping["label"] == "insomnia!", "category"] = None
+    mapping.to_csv(ind / "mapping.csv", index=False)
+    r = _run(["recode", study, "--mapping", ind / "mapping.csv"])
+
+    # independent count: plain loops over the open labels and the edited mapping
+    edited = {
+        (row["dimension"], row["label"]): row["category"]
+        for row in pd.read_csv(ind / "mapping.csv").to_dict("records")
+    }
+    open_rows = pd.read_csv(study / "open_labels.csv").to_dict("records")
+    expect_cat: dict[tuple[str, int], str] = {}
+    unmapped: dict[str, int] = {}
+    for row in open_rows:
+        if row["dimension"] != "condition":
+            continue
+        c = edited.get(("condition", row["label"]))
+        if isinstance(c, str):
+            expect_cat[(row["post_id"], row["unit_index"])] = c
+        else:
+            unmapped[row["label"]] = unmapped.get(row["label"], 0) + 1
+    report = json.loads((study / "recode_report.json").read_text())[0]
+    assert report["dimension"] == "condition" and report["units"] == 39
+    assert report["mapped"] == len(expect_cat) and report["unmapped_labels"] == unmapped
+    assert unmapped == {"insomnia!": 2}
+    assert f"{len(expect_cat)} of 39 unit(s) mapped" in r.stderr
+    counts: dict[str, int] = {}
+    for c in expect_cat.values():
+        counts[c] = counts.get(c, 0) + 1
+    assert report["categories"] == counts
+    assert report["few_units"] == {k: v for k, v in counts.items() if v < 5}
+
+    units = pd.read_parquet(study / "coded_units.parquet")
+    got = {
+        (p, int(i)): c
+        for p, i, c in zip(units["post_id"], units["unit_index"], units["condition"], strict=True)
+        if pd.notna(c)
+    }
+    assert got == expect_cat
+    assert set(units["condition_codebook"]) == {"anxiety", "depressive", "adhd", "other"}
+    # agreement: the ARI against scikit-learn's, on the units with both
+    both = units.dropna(subset=["condition"])
+    ref = adjusted_rand_score(both["condition_codebook"], both["condition"])
+    assert report["ari_vs_codebook"] == pytest.approx(ref, abs=1e-6)
+    assert ref == pytest.approx(1.0)  # panic and anxiety merged: the codebook's grouping
+    r = _run(["codebook", "compare", study, "-d", "condition", "-o", tmp_path / "x.csv"])
+    table = pd.read_csv(tmp_path / "x.csv").set_index("induced")
+    assert int(table.to_numpy().sum()) == len(both)
+    assert table.loc[cat["anxiety"], "anxiety"] == sum(
+        1 for (p, _), c in expect_cat.items() if c == cat["anxiety"]
+    )
+    # a second recode keeps the original codebook codes
+    _run(["recode", study, "--mapping", ind / "mapping.csv", "-d", "condition"])
+    again = pd.read_parquet(study / "coded_units.parquet")
+    assert (again["condition_codebook"] == units["condition_codebook"]).all()
+    # export carries the induced codes (and the codebook's beside them)
+    _run(["export", study, "-o", tmp_path / "units.parquet"])
+    exp = pd.read_parquet(tmp_path / "units.parquet")
+    assert set(exp["condition"].dropna()) == set(expect_cat.values())
+    assert "condition_codebook" in exp.columns
+
+
+def test_unedited_mapping_splits_panic_from_anxiety(study: Path, tmp_path: Path) -> None:
+    ind = tmp_path / "induced"
+    _run(["codebook", "induce", study / "open_labels.csv", "-o", ind, "-d", "condition"])
+    _run(["recode", study, "--mapping", ind / "mapping.csv"])
+    units = pd.read_parquet(study / "coded_units.parquet").dropna(subset=["condition"])
+    ours = json.loads((study / "recode_report.json").read_text())[0]["ari_vs_codebook"]
+    ref = adjusted_rand_score(units["condition_codebook"], units["condition"])
+    assert ours == pytest.approx(ref, abs=1e-6) and ref < 1.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_adjusted_rand_matches_sklearn(seed: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 4, 60)
+    b = np.where(rng.random(60) < 0.7, a, rng.integers(0, 5, 60))
+    assert adjusted_rand(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)
+    assert adjusted_rand(a, a) == 1.0
+
+
+def test_recode_bad_mapping_is_one_line(study: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "m.csv"
+    pd.DataFrame(
+        {
+            "dimension": ["condition"] * 2,
+            "label": ["anxiety", "adhd"],
+            "category": ["ok", "Not A Code"],
+        }
+    ).to_csv(bad, index=False)
+    r = CliRunner().invoke(main, ["recode", str(study), "--mapping", str(bad)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert lines == [
+        f"vsdstats recode: error: {bad}: row 2, column 'category': 'Not A Code' is not a "
+        "code (lower-case letters, digits and _, starting with a letter)"
+    ]
+
+
+def test_open_needs_llm() -> None:
+    r = CliRunner().invoke(main, ["code", "x.csv", "--baseline", "--open"])
+    assert r.exit_code == 2
+
+
+def test_closed_prompt_unchanged_by_open_support() -> None:
+    """Without --open the prompt and schema are what they were (stored results stay
+    valid): no open_labels field, no open section."""
+    closed = build_prompt(CB)
+    assert "open_labels" not in json.dumps(closed.response_model.model_json_schema())
+    assert "# Open labels" not in closed.system and "# Open labels" in SPEC.system
+    assert closed.prompt_hash != SPEC.prompt_hash
+    assert normalize("Panic attacks.") == "panic attack"
