@@ -6,6 +6,7 @@ with plain loops over the files, and the ARI against scikit-learn's."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -229,3 +230,64 @@ def test_closed_prompt_unchanged_by_open_support() -> None:
     assert "# Open labels" not in closed.system and "# Open labels" in SPEC.system
     assert closed.prompt_hash != SPEC.prompt_hash
     assert normalize("Panic attacks.") == "panic attack"
+
+
+def test_new_spelling_of_a_mapped_label_is_mapped() -> None:
+    """Lookup by raw label, else by normalized label when that is unambiguous."""
+    from vsdstats.induce.recode import read_mapping, recode_units
+
+    units = pd.DataFrame(
+        {"post_id": ["a", "b", "c", "d"], "unit_index": [0, 0, 0, 0], "condition": ["anxiety"] * 4}
+    )
+    labels = pd.DataFrame(
+        {
+            "post_id": ["a", "b", "c", "d"],
+            "unit_index": [0, 0, 0, 0],
+            "dimension": "condition",
+            "label": ["anxiety", "ANXIETY!!", "panic", "Panic"],
+        }
+    )
+    path = Path(tempfile.mkdtemp()) / "m.csv"
+    pd.DataFrame(
+        {
+            "dimension": "condition",
+            "label": ["anxiety", "Panic", "panic!"],
+            "category": ["anxiety", "panic", "anxiety"],
+        }
+    ).to_csv(path, index=False)
+    out, (cov,) = recode_units(units, labels, read_mapping(path), ["condition"])
+    # "panic" normalizes like both "Panic" (panic) and "panic!" (anxiety): ambiguous
+    assert list(out["condition"].astype(object).fillna("-")) == ["anxiety", "anxiety", "-", "panic"]
+    assert cov.mapped == 3 and cov.unmapped_labels == {"panic": 1}
+    assert list(out["condition_codebook"]) == ["anxiety"] * 4
+
+
+@pytest.mark.needs_r
+def test_worked_example_end_to_end(tmp_path: Path) -> None:
+    """docs/codebook-induction.md: open_coded_study.py -> induce -> edit_induced.py ->
+    recode -> paper --codebook draft; table5's mean sentiment of the split-off social
+    anxiety category equals the mean computed here from the recoded units."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    ex = root / "docs" / "examples"
+    study, ind, paper = tmp_path / "study", tmp_path / "induced", tmp_path / "paper"
+    subprocess.run(
+        [sys.executable, ex / "open_coded_study.py", study, "--n", "300"],
+        check=True,
+        capture_output=True,
+    )
+    _run(["codebook", "induce", study / "open_labels.csv", "-o", ind, "-d", "condition"])
+    subprocess.run([sys.executable, ex / "edit_induced.py", ind], check=True, capture_output=True)
+    _run(["recode", study, "--mapping", ind / "mapping.csv"])
+    draft = ind / "codebook-draft.toml"
+    _run(["paper", study, "-o", paper, "--codebook", draft])
+    units = pd.read_parquet(study / "coded_units.parquet")
+    assert set(units["condition"]) == set(load_codebook(draft).codes("condition"))
+    social = units[units["condition"] == "social_anxiety"]["sentiment"]
+    expect = social.map({"positive": 1, "neutral": 0, "negative": -1}).mean()
+    t5 = pd.read_csv(paper / "tables" / "table5_means.csv")
+    row = t5[(t5["By"] == "Condition") & (t5["Group"] == "Social anxiety")]
+    assert len(row) == 1 and int(row["N"].iloc[0]) == len(social)
+    assert float(row["Mean sentiment"].iloc[0]) == pytest.approx(expect, abs=5e-4)
