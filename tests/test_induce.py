@@ -311,3 +311,23 @@ def test_unreachable_endpoint_is_one_line(tmp_path: Path) -> None:
         pass  # closed: nothing listens there any more
     r = _run(["codebook", "induce", p, "-o", tmp_path / "o", "--embed", url, "--embed-model", "e"])
     assert "embeddings request failed" in _one_line_error(r)
+
+
+def test_hdbscan_recovers_planted_clusters_and_is_order_independent(tmp_path: Path) -> None:
+    rows = _labels_table(PLANTED).to_dict("records")
+    outs = []
+    with replay_server(_Embeddings) as url:
+        for seed in (0, 1):
+            random.Random(seed).shuffle(rows)
+            p = tmp_path / f"l{seed}.csv"
+            pd.DataFrame(rows).to_csv(p, index=False)
+            o = tmp_path / f"o{seed}"
+            args = ["codebook", "induce", p, "-o", o, "--embed", f"{url}/v1", "--embed-model", "e"]
+            r = _run([*args, "--method", "hdbscan", "--min-cluster-size", "3"])
+            assert r.exit_code == 0, r.output
+            outs.append((o / "mapping.csv").read_bytes())
+    assert outs[0] == outs[1]
+    m = pd.read_csv(tmp_path / "o0" / "mapping.csv").drop_duplicates("normalized")
+    assert adjusted_rand_score([PLANTED[s] for s in m["normalized"]], m["category"]) >= 0.9
+    r = _run(["codebook", "induce", p, "-o", tmp_path / "x", "--method", "hdbscan", "--k", "3"])
+    assert "not --k or --threshold" in _one_line_error(r)

@@ -104,6 +104,20 @@ def codebook_export(dest: str, force: bool) -> None:
     show_default=True,
     help="agglomerative linkage (on cosine distance)",
 )
+@click.option(
+    "--method",
+    type=click.Choice(["agglomerative", "hdbscan"]),
+    default="agglomerative",
+    show_default=True,
+    help="clustering: agglomerative (--k/--threshold, --linkage) or HDBSCAN",
+)
+@click.option(
+    "--min-cluster-size",
+    type=click.IntRange(2),
+    default=2,
+    show_default=True,
+    help="--method hdbscan: smallest cluster (labels in none become categories alone)",
+)
 @codebook_option
 def codebook_induce(
     labels: str,
@@ -115,6 +129,8 @@ def codebook_induce(
     embed_model: str | None,
     api_key_env: str,
     linkage: str,
+    method: str,
+    min_cluster_size: int,
     codebook_path: str | None,
 ) -> None:
     """Induce categories from LABELS (a table of raw open labels, one row per unit and
@@ -122,7 +138,7 @@ def codebook_induce(
     code --open` stores as STUDY/open_labels.csv).
 
     Labels are normalized, the distinct ones sorted and embedded, clustered
-    (agglomerative, cosine distance), and OUT/mapping.csv (label, normalized, count,
+    (agglomerative on cosine distance, or HDBSCAN), and OUT/mapping.csv (label, normalized, count,
     category, similarity to the category centre) and OUT/codebook-draft.toml (the
     codebook with the induced dimension(s) in place of their own) are written.  The
     same labels in any order give the same files.  Prints what the embedding cost."""
@@ -136,13 +152,24 @@ def codebook_induce(
     t0 = time.perf_counter()
     df = read_labels(labels, dimension)
     res = induce(
-        df, embedder(embed, embed_model, api_key_env), k=k, threshold=threshold, linkage=linkage
+        df,
+        embedder(embed, embed_model, api_key_env),
+        k=k,
+        threshold=threshold,
+        linkage=linkage,
+        method=method,
+        min_cluster_size=min_cluster_size,
     )
     settings = {
         "embed": embed if not embed.startswith("http") else f"url (model {embed_model})",
-        "linkage": linkage,
-        "cut": f"k = {k}" if k is not None else f"threshold = {threshold or DEFAULT_THRESHOLD}",
+        "method": method,
     }
+    if method == "hdbscan":
+        settings["min_cluster_size"] = str(min_cluster_size)
+    else:
+        settings["linkage"] = linkage
+        cut = threshold if threshold is not None else DEFAULT_THRESHOLD
+        settings["cut"] = f"k = {k}" if k is not None else f"threshold = {cut}"
     try:
         files = write_outputs(res, Path(out), base_codebook=codebook_path, settings=settings)
     except CodebookError as exc:

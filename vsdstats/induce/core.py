@@ -20,7 +20,10 @@ dimension); ``post_id``, ``unit_index`` and ``quote`` are carried but not needed
    (``1 - cos``) with the stated linkage, cut at ``threshold`` (default
    :data:`DEFAULT_THRESHOLD`) or into ``k`` clusters.  With ``average`` linkage two
    clusters merge while the mean cosine distance between their members is at most the
-   threshold.
+   threshold.  Or ``method="hdbscan"``: scikit-learn ``HDBSCAN`` (``min_cluster_size``)
+   on the L2-normalized vectors (Euclidean distance there is ``sqrt(2 (1 - cos))``,
+   monotone in cosine distance); each label it calls noise becomes a category of its
+   own, so every label is mapped.
 4. Name and order: a category's head is its member with the most units (ties: the
    one nearest the centre, then the shorter, then the smaller by code point); its
    code is the head as a slug (``[a-z][a-z0-9_]*``, a numeric suffix if two heads
@@ -53,6 +56,7 @@ from vsdstats.errors import InputError
 #: (TF-IDF character n-grams: keeps "anxiety"/"anxeity" together, "anxiety"/"autism" apart).
 DEFAULT_THRESHOLD = 0.6
 LINKAGES = ("average", "complete", "single")
+METHODS = ("agglomerative", "hdbscan")
 #: Inputs per embeddings request.
 BATCH = 256
 MAPPING_COLUMNS = ("dimension", "label", "normalized", "count", "category", "similarity")
@@ -266,13 +270,28 @@ def embedder(spec: str, model: str | None, api_key_env: str = "OPENAI_API_KEY") 
 
 # ------------------------------------------------------------------ cluster
 def cluster(
-    X: np.ndarray, *, k: int | None = None, threshold: float | None = None, linkage: str = "average"
+    X: np.ndarray,
+    *,
+    k: int | None = None,
+    threshold: float | None = None,
+    linkage: str = "average",
+    method: str = "agglomerative",
+    min_cluster_size: int = 2,
 ) -> np.ndarray:
-    """Cluster ids (0..m-1, arbitrary order) of the rows of ``X`` (module doc, step 3)."""
+    """Cluster ids (arbitrary order) of the rows of ``X`` (L2-normalized; module doc,
+    step 3)."""
     _need_sklearn()
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import HDBSCAN, AgglomerativeClustering
 
     n = len(X)
+    if method == "hdbscan":
+        if n < 2:
+            return np.zeros(n, dtype=int)
+        ids = HDBSCAN(min_cluster_size=max(2, min_cluster_size), copy=True).fit(X).labels_
+        noise = np.flatnonzero(ids < 0)
+        ids = ids.copy()
+        ids[noise] = ids.max() + 1 + np.arange(len(noise))  # each noise label alone
+        return ids
     if k is not None and k > n:
         raise InductionError(f"--k {k}: only {n} distinct label(s) to cluster")
     if n == 1:
@@ -350,6 +369,8 @@ def induce_dimension(
     k: int | None = None,
     threshold: float | None = None,
     linkage: str = "average",
+    method: str = "agglomerative",
+    min_cluster_size: int = 2,
 ) -> DimensionResult:
     """Induce the categories of one dimension from its rows of ``df`` (read_labels)."""
     rows = df[df["dimension"] == dimension]
@@ -362,7 +383,14 @@ def induce_dimension(
     if X.shape[0] != len(labels):
         raise InductionError(f"{len(X)} embeddings for {len(labels)} labels")
     U = _unit_rows(X, labels)
-    ids = cluster(U, k=k, threshold=threshold, linkage=linkage)
+    ids = cluster(
+        U,
+        k=k,
+        threshold=threshold,
+        linkage=linkage,
+        method=method,
+        min_cluster_size=min_cluster_size,
+    )
     groups: dict[int, list[int]] = {}
     for i, c in enumerate(ids):
         groups.setdefault(int(c), []).append(i)
@@ -418,8 +446,14 @@ def induce(
     k: int | None = None,
     threshold: float | None = None,
     linkage: str = "average",
+    method: str = "agglomerative",
+    min_cluster_size: int = 2,
 ) -> Induction:
     """Induce every dimension of ``df`` (sorted by name)."""
+    if method not in METHODS:
+        raise InductionError(f"--method {method!r}: use one of {', '.join(METHODS)}")
+    if method == "hdbscan" and (k is not None or threshold is not None):
+        raise InductionError("--method hdbscan takes --min-cluster-size, not --k or --threshold")
     if linkage not in LINKAGES:
         raise InductionError(f"--linkage {linkage!r}: use one of {', '.join(LINKAGES)}")
     if k is not None and threshold is not None:
@@ -429,7 +463,15 @@ def induce(
     for dim in sorted(df["dimension"].unique()):
         res.dimensions.append(
             induce_dimension(
-                df, str(dim), embed, res.cost, k=k, threshold=threshold, linkage=linkage
+                df,
+                str(dim),
+                embed,
+                res.cost,
+                k=k,
+                threshold=threshold,
+                linkage=linkage,
+                method=method,
+                min_cluster_size=min_cluster_size,
             )
         )
     res.seconds = time.perf_counter() - t0
