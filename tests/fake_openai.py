@@ -23,7 +23,9 @@ API names its dated snapshot) and ``system_fingerprint`` (``fingerprint``; None 
 null, as some servers do).  Open coding (``code --open``): when the request's schema
 has ``OpenLabels``, each unit without its own ``open_labels`` gets one label per open
 dimension from ``open_label(text, dimension, unit)`` (default: the unit's code with
-spaces).  ``GET /_stats?since=N``
+spaces).  Category naming (``codebook induce --name-with``): a request for the
+``CategoryName`` tool is answered by ``namer(user message)`` (default: the first member
+listed, as code ``<member>_named``).  ``GET /_stats?since=N``
 returns the latencies of the chat requests from the N-th on and the server process's CPU
 time (for benchmarks).
 
@@ -56,6 +58,16 @@ DEFAULT_UNIT: dict[str, str] = {
 
 Render = Callable[[str], list[dict[str, Any]]]
 OpenLabel = Callable[[str, str, dict[str, Any]], str]
+Namer = Callable[[str], dict[str, str]]
+
+
+def default_namer(user: str) -> dict[str, str]:
+    """Name a category after the first member listed (``- member (n)``)."""
+    import re
+
+    first = next(ln[2:].rsplit(" (", 1)[0] for ln in user.splitlines() if ln.startswith("- "))
+    code = re.sub(r"[^a-z0-9]+", "_", first.lower()).strip("_")
+    return {"code": f"{code}_named", "label": first.title(), "definition": f"Posts about {first}."}
 
 
 @dataclass
@@ -109,6 +121,7 @@ class FakeOpenAI:
         served_model: str | None = None,
         fingerprint: str | None = "fp_fake0001",
         open_label: OpenLabel | None = None,
+        namer: Namer | None = None,
     ) -> None:
         self.delay = delay
         self.slow_delay = slow_delay
@@ -120,6 +133,7 @@ class FakeOpenAI:
         self.served_model = served_model
         self.fingerprint = fingerprint
         self.open_label = open_label or (lambda text, dim, unit: unit[dim].replace("_", " "))
+        self.namer = namer or default_namer
         self.state = _State()
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -394,7 +408,12 @@ class FakeOpenAI:
         return json.dumps({"relevant": True, "units": units}), None
 
     def _completion(self, req: dict[str, Any], text: str, beh: Behavior) -> dict[str, Any]:
-        content, refusal = self._content(text, beh, _open_dims(req))
+        tools = req.get("tools") or []
+        if tools and tools[0]["function"]["name"] == "CategoryName" and beh.kind == "ok":
+            user = next(m["content"] for m in req["messages"] if m.get("role") == "user")
+            content, refusal = json.dumps(self.namer(user)), None
+        else:
+            content, refusal = self._content(text, beh, _open_dims(req))
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": refusal}
         if refusal is None and req.get("tools"):
             choice = req.get("tool_choice")

@@ -331,3 +331,57 @@ def test_hdbscan_recovers_planted_clusters_and_is_order_independent(tmp_path: Pa
     assert adjusted_rand_score([PLANTED[s] for s in m["normalized"]], m["category"]) >= 0.9
     r = _run(["codebook", "induce", p, "-o", tmp_path / "x", "--method", "hdbscan", "--k", "3"])
     assert "not --k or --threshold" in _one_line_error(r)
+
+
+def test_name_with_asks_the_chat_model_per_category(tmp_path: Path) -> None:
+    """--name-with: one instructor request per category, through the real client to the
+    scripted server; proposed codes, labels and definitions reach mapping.csv and the
+    draft alike; a duplicate proposal gets _2; requests hold canonical content only."""
+    from fake_openai import FakeOpenAI
+
+    p = tmp_path / "labels.csv"
+    pd.DataFrame(
+        {"dimension": "condition", "label": ["anxiety", "anxeity", "insomnia", "Insomnia!", "adhd"]}
+    ).to_csv(p, index=False)
+
+    def namer(user: str) -> dict[str, str]:
+        first = next(ln[2:].split(" (")[0] for ln in user.splitlines() if ln.startswith("- "))
+        code = "sleep" if first == "insomnia" else "worry"  # adhd too: a duplicate
+        return {"code": code, "label": code.title(), "definition": f"About {first}."}
+
+    with FakeOpenAI(record=True, namer=namer) as srv:
+        args = ["codebook", "induce", p, "-o", tmp_path / "o", "--name-with", "m"]
+        r = _run([*args, "--name-base-url", srv.base_url, "--seed", "3"])
+        bodies = srv.bodies()
+    assert r.exit_code == 0, r.output
+    assert "naming: 3 chat request(s)" in r.stderr
+    assert len(bodies) == 3 and all(b["seed"] == 3 and b["temperature"] == 0 for b in bodies)
+    # categories in order (units, then head): {anxeity, anxiety}, {insomnia}, {adhd}
+    users = [b["messages"][-1]["content"] for b in bodies]
+    assert users[0].endswith("Members:\n- anxeity (1)\n- anxiety (1)")
+    assert users[1].endswith("Members:\n- insomnia (2)")
+    assert users[2].endswith("Members:\n- adhd (1)")
+    assert bodies[0]["tools"][0]["function"]["name"] == "CategoryName"
+    m = pd.read_csv(tmp_path / "o" / "mapping.csv").set_index("label")["category"]
+    assert m["insomnia"] == m["Insomnia!"] == "sleep"
+    assert (m["anxiety"], m["anxeity"], m["adhd"]) == ("worry", "worry", "worry_2")
+    cb = load_codebook(tmp_path / "o" / "codebook-draft.toml")
+    assert set(cb.codes("condition")) == {"sleep", "worry", "worry_2"}
+    assert cb.category("condition", "sleep").definition.startswith("About insomnia.")
+    assert cb.category("condition", "sleep").label == "Sleep"
+
+
+def test_name_with_invalid_proposals_is_one_line(tmp_path: Path) -> None:
+    """A model that keeps proposing an invalid code: instructor retries (the error fed
+    back), then a one-line error, and no output is written."""
+    from fake_openai import FakeOpenAI
+
+    p = tmp_path / "labels.csv"
+    pd.DataFrame({"dimension": "c", "label": ["anxiety", "insomnia"]}).to_csv(p, index=False)
+    bad = {"code": "Not A Code", "label": "x", "definition": "y"}
+    with FakeOpenAI(namer=lambda user: bad) as srv:
+        args = ["codebook", "induce", p, "-o", tmp_path / "o", "--name-with", "m"]
+        r = _run([*args, "--name-base-url", srv.base_url])
+        assert srv.total == 3  # the first try and instructor's 2 retries
+    assert "naming request failed" in _one_line_error(r)
+    assert not (tmp_path / "o" / "mapping.csv").exists()

@@ -118,6 +118,19 @@ def codebook_export(dest: str, force: bool) -> None:
     show_default=True,
     help="--method hdbscan: smallest cluster (labels in none become categories alone)",
 )
+@click.option(
+    "--name-with",
+    "name_with",
+    default=None,
+    metavar="MODEL",
+    help="ask this chat model (instructor) for each category's code, label and definition",
+)
+@click.option(
+    "--name-base-url",
+    default=None,
+    help="--name-with: OpenAI-compatible chat endpoint (default: OpenAI)",
+)
+@click.option("--seed", type=int, default=None, help="--name-with: seed sent with each request")
 @codebook_option
 def codebook_induce(
     labels: str,
@@ -131,6 +144,9 @@ def codebook_induce(
     linkage: str,
     method: str,
     min_cluster_size: int,
+    name_with: str | None,
+    name_base_url: str | None,
+    seed: int | None,
     codebook_path: str | None,
 ) -> None:
     """Induce categories from LABELS (a table of raw open labels, one row per unit and
@@ -164,6 +180,25 @@ def codebook_induce(
         "embed": embed if not embed.startswith("http") else f"url (model {embed_model})",
         "method": method,
     }
+    naming = None
+    if name_with is not None:
+        from vsdstats.induce.core import Cost
+        from vsdstats.induce.naming import name_categories
+        from vsdstats.tables.codebook import load_codebook
+
+        cb = load_codebook(codebook_path)
+        desc = {d: cb.dimensions[d].description for d in cb.dimensions}
+        naming = Cost()
+        name_categories(
+            res.dimensions,
+            desc,
+            model=name_with,
+            base_url=name_base_url,
+            api_key_env=api_key_env,
+            seed=seed,
+            cost=naming,
+        )
+        settings["names"] = f"proposed by {name_with} (temperature 0, seed {seed})"
     if method == "hdbscan":
         settings["min_cluster_size"] = str(min_cluster_size)
     else:
@@ -180,6 +215,9 @@ def codebook_induce(
             f"-> {len(d.categories)} categories",
             err=True,
         )
+    if naming is not None:
+        tok = "not reported" if naming.tokens is None else f"{naming.tokens:,}"
+        click.echo(f"naming: {naming.calls} chat request(s), tokens {tok}", err=True)
     click.echo(
         f"cost: {res.cost.line()}; induction {time.perf_counter() - t0:.2f} s in all", err=True
     )

@@ -318,6 +318,8 @@ class InducedCategory:
     head: str
     members: dict[str, int]
     similarity: dict[str, float] = field(default_factory=dict)  # member -> to the centre
+    label: str | None = None  # proposed by --name-with (else the head, capitalized)
+    definition: str | None = None  # proposed by --name-with (else a note to edit it)
 
     @property
     def units(self) -> int:
@@ -493,14 +495,17 @@ def draft_dimension(d: DimensionResult, description: str | None = None) -> Any:
     cats = []
     for c in d.categories:
         ranked = c.ranked()
+        note = (
+            f"Induced from {len(c.members)} open label(s), {c.units} unit(s): "
+            f"{', '.join(ranked[:5])}."
+        )
         cats.append(
             Category(
                 code=c.code,
-                label=c.head[:1].upper() + c.head[1:],
-                definition=(
-                    f"Induced from {len(c.members)} open label(s), {c.units} unit(s): "
-                    f"{', '.join(ranked[:5])}. Edit this definition."
-                ),
+                label=c.label or c.head[:1].upper() + c.head[1:],
+                definition=f"{c.definition} ({note})"
+                if c.definition
+                else f"{note} Edit this definition.",
                 examples=ranked[:3],
                 terms=ranked[:10],
             )
