@@ -280,8 +280,8 @@ def test_worked_example_end_to_end(tmp_path: Path) -> None:
     )
     _run(["codebook", "induce", study / "open_labels.csv", "-o", ind, "-d", "condition"])
     subprocess.run([sys.executable, ex / "edit_induced.py", ind], check=True, capture_output=True)
-    _run(["recode", study, "--mapping", ind / "mapping.csv"])
     draft = ind / "codebook-draft.toml"
+    _run(["recode", study, "--mapping", ind / "mapping.csv", "--codebook", draft])
     _run(["paper", study, "-o", paper, "--codebook", draft])
     units = pd.read_parquet(study / "coded_units.parquet")
     assert set(units["condition"]) == set(load_codebook(draft).codes("condition"))
@@ -291,3 +291,19 @@ def test_worked_example_end_to_end(tmp_path: Path) -> None:
     row = t5[(t5["By"] == "Condition") & (t5["Group"] == "Social anxiety")]
     assert len(row) == 1 and int(row["N"].iloc[0]) == len(social)
     assert float(row["Mean sentiment"].iloc[0]) == pytest.approx(expect, abs=5e-4)
+
+
+def test_recode_checks_categories_against_the_codebook(study: Path, tmp_path: Path) -> None:
+    """--codebook: a mapped category the draft lacks is a one-line error before writing."""
+    ind = tmp_path / "induced"
+    _run(["codebook", "induce", study / "open_labels.csv", "-o", ind, "-d", "condition"])
+    mapping = pd.read_csv(ind / "mapping.csv")
+    mapping.loc[mapping["label"] == "insomnia", "category"] = "sleep_problems"
+    mapping.to_csv(ind / "mapping.csv", index=False)
+    before = (study / "coded_units.parquet").read_bytes()
+    args = ["recode", str(study), "--mapping", str(ind / "mapping.csv")]
+    r = CliRunner().invoke(main, [*args, "--codebook", str(ind / "codebook-draft.toml")])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "sleep_problems of condition are not codes of" in lines[0]
+    assert (study / "coded_units.parquet").read_bytes() == before

@@ -26,7 +26,17 @@ from vsdstats.cli._common import log
     type=click.Path(dir_okay=False),
     help="open labels table (default: STUDY/open_labels.parquet or .csv)",
 )
-def recode(study: str, mapping: str, dimension: str | None, labels: str | None) -> None:
+@click.option(
+    "--codebook",
+    "codebook_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="codebook TOML file to check first that every category of the mapping is one of "
+    "its codes (the edited codebook-draft.toml you give `paper`; default: no check)",
+)
+def recode(
+    study: str, mapping: str, dimension: str | None, labels: str | None, codebook_path: str | None
+) -> None:
     """Apply MAPPING to STUDY's raw open labels: each mapped dimension D of
     coded_units becomes the induced category (the codebook's code kept in D_codebook),
     so `export`, `stats` and `paper` (with --codebook codebook-draft.toml) use it like
@@ -36,7 +46,7 @@ def recode(study: str, mapping: str, dimension: str | None, labels: str | None) 
     from vsdstats.induce.recode import recode_study
     from vsdstats.provenance import build_manifest, file_record, write_manifest
 
-    reports, inputs, written = recode_study(study, mapping, dimension, labels)
+    reports, inputs, written = recode_study(study, mapping, dimension, labels, codebook_path)
     for cov in reports:
         for line in cov.lines():
             log(line)
@@ -62,7 +72,12 @@ def recode(study: str, mapping: str, dimension: str | None, labels: str | None) 
             for p, r in zip(inputs, ("coded_units", "mapping", "labels"), strict=True)
         ],
         outputs=[file_record(p) for p in [*written, report]],
-        settings={"dimension": dimension, "mapping": mapping, "labels": labels},
+        settings={
+            "dimension": dimension,
+            "mapping": mapping,
+            "labels": labels,
+            "codebook": codebook_path,
+        },
         counts={f"{c.dimension}_mapped": c.mapped for c in reports},
     )
     mpath = write_manifest(study, manifest)

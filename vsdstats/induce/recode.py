@@ -280,13 +280,32 @@ def write_units(study: Path, units: pd.DataFrame) -> list[Path]:
     return written
 
 
+def check_codebook(mapping: pd.DataFrame, dims: list[str], codebook: Any, source: str) -> None:
+    """InductionError unless every category of ``mapping`` on ``dims`` is a code of that
+    dimension in ``codebook`` (``paper`` orders a dimension by its codebook codes and
+    would leave out units of any other)."""
+    for d in dims:
+        if d not in codebook.dimensions:
+            raise InductionError(f"{codebook.source}: no dimension {d!r} for {source}'s {d}")
+        codes = set(codebook.codes(d))
+        used = mapping[(mapping["dimension"] == d) & mapping["category"].notna()]
+        bad = sorted(set(used["category"]) - codes)
+        if bad:
+            raise InductionError(
+                f"{source}: categor(ies) {', '.join(bad)} of {d} are not codes of "
+                f"{codebook.source} (add them there, or map their labels to its codes)"
+            )
+
+
 def recode_study(
     study: str | Path,
     mapping_path: str | Path,
     dimension: str | None = None,
     labels_path: str | Path | None = None,
+    codebook_path: str | Path | None = None,
 ) -> tuple[list[Coverage], list[Path], list[Path]]:
-    """Recode ``study`` in place: (coverage per dimension, files read, files written)."""
+    """Recode ``study`` in place: (coverage per dimension, files read, files written);
+    with ``codebook_path`` the mapping's categories are checked against it first."""
     from vsdstats.tables.analysis_table import StudyFiles
     from vsdstats.tables.io import read_table
 
@@ -302,6 +321,10 @@ def recode_study(
             raise InductionError(f"{mapping_path}: no rows of dimension {d!r}")
         if d not in set(labels["dimension"]):
             raise InductionError(f"{lpath}: no open labels of dimension {d!r}")
+    if codebook_path is not None:
+        from vsdstats.tables.codebook import load_codebook
+
+        check_codebook(mapping, dims, load_codebook(codebook_path), str(mapping_path))
     units = read_table(files.units)
     out, reports = recode_units(units, labels, mapping, dims)
     written = write_units(root, out)
