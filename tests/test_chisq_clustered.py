@@ -234,3 +234,17 @@ def test_bootstrap_holds_its_level_on_the_clustered_null():
         for s in range(reps)
     )
     assert rejections / reps <= 0.11, rejections / reps  # 0.05 + ~3 binomial SDs
+
+
+def test_an_empty_cell_gives_a_finite_test_with_a_note_where_svychisq_stops():
+    """A cell without units (p_ij = 0) made the design-effect system singular (R's
+    svychisq: "system is exactly singular"); the generalized inverse is used instead
+    and said so; removing the empty cell's row gives the same test on the rest."""
+    units = _clustered(7, n_clusters=80, r=3, c=3)
+    # two small rows with units in one column only (as a rare condition has)
+    extra = pd.DataFrame([("r3", "c0", "x1"), ("r4", "c0", "x2")], columns=["row", "col", "author"])
+    units = pd.concat([units, extra], ignore_index=True)
+    got = chisq_clustered(units, "row", "col", "author").iloc[0]
+    assert np.isfinite(got["statistic"]) and 0 < got["p_value"] <= 1
+    assert "generalized inverse" in got["note"]
+    assert chisq_clustered(_clustered(7), "row", "col", "author").iloc[0]["note"] == ""

@@ -24,9 +24,11 @@ CONTRACT: dict[str, dict[str, str]] = {
                    "order": "integer"},
     "residuals.csv": {"test": "character", "row_var": "character", "col_var": "character",
                       "row": "character", "col": "character", "observed": "integer",
-                      "expected": "double", "adjusted_residual": "double", "p_value_adj": "double",
+                      "expected": "double", "pearson_residual": "double",
+                      "adjusted_residual": "double", "p_value_adj": "double",
                       "significant": "logical", "z": "double", "deff": "double",
-                      "p_value_adj_naive": "double", "residual_method": "character"},
+                      "p_value_adj_naive": "double", "residual_method": "character",
+                      "n_hidden": "logical"},
     "pmi.csv": {"value": "character", "perspective": "character", "n": "integer",
                 "pmi": "double", "npmi": "double", "n_hidden": "logical"},
     "delta_pmi.csv": {"condition": "character", "value": "character",
@@ -42,6 +44,11 @@ CONTRACT: dict[str, dict[str, str]] = {
                     "ci_high": "double", "method": "character", "flag": "character",
                     "ci_low_naive": "double", "ci_high_naive": "double",
                     "suppressed": "logical", "n_hidden": "logical"},
+    "monthly_conditions.csv": {"condition": "character", "rank": "integer", "month": "Date",
+                               "n": "integer", "mean": "double", "ci_low": "double",
+                               "ci_high": "double", "method": "character",
+                               "flag": "character", "ci_low_naive": "double",
+                               "ci_high_naive": "double", "suppressed": "logical"},
     "releases.csv": {"date": "Date", "label": "character"},
     "fingerprint.csv": {"llm_product": "character", "condition": "character",
                         "n": "integer", "share": "double", "adjusted_residual": "double",
@@ -60,7 +67,9 @@ CONTRACT: dict[str, dict[str, str]] = {
                  "reference": "character", "suppressed": "logical"},
     "groups.csv": {"dimension": "character", "code": "character", "n": "integer",
                    "n_shown": "character", "suppressed": "logical"},
-    "run.csv": {"synthetic": "logical", "min_cell": "integer"},
+    "run.csv": {"synthetic": "logical", "min_cell": "integer", "analysis": "character",
+                "residual": "character", "residual_limit": "double",
+                "dropped_month": "character"},
 }  # fmt: skip
 
 #: Figure -> size in inches (fixed in R/figures.R's vsd_figure_specs()): the printed size,
@@ -73,6 +82,7 @@ FIGURES: dict[str, tuple[float, float]] = {
     "fig4_delta_pmi": (6.9, 7.8),
     "fig5_mean_sentiment": (6.9, 4.8),
     "fig6_monthly": (6.9, 4.2),
+    "fig6_monthly_conditions": (6.9, 3.6),
     "fig7_fingerprint": (6.9, 5.6),
     "fig8_alluvial": (6.9, 5.6),
     "fig9_logodds": (6.9, 8.6),
@@ -95,7 +105,8 @@ def _synthetic_handoff(out: Path) -> Path:
             ("platform", "reddit", "Reddit", 1),
         ],
         "residuals.csv": [
-            (t, "condition", c, r, k, 30, 25.0, z, p, s, z / 1.2, 1.44, p, "cluster-robust")
+            (t, "condition", c, r, k, 30, 25.0, z * 0.8, z, p, s, z / 1.2, 1.44, p,
+             "cluster-robust", F)
             for t, c, ks in [
                 ("condition_sentiment", "sentiment", ("positive", "negative")),
                 ("condition_perspective", "perspective", ("ethics", "dependency")),
@@ -133,6 +144,12 @@ def _synthetic_handoff(out: Path) -> Path:
             ("2024-02-01", 0, "NA", "NA", "NA", "cluster-robust", "no posts", "NA", "NA", F, F),
             ("2024-03-01", 60, 0.2, 0.0, 0.4, "cluster-robust", "", 0.1, 0.3, F, F),
         ],
+        "monthly_conditions.csv": [
+            (c, rk, m, n, mu, mu - 0.2, mu + 0.2, "cluster-robust", "", mu - 0.15, mu + 0.15, F)
+            for c, rk in (("adhd", 1), ("bipolar", 2))
+            for m, n, mu in (("2024-01-01", 20, 0.1), ("2024-02-01", 25, 0.2),
+                             ("2024-03-01", 30, -0.1))
+        ],
         "releases.csv": [("2024-02-15", "Model X")],
         "fingerprint.csv": [
             ("chatgpt", "adhd", 55, 0.61, 1.2, F), ("chatgpt", "bipolar", 35, 0.39, -1.2, F),
@@ -164,7 +181,7 @@ def _synthetic_handoff(out: Path) -> Path:
             ("llm_product", "chatgpt", 90, "suppressed", F),
             ("llm_product", "claude", 1, "<10", T), ("platform", "reddit", 75, "75", F),
         ],
-        "run.csv": [(T, 10)],
+        "run.csv": [(T, 10, "analysis/study.toml", "adjusted", "NA", "NA")],
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     for name, data in rows.items():
@@ -504,6 +521,11 @@ def test_handoff_delta_pmi_null_columns_are_real(handoff):
     assert d["supported"].any() and not d["supported"].all()
     # the tiny condition (intellectual: 73 of 39,380 units, a handful here) has no support
     assert not d.loc[d["condition"] == "intellectual", "supported"].any()
+    # cells under K (n_hidden) have blank numbers in the hand-off (published with paper/)
+    hid = d["n_hidden"]
+    assert d.loc[hid, ["n_in", "n_out", "delta_pmi", "p_value"]].isna().all().all()
+    assert d.loc[~hid, ["n_in", "n_out"]].notna().all().all()
+    d = d[~hid]
     sup, uns = d[d["supported"]], d[~d["supported"]]
     assert ((sup["n_in"] >= 30) & (sup["n_out"] >= 30)).all()
     assert ((uns["n_in"] < 30) | (uns["n_out"] < 30)).all()
@@ -541,6 +563,9 @@ def test_handoff_logodds_zeta_and_permutation_p(handoff):
     from vsdstats.paper.simulate import simulate_corpus
 
     lo = pd.read_csv(handoff / "logodds.csv")
+    # features on fewer than K units (n_hidden) have blank numbers in the hand-off
+    assert lo.loc[lo["n_hidden"], ["n", "log_odds_weighted", "zeta", "p_value"]].isna().all().all()
+    lo = lo[~lo["n_hidden"]]
     df = simulate_corpus(n=2000, seed=7)
     for dim, part in lo.groupby("dimension"):
         y = pd.crosstab(df["condition"], df[dim])
@@ -799,7 +824,7 @@ def test_fingerprint_bubbles_readable(r_figures, handoff):
     bubbles = _layer(r_figures, p, "GeomPoint")  # first point layer: the hidden squares
     texts = _layer(r_figures, p, "GeomText")
     got = sorted(str(v) for v in texts.rx2("label"))
-    want = sorted(f"{n:,}" for n in fp.loc[~fp["n_hidden"] & (fp["n"] > 0), "n"])
+    want = sorted(f"{int(n):,}" for n in fp.loc[~fp["n_hidden"] & (fp["n"] > 0), "n"])
     assert got == want and len(want) > 5
     assert len(list(bubbles.rx2("x"))) == int(fp["n_hidden"].sum()) > 0
     sizes = r_figures(
@@ -860,6 +885,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "fig4_delta_pmi": ("Value", "Perspective"),
     "fig5_mean_sentiment": ("Mean sentiment score",),
     "fig6_monthly": ("Month", "Units per month", "Mean sentiment"),
+    "fig6_monthly_conditions": ("Month", "Units per month", "Mean sentiment", "largest conditions"),
     "fig7_fingerprint": ("LLM family", "Condition"),
     "fig8_alluvial": ("Units", "Condition", "Sentiment", "Perspective", "Value"),
     "fig9_logodds": ("Weighted log-odds",),
@@ -903,10 +929,13 @@ def small_family_paper(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
     from vsdstats.tables.codebook import load_codebook
 
     df = simulate_corpus(n=3000, seed=11)
+    orig = df["llm_product"].copy()
     counts = df["llm_product"].value_counts()
     rare = [f for f in counts.index if counts[f] < K]
     df["llm_product"] = df["llm_product"].where(~df["llm_product"].isin(rare), "other")
     df.loc[df.index[df["llm_product"] == "chatgpt"][:4], "llm_product"] = SMALL_FAMILY
+    if "llm_version" in df.columns:  # codebook 1.1: a version belongs to its family
+        df.loc[df["llm_product"] != orig, "llm_version"] = "unspecified"
     counts = df["llm_product"].value_counts()
     assert counts[SMALL_FAMILY] == 4 and (counts.drop(SMALL_FAMILY) >= K).all()
     assert set(load_codebook().codes("llm_product")) >= set(counts.index)

@@ -125,9 +125,10 @@ def test_small_counts_suppressed_and_not_recoverable(runs: tuple[Path, Path]) ->
     assert (merged["N"].str.fullmatch(r"\d+") == merged["Units"].str.fullmatch(r"\d+")).all()
     lo = pd.read_csv(one / "tables" / "table9_logodds.csv", dtype=str)
     assert lo["N"].map(lambda s: not s.isdigit() or int(s) == 0 or int(s) >= K).all()
-    # the hand-off files keep full counts
+    # the hand-off files (published with paper/) blank the counts the tables hide
     full = pd.read_csv(one / "handoff" / "means.csv")
-    assert (full["n"] < K).any()
+    assert full["suppressed"].any() and full.loc[full["suppressed"], "n"].isna().all()
+    assert not ((full["n"] >= 1) & (full["n"] < K)).any()
 
 
 def test_suppress_mask_rules() -> None:
@@ -177,11 +178,12 @@ def test_handoff_carries_the_tables_suppression(runs: tuple[Path, Path]) -> None
         assert len(g) == len(units)
         for r in g.itertuples():
             assert units[label.get((dim, r.code), r.code)] == r.n_shown, (dim, r.code)
-            assert r.suppressed == (1 <= r.n < K)
+            # a suppressed group's count is blank in the hand-off, like table1's "<K"
+            assert r.suppressed == pd.isna(r.n) and (r.suppressed or r.n == 0 or r.n >= K)
     assert groups["suppressed"].any()  # intellectual disability and others at n = 4000
     means = pd.read_csv(one / "handoff" / "means.csv", dtype={"n_shown": str})
     assert means["n_shown"].tolist() == t5["N"].tolist()
-    assert (means["suppressed"] == (means["n"] < K)).all()
+    assert (means["suppressed"] == means["n"].isna()).all()
     assert (t5.loc[means["suppressed"].to_numpy(), "Mean sentiment"] == "—").all()
     fp = pd.read_csv(one / "handoff" / "fingerprint.csv")
     shown_total = {
@@ -257,7 +259,10 @@ def test_handoff_follows_schema(runs: tuple[Path, Path], r) -> None:
     )
     assert bool(ok[0])
     res = pd.read_csv(one / "handoff" / "residuals.csv")
-    assert set(res["significant"].unique()) <= {True, False}
+    # cells under K units (n_hidden) have no residual, test or significance in the hand-off
+    assert set(res["significant"].dropna().unique()) <= {True, False}
+    assert res.loc[res["n_hidden"], ["observed", "z", "significant"]].isna().all().all()
+    assert res.loc[~res["n_hidden"], "significant"].notna().all()
     assert set(res["test"]) == {t["name"] for t in load_study()["chisq"]["tests"]}
     assert set(res["test"]) >= {"condition_sentiment", "llm_sentiment"}
 
@@ -282,6 +287,7 @@ def test_readme_compares_glmm_with_chisq(runs: tuple[Path, Path]) -> None:
     glmm = pd.read_csv(one / "handoff" / "glmm.csv")
     res = pd.read_csv(one / "handoff" / "residuals.csv")
     cs = res[(res["test"] == "condition_sentiment") & (res["col"] == "positive")]
+    cs = cs[~cs["n_hidden"]]  # cells under K: no residual test in the hand-off
     fx = glmm[glmm["outcome"] == "positive"].set_index("term")
     expect = [
         c.row
@@ -416,14 +422,18 @@ def test_table9_not_a_z_score_with_zeta_and_maxt_p(runs: tuple[Path, Path]) -> N
     lo = pd.read_csv(one / "handoff" / "logodds.csv")
     top = lo[lo["rank"] <= 3].reset_index(drop=True)
     assert len(top) == len(t9)
-    assert t9["MCQ zeta"].tolist() == [f"{z:.2f}" for z in top["zeta"]]
-    assert t9["p (maxT, by author)"].tolist() == [format_p(p) for p in top["p_value_adj"]]
+    shown = ~top["n_hidden"].to_numpy()  # features on fewer than K units: blank hand-off row
+    assert t9.loc[shown, "MCQ zeta"].tolist() == [f"{z:.2f}" for z in top.loc[shown, "zeta"]]
+    assert t9.loc[shown, "p (maxT, by author)"].tolist() == [
+        format_p(p) for p in top.loc[shown, "p_value_adj"]
+    ]
     # the planted effect (ADHD: instrumental support) is beyond every permutation (raw p
     # at its floor 1/(B+1)); the maxT adjustment over all cells raises it
     adhd = top[(top["condition"] == "adhd") & (top["feature"] == "instrumental_support")]
     assert adhd["zeta"].iloc[0] > 3 and adhd["p_value"].iloc[0] == pytest.approx(1 / 1001)
     assert adhd["p_value_adj"].iloc[0] > adhd["p_value"].iloc[0]
-    assert top["p_value_adj"].nunique() > 3 and (top["p_value_adj"] >= top["p_value"]).all()
+    t = top[shown]
+    assert t["p_value_adj"].nunique() > 3 and (t["p_value_adj"] >= t["p_value"]).all()
 
 
 def test_handoff_delta_pmi_permutation_columns(runs: tuple[Path, Path]) -> None:

@@ -89,42 +89,40 @@ def test_pearson_test_and_residuals_equal_scipy_on_the_kept_units(units, rep) ->
     assert not rep.clustered  # cluster = "": the original's independent-units tests
 
 
-def test_welch_anova_equals_statsmodels(units, rep) -> None:
-    from statsmodels.stats.oneway import anova_oneway
-
+def _scored(units: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    """The eligible families in codebook order, and their units' scores (pingouin's
+    input; families renamed so its alphabetical order is the codebook's)."""
     fams = [f for f in load_codebook().codes("llm_product") if f in _eligible(units, "llm_product")]
-    y = sentiment_score(units["sentiment"])
-    groups = [y[units["llm_product"] == f].to_numpy(float) for f in fams]
-    ref = anova_oneway(groups, use_var="unequal", welch_correction=True)
+    d = units[units["llm_product"].isin(fams)]
+    key = {f: f"{i:02d}{f}" for i, f in enumerate(fams)}
+    return fams, pd.DataFrame(
+        {"g": d["llm_product"].map(key), "y": sentiment_score(d["sentiment"]).astype(float)}
+    )
+
+
+def test_welch_anova_equals_pingouin(units, rep) -> None:
+    import pingouin as pg
+
+    fams, d = _scored(units)
+    ref = pg.welch_anova(data=d, dv="y", between="g").iloc[0]
     w = rep.anova.iloc[0]
-    assert w["F"] == pytest.approx(ref.statistic, rel=1e-9)
-    assert w["df2"] == pytest.approx(ref.df[1], rel=1e-9)
-    assert w["p_value"] == pytest.approx(ref.pvalue, rel=1e-7)
-    assert w["k"] == len(fams) and w["n"] == sum(len(g) for g in groups)
+    assert w["F"] == pytest.approx(ref["F"], rel=1e-9)
+    assert w["df2"] == pytest.approx(ref["ddof2"], rel=1e-9)
+    assert w["p_value"] == pytest.approx(ref["p_unc"], rel=1e-7)
+    assert w["k"] == len(fams) and w["n"] == len(d)
 
 
-def _games_howell(a: np.ndarray, b: np.ndarray, k: int) -> tuple[float, float, float]:
-    """Games & Howell (1976) from its formula: t, Welch-Satterthwaite df, and p from the
-    studentized range of k means (q = sqrt(2) |t|)."""
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    t = (a.mean() - b.mean()) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return t, df, float(stats.studentized_range.sf(math.sqrt(2) * abs(t), k, df))
+def test_games_howell_equals_pingouin_in_codebook_order(units, rep) -> None:
+    import pingouin as pg
 
-
-def test_games_howell_equals_its_formula_in_codebook_order(units, rep) -> None:
-    fams = [f for f in load_codebook().codes("llm_product") if f in _eligible(units, "llm_product")]
-    y = sentiment_score(units["sentiment"])
+    fams, d = _scored(units)
+    ref = pg.pairwise_gameshowell(data=d, dv="y", between="g")
     got = rep.gameshowell
     assert list(zip(got["A"], got["B"], strict=True)) == list(itertools.combinations(fams, 2))
-    for row in got.itertuples(index=False):
-        a = y[units["llm_product"] == row.A].to_numpy(float)
-        b = y[units["llm_product"] == row.B].to_numpy(float)
-        t, df, p = _games_howell(a, b, len(fams))
-        assert row.t == pytest.approx(t, rel=1e-9)
-        assert row.diff == pytest.approx(a.mean() - b.mean(), rel=1e-9)
-        assert row.df == pytest.approx(df, rel=1e-9)
-        assert row.p_value == pytest.approx(p, rel=1e-4, abs=1e-6)
+    np.testing.assert_allclose(got["t"], ref["T"], rtol=1e-9)
+    np.testing.assert_allclose(got["diff"], ref["diff"], rtol=1e-9)
+    np.testing.assert_allclose(got["df"], ref["df"], rtol=1e-9)
+    np.testing.assert_allclose(got["p_value"], ref["pval"], rtol=1e-4, atol=1e-6)
 
 
 def test_monthly_top_conditions_are_the_largest_eligible_ones(units, rep) -> None:

@@ -576,23 +576,17 @@ def run_anova(
     den: Denominators = NO_RULES,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
     """``[anova]``: the sentiment score (+1/0/-1) across the groups of ``between``
-    (default llm_product) by Welch's ANOVA and Games-Howell pairwise tests (pingouin),
-    as the original study did; units are treated as independent (its assumption).
-
-    Welch (1951): F* = sum w_j (m_j - m')^2 / (k - 1) / [1 + 2 (k - 2) L / (k^2 - 1)]
-    with w_j = n_j / s_j^2, m' = sum w_j m_j / sum w_j, L = sum (1 - w_j / sum w)^2 /
-    (n_j - 1).  Games & Howell (1976): t = (m_i - m_j) / sqrt(s_i^2/n_i + s_j^2/n_j)
-    with Welch-Satterthwaite df, p from the studentized range q = sqrt(2) |t|.
-    Returns (welch, pairs, groups) or None without an [anova] section; groups with
-    fewer than 2 units or no variance cannot enter (a note names them)."""
-    import pingouin as pg
-
+    (default llm_product) by Welch's ANOVA and Games-Howell pairwise tests
+    (:mod:`vsdstats.stats.anova`), as the original study did; units are treated as
+    independent (its assumption).  Returns (welch, pairs, groups) in codebook order, or
+    None without an [anova] section; groups with fewer than 2 units or no variance
+    cannot enter (a note names them)."""
     from vsdstats.paper.config import PaperError
+    from vsdstats.stats.anova import games_howell, welch_anova
 
     if "anova" not in study:
         return None
-    cfg = study["anova"]
-    between = cfg.get("between", "llm_product")
+    between = study["anova"].get("between", "llm_product")
     if between not in df.columns:
         raise PaperError(f"{study.get('_source')}: [anova] between: no column {between!r}")
     kept = den.keep(df, [between])
@@ -608,27 +602,16 @@ def run_anova(
         )
     g = g[~g["group"].isin(set(bad["group"]))]
     g = g.sort_values("group", key=order_key(codebook, between), kind="stable")
-    d = d[d["group"].isin(set(g["group"]))]
     if len(g) < 2:
         notes.append(f"Welch ANOVA: fewer than two groups of {between}; not computed")
         return None
-    welch = pg.welch_anova(data=d, dv="score", between="group")
-    welch = welch.rename(columns={"p_unc": "p_value", "ddof1": "df1", "ddof2": "df2"})
-    welch = welch.assign(between=between, k=len(g), n=len(d))[
-        ["between", "k", "n", "F", "df1", "df2", "p_value", "np2"]
-    ]
-    pairs = pg.pairwise_gameshowell(data=d, dv="score", between="group")
-    pairs = pairs.rename(columns={"T": "t", "pval": "p_value"})
     pos = {c: i for i, c in enumerate(g["group"])}
-    # pingouin orders pairs alphabetically: put A before B in codebook order
-    swap = pairs["A"].map(pos) > pairs["B"].map(pos)
-    for a, b in (("A", "B"), ("mean_A", "mean_B")):
-        pairs.loc[swap, [a, b]] = pairs.loc[swap, [b, a]].to_numpy()
-    pairs.loc[swap, ["diff", "t", "hedges"]] *= -1
-    pairs = pairs.assign(_a=pairs["A"].map(pos), _b=pairs["B"].map(pos))
-    pairs = pairs.sort_values(["_a", "_b"], kind="stable").drop(columns=["_a", "_b"])
-    pairs = pairs[["A", "B", "mean_A", "mean_B", "diff", "se", "t", "df", "p_value", "hedges"]]
-    return welch.reset_index(drop=True), pairs.reset_index(drop=True), g.reset_index(drop=True)
+    d = d[d["group"].isin(set(pos))]
+    d = d.iloc[np.argsort(d["group"].map(pos).to_numpy(), kind="stable")]  # codebook order
+    welch = welch_anova(d, "score", "group").assign(between=between)
+    welch = welch[["between", "k", "n", "F", "df1", "df2", "p_value", "np2"]]
+    pairs = games_howell(d, "score", "group")
+    return welch, pairs, g.reset_index(drop=True)
 
 
 def run_glmm(

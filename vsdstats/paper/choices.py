@@ -79,7 +79,7 @@ def _families(study: dict[str, Any]) -> str:
         )
     if a is not None:
         out.append(
-            f"Welch's ANOVA + Games-Howell across {a.get('between', 'llm_product')} (pingouin)"
+            f"Welch's ANOVA + Games-Howell across {a.get('between', 'llm_product')}"
         )
     else:
         out.append("cluster-robust means by family (table 5)")
@@ -140,35 +140,3 @@ def choices_table(study: dict[str, Any] | None = None) -> pd.DataFrame:
             frame["this run"] = list(this.values())
     return frame
 
-
-def choices_section(res: Any, study: dict[str, Any] | None, analysis: str) -> list[str]:
-    """paper/README.md's section comparing the original analysis with ours, and what
-    this run's denominator rules left out (``res``: the run's Analyses)."""
-    from vsdstats.paper.manuscript import _md
-
-    out = [
-        "## Original analysis and ours",
-        "",
-        f"This run used `{analysis}`.  `vsdstats paper --analysis replication` (`tox -e "
-        "paper -- --analysis replication`) runs the original study's analysis into "
-        "`paper/replication/`; the "
-        "default, `analysis/study.toml`, is the recommended one: it allows for units "
-        "nested in authors, where the original treated every unit as independent.  Each "
-        "row below is read from the two analysis files.",
-        "",
-        _md(choices_table(study).map(lambda v: str(v).replace("|", "\\|"))),
-    ]
-    if res.dropped:
-        out.append(
-            "Groups this run's denominator rules left out of the comparisons: "
-            + ", ".join(f"{d.dimension} `{d.code}` ({d.n} units, {d.reason})" for d in res.dropped)
-            + "."
-        )
-        out.append("")
-    if res.dropped_month:
-        out += [
-            f"The last month, {res.dropped_month}, was not fully observed (the data stop "
-            "before its last day) and is left out of the time series (fig6).",
-            "",
-        ]
-    return out

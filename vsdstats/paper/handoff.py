@@ -2,8 +2,10 @@
 
 Every file is UTF-8 CSV with a header, ``NA`` for missing values, floats as ``%.17g``,
 logicals as TRUE/FALSE, dates as YYYY-MM-DD, "\\n" line endings and deterministic row
-order; ``schema.json`` maps each file to its ordered {column: R type}.  These files hold
-FULL counts: they are inputs to figures, not published tables.  What a figure may show
+order; ``schema.json`` maps each file to its ordered {column: R type}.  These files are
+published with the tables (paper/handoff/), so the values of the rows they hide are blank
+(:func:`blank_hidden`, :data:`HIDDEN_VALUES`); alluvial.csv's flows (combinations of four
+codes) are the exception: flows under K are kept, inside strata of K or more.  What a figure may show
 is decided here, by the tables' small-cell rule (:class:`vsdstats.paper.tables.CountMasks`,
 :mod:`vsdstats.paper.suppress`, ``--min-cell`` K), and handed to R as columns:
 
@@ -57,6 +59,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "deff": "double",
         "p_value_adj_naive": "double",
         "residual_method": "character",
+        "n_hidden": "logical",
     },
     "pmi.csv": {
         "value": "character",
@@ -226,7 +229,9 @@ def labels_frame(df: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dimension", "code", "label", "order"])
 
 
-def residuals_frame(res: Analyses, codebook: Codebook) -> pd.DataFrame:
+def residuals_frame(res: Analyses, codebook: Codebook, k: int = 10) -> pd.DataFrame:
+    """residuals.csv: every cell of every test; ``n_hidden``: 1 <= observed < K (the
+    cell is drawn grey, without a number)."""
     parts = []
     for name, cells in res.cells.items():
         row_var, col_var = res.chisq_vars[name]
@@ -239,6 +244,7 @@ def residuals_frame(res: Analyses, codebook: Codebook) -> pd.DataFrame:
         )
         # (O - E) / sqrt(E): the original study's heatmap residual
         c["pearson_residual"] = (c["observed"] - c["expected"]) / np.sqrt(c["expected"])
+        c["n_hidden"] = small(c["observed"].astype(np.int64), k)
         c.insert(0, "test", name)
         c.insert(1, "row_var", row_var)
         c.insert(2, "col_var", col_var)
@@ -361,6 +367,61 @@ def alluvial_frame(res: Analyses, codebook: Codebook, k: int) -> pd.DataFrame:
     return d.reset_index(drop=True)
 
 
+#: file -> (flag column, the columns blanked where it is TRUE): what a hidden row's
+#: numbers would reveal (its count, or a statistic from which the count follows given
+#: the published margins); see :func:`blank_hidden`
+HIDDEN_VALUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "residuals.csv": (
+        "n_hidden",
+        (
+            "observed",
+            "pearson_residual",
+            "adjusted_residual",
+            "p_value_adj",
+            "significant",
+            "z",
+            "p_value_adj_naive",
+        ),
+    ),
+    "pmi.csv": ("n_hidden", ("n", "pmi", "npmi")),
+    "delta_pmi.csv": (
+        "n_hidden",
+        ("n_in", "n_out", "delta_pmi", "null_mean", "delta_pmi_centered", "p_value", "p_value_adj"),
+    ),
+    "means.csv": ("suppressed", ("n", "mean", "ci_low", "ci_high", "ci_low_naive", "ci_high_naive")),
+    "monthly.csv": ("n_hidden", ("n",)),
+    "monthly_conditions.csv": (
+        "suppressed",
+        ("n", "mean", "ci_low", "ci_high", "ci_low_naive", "ci_high_naive"),
+    ),
+    "fingerprint.csv": ("n_hidden", ("n", "share", "adjusted_residual")),
+    "alluvial.csv": ("suppressed", ("n",)),
+    "logodds.csv": ("n_hidden", ("n", "log_odds_weighted", "zeta", "p_value", "p_value_adj")),
+    "groups.csv": ("suppressed", ("n",)),
+}
+#: monthly.csv: the mean of a month under K is blanked too (not only its hidden bar)
+MONTHLY_MEAN = ("mean", "ci_low", "ci_high", "ci_low_naive", "ci_high_naive")
+
+
+def blank_hidden(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the values of its hidden rows set to NA (:data:`HIDDEN_VALUES`), so
+    the hand-off folder, which is published with the tables, holds no count the tables
+    suppress; the figures never draw those rows, so they are the same either way."""
+    if name not in HIDDEN_VALUES or not len(frame):
+        return frame
+    flag, cols = HIDDEN_VALUES[name]
+    out = frame.copy()
+    hidden = out[flag].fillna(False).astype(bool).to_numpy()
+    for col in cols:
+        out[col] = out[col].astype(object if out[col].dtype == bool else out[col].dtype)
+        out.loc[hidden, col] = pd.NA if out[col].dtype == object else np.nan
+    if name == "monthly.csv":
+        sup = out["suppressed"].fillna(False).astype(bool).to_numpy()
+        for col in MONTHLY_MEAN:
+            out.loc[sup, col] = np.nan
+    return out
+
+
 def releases_frame(releases: list[Release]) -> pd.DataFrame:
     return pd.DataFrame(
         {"date": [r.date.isoformat() for r in releases], "label": [r.label for r in releases]}
@@ -388,9 +449,12 @@ def write_handoff(
     k = masks.k
     frames = {
         "labels.csv": labels_frame(df, codebook),
-        "residuals.csv": residuals_frame(res, codebook),
+        "residuals.csv": residuals_frame(res, codebook, k),
         "pmi.csv": res.pmi.assign(n_hidden=small(res.pmi["n"], k)),
-        "delta_pmi.csv": res.delta_pmi.assign(n_hidden=small(res.delta_pmi["n_in"], k)),
+        # n_out too: a pair seen in fewer than K units of the other conditions
+        "delta_pmi.csv": res.delta_pmi.assign(
+            n_hidden=small(res.delta_pmi["n_in"], k) | small(res.delta_pmi["n_out"], k)
+        ),
         "means.csv": means_frame(res, masks),
         "monthly.csv": monthly_frame(res, k),
         "monthly_conditions.csv": monthly_conditions_frame(res, k),
@@ -412,6 +476,6 @@ def write_handoff(
         ),
     }
     for name, frame in frames.items():
-        write_csv(frame.reset_index(drop=True), out / name, SCHEMA[name])
+        write_csv(blank_hidden(name, frame).reset_index(drop=True), out / name, SCHEMA[name])
     (out / "schema.json").write_text(json.dumps(SCHEMA, indent=2) + "\n", encoding="utf-8")
     return out

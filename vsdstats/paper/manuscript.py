@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from vsdstats.paper.analyses import Analyses
+from vsdstats.paper.choices import choices_table
 from vsdstats.paper.compare import chisq_vs_glmm
 from vsdstats.paper.figures import FIGURES
 from vsdstats.paper.render import PublishedTable, format_p, latex_escape
@@ -24,7 +26,7 @@ TABLE_SOURCES = {
     "table10_glmm": "[glmm]: mixed_logit (glmmTMB), {negative,positive} ~ condition + "
     "(1|platform) + (1|author)",
     "table11_agreement": "agreement of the coded units with --gold on post_id",
-    "table13_welch": "[anova]: Welch's ANOVA and Games-Howell pairs (pingouin) of the "
+    "table13_welch": "[anova]: welch_anova and games_howell (vsdstats.stats.anova) of the "
     "sentiment score across LLM families",
     "table12_corrected": "--gold: corrected_proportions (DSL) of sentiment by condition, "
     "the naive shares alongside; table5's corrected columns: group_means_ci(gold=)",
@@ -220,6 +222,37 @@ def _pmi_logodds_section(res: Analyses) -> list[str]:
     return out
 
 
+def choices_section(res: Analyses, study: dict[str, Any] | None, analysis: str) -> list[str]:
+    """paper/README.md's section comparing the original analysis with ours, and what
+    this run's denominator rules left out (``res``: the run's Analyses)."""
+    out = [
+        "## Original analysis and ours",
+        "",
+        f"This run used `{analysis}`.  `vsdstats paper --analysis replication` (`tox -e "
+        "paper -- --analysis replication`) runs the original study's analysis into "
+        "`paper/replication/`; the "
+        "default, `analysis/study.toml`, is the recommended one: it allows for units "
+        "nested in authors, where the original treated every unit as independent.  Each "
+        "row below is read from the two analysis files.",
+        "",
+        _md(choices_table(study).map(lambda v: str(v).replace("|", "\\|"))),
+    ]
+    if res.dropped:
+        out.append(
+            "Groups this run's denominator rules left out of the comparisons: "
+            + ", ".join(f"{d.dimension} `{d.code}` ({d.n} units, {d.reason})" for d in res.dropped)
+            + "."
+        )
+        out.append("")
+    if res.dropped_month:
+        out += [
+            f"The last month, {res.dropped_month}, was not fully observed (the data stop "
+            "before its last day) and is left out of the time series (fig6).",
+            "",
+        ]
+    return out
+
+
 def readme_text(
     res: Analyses,
     tables: list[PublishedTable],
@@ -235,8 +268,6 @@ def readme_text(
 ) -> str:
     """The README: what makes each table/figure, the GLMM-vs-chi-square differences, notes
     (``methods``: the human-validation paragraph of ``paper --gold``, vsdstats.validate.methods)."""
-    from vsdstats.paper.choices import choices_section
-
     data = (
         f"the SYNTHETIC replication corpus `{source}` (vsdstats.paper.simulate: calibrated to the "
         "original study's published label frequencies; not real posts)"
@@ -304,10 +335,15 @@ def readme_text(
     out += [
         "",
         "`handoff/` holds the inputs of the figures as typed CSV files (`schema.json` gives "
-        "the R type of every column).  They contain FULL counts: they are working files "
-        "for the figure scripts, not published tables; the suppression decisions reach R as "
-        "columns (`groups.csv` `suppressed` and `n_shown`, `suppressed` / `n_hidden` in the "
-        "other files; see analysis/README.md), so the figures hide what the tables hide.  "
+        "the R type of every column).  They are published with the tables, so they hide what "
+        "the tables hide: the suppression decisions reach R as columns (`groups.csv` "
+        "`suppressed` and `n_shown`, `suppressed` / `n_hidden` in the other files; see "
+        "analysis/README.md), and the counts of those rows, with every statistic a count "
+        "could be recovered from, are blank (`NA`); the figures never draw those rows, so "
+        "they are the same as from the full values (a test draws both).  The one exception "
+        "is `alluvial.csv`, whose rows are combinations of the four codes: flows under "
+        f"{k} units are kept (the figure draws them as flows, never as numbers, inside "
+        f"strata of {k} or more units).  "
         "Rebuild the "
         "figures alone with `Rscript R/figures.R paper/handoff paper/figures`.",
         "",

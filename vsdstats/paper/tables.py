@@ -204,6 +204,14 @@ def table2_chisq(
     ]
     if dropped:
         notes.append("Empty categories left out: " + "; ".join(dropped) + ".")
+    singular = [n for n, c in res.clustered.items() if "note" in c and c["note"].iloc[0]]
+    if singular:
+        notes.append(
+            "Rao-Scott design effects of "
+            + ", ".join(singular)
+            + " from a generalized inverse: empty cells make the design-effect system "
+            "singular (R's survey::svychisq stops there)."
+        )
     notes += _denominator_note(res, codebook, {d for v in res.chisq_vars.values() for d in v})
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
@@ -534,7 +542,7 @@ def table11_agreement(summary: pd.DataFrame, key: str, gold_source: str) -> Publ
 def table13_welch(
     res: Analyses, codebook: Codebook, masks: CountMasks, synthetic: bool
 ) -> PublishedTable | None:
-    """Welch's ANOVA of the sentiment score across groups (``[anova]``, pingouin) in the
+    """Welch's ANOVA of the sentiment score across groups (``[anova]``, :mod:`vsdstats.stats.anova`) in the
     first row, then the Games-Howell pairs; None without an ``[anova]`` section.  A pair
     involving a group under K units shows no means (its group is suppressed in table 1)."""
     if res.anova is None or res.gameshowell is None:
@@ -584,7 +592,7 @@ def table13_welch(
         f"Sentiment score (+1 positive, 0 neutral, -1 negative) across {_lower(dim)} "
         "groups: Welch's heteroscedastic one-way ANOVA (Welch 1951) and Games-Howell pairwise "
         "tests (Games & Howell 1976; p from the studentized range, adjusted for all pairs), "
-        "computed with pingouin; η²p is partial eta squared, g Hedges' g. Units are treated "
+        "(vsdstats.stats.anova, checked against pingouin); η²p is eta squared, g Hedges' g. Units are treated "
         "as independent, as in the original study; authors with several units make these "
         "p-values too small (see table 5's cluster-robust intervals and table 10's GLMMs).",
     ]

@@ -191,7 +191,9 @@ def chisq_clustered(
     (finite where ``p_value`` underflows), ``mean_deff`` (Rao-Scott, both methods),
     ``n``, ``n_clusters``, ``n_dropped_missing`` (rows missing ``row``, ``col`` or
     ``cluster``), ``B`` and ``seed`` (bootstrap; NaN otherwise), and the naive Pearson
-    test alongside (``pearson_statistic``, ``pearson_dof``, ``pearson_p_value``).
+    test alongside (``pearson_statistic``, ``pearson_dof``, ``pearson_p_value``);
+    ``note`` says when empty cells made the design-effect matrix singular (R's svychisq
+    then stops; here the generalized inverse is used) and is "" otherwise.
 
     Hall, P. & Wilson, S. R. (1991). Two guidelines for bootstrap hypothesis testing.
     *Biometrics* 47(2), 757-762.
@@ -210,7 +212,15 @@ def chisq_clustered(
     inv_p = np.divide(1.0, p, out=np.zeros_like(p), where=p > 0)
     denom = cm.T @ (cm * (inv_p / n)[:, None])
     numer = (cm * inv_p[:, None]).T @ v @ (cm * inv_p[:, None])
-    delta = np.linalg.solve(denom, numer)
+    note = ""
+    try:
+        delta = np.linalg.solve(denom, numer)
+    except np.linalg.LinAlgError:
+        # a cell with no units (p_ij = 0 drops out of D^-1, as in R's svychisq, which
+        # stops here with "system is exactly singular"): the design effects are those
+        # of the contrasts the observed cells identify (Moore-Penrose inverse)
+        delta = np.linalg.pinv(denom) @ numer
+        note = "empty cells: design effects from a generalized inverse (R svychisq stops)"
     tr = float(np.trace(delta))
 
     with warnings.catch_warnings():  # the naive test is a by-product here
@@ -251,8 +261,9 @@ def chisq_clustered(
         "pearson_statistic": naive.statistic,
         "pearson_dof": naive.dof,
         "pearson_p_value": naive.p_value,
+        "note": note,
     }
     order = ["method", "statistic", "df1", "df2", "p_value", "log_p_value", "mean_deff"]
     order += ["n", "n_clusters", "n_dropped_missing", "B", "seed"]
-    order += ["pearson_statistic", "pearson_dof", "pearson_p_value"]
+    order += ["pearson_statistic", "pearson_dof", "pearson_p_value", "note"]
     return pd.DataFrame({key: [cols[key]] for key in order})

@@ -44,19 +44,25 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
   # one colour scale for the three residual figures: fixed (run.csv residual_limit) or
   # +/- the largest |residual| drawn in any of them
   all <- h$residuals[startsWith(h$residuals$test, "condition_"), , drop = FALSE]
-  all <- all[!vsd_small(h, all$row_var, all$row) & !vsd_small(h, all$col_var, all$col), ,
-    drop = FALSE]
+  all <- all[!vsd_small(h, all$row_var, all$row) & !vsd_small(h, all$col_var, all$col) &
+    !(!is.na(all$n_hidden) & all$n_hidden), , drop = FALSE]
   fixed <- h$run$residual_limit[1]
   lim <- if (!is.na(fixed)) c(-fixed, fixed) else .vsd_sym_limit(all[[shown]])
+  # cells with fewer than K units (n_hidden; their numbers are blank in the hand-off)
+  # are grey without a number
+  hid <- !is.na(d$n_hidden) & d$n_hidden
+  d$txt[hid] <- ""
   d$fill <- pmax(pmin(d[[shown]], lim[2]), lim[1])
+  d$fill[hid] <- NA_real_
   d$dark <- abs(d$fill) > 0.6 * lim[2]
-  beyond <- sum(abs(d[[shown]]) > lim[2], na.rm = TRUE)
+  beyond <- sum(abs(d[[shown]][!hid]) > lim[2], na.rm = TRUE)
   p <- ggplot(d, aes(x = col_f, y = row_f, fill = fill)) +
     geom_tile(colour = "white", linewidth = 0.4) +
     geom_text(aes(label = txt, colour = dark), size = if (ncol > 6) 2.15 else 2.3) +
     scale_colour_manual(values = c(`FALSE` = "black", `TRUE` = "white"), guide = "none") +
     scale_fill_gradient2(
       low = .vsd_low, mid = "white", high = .vsd_high, midpoint = 0, limits = lim,
+      na.value = "grey80",
       name = if (pearson) "Pearson\nresidual" else if (robust)
         "Cluster-robust\nadjusted\nresidual" else "Adjusted\nresidual"
     ) +
@@ -75,6 +81,8 @@ vsd_fig3_residuals <- function(h, test = "condition_sentiment") {
         formatC(lim[2], format = "f", digits = 1), if (!is.na(fixed)) ", fixed" else "", ")",
         if (beyond) paste0("; ", beyond, " cell", if (beyond == 1) "" else "s",
           " beyond it drawn at its end.") else ".",
+        if (any(hid)) paste0("\nGrey: cells with fewer than ", vsd_min_cell(h),
+          " units (suppressed).") else "",
         .vsd_small_note(h, n_left, tolower(.vsd_dim_title[[row_var]]))
       )
     ) +

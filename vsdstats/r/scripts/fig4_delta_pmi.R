@@ -24,7 +24,10 @@ vsd_fig4_delta_pmi <- function(h, n_conditions = 4, alpha = 0.05) {
     "Delta-PMI by condition"))) {
     return(vsd_finish(e, h))
   }
-  size <- tapply(d$n_in, d$condition, sum)
+  # the conditions' units (groups.csv; n_in of hidden cells is blank in the hand-off)
+  g <- h$groups[h$groups$dimension == "condition", , drop = FALSE]
+  size <- stats::setNames(g$n, g$code)[unique(d$condition)]
+  size[is.na(size)] <- 0
   cond_f <- vsd_label(h, "condition", names(size))
   top <- names(size)[order(-size, as.integer(cond_f))][seq_len(min(n_conditions, length(size)))]
   d <- d[d$condition %in% top, , drop = FALSE]

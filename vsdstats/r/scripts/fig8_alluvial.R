@@ -21,7 +21,8 @@ vsd_fig8_alluvial <- function(h, height = 5.6) {
   if (!is.null(e <- .vsd_empty(d, "alluvial.csv", "", "Alluvial diagram"))) return(vsd_finish(e, h))
   # strata under K units were lumped by the Python side; a lumped stratum still under K
   # is `suppressed` and not drawn
-  n_sup <- sum(d$n[!is.na(d$suppressed) & d$suppressed])
+  # (their n is blank in the hand-off: only whether there are any is used)
+  n_sup <- sum(!is.na(d$suppressed) & d$suppressed)
   d <- d[d$n > 0 & !(!is.na(d$suppressed) & d$suppressed), , drop = FALSE]
   if (!is.null(e <- .vsd_empty(d, "alluvial.csv", " outside suppressed strata", "Alluvial diagram"))) {
     return(vsd_finish(e, h))
@@ -51,7 +52,11 @@ vsd_fig8_alluvial <- function(h, height = 5.6) {
   nlines <- function(x) 1 + lengths(regmatches(x, gregexpr("\n", x)))
   boxes$fits <- boxes$n / total * panel_mm >= line_mm * nlines(boxes$inside) + 0.6
   beside <- boxes[!boxes$fits, , drop = FALSE]
-  beside$label <- paste0(beside$stratum, " (", scales::comma(beside$n), ")")
+  beside$label <- if (nrow(beside)) {
+    paste0(beside$stratum, " (", scales::comma(beside$n), ")")
+  } else {
+    character(0)  # every stratum's label fits inside it
+  }
   # labels beside thin strata (right of the stratum): pushed apart so none overlap
   half <- nlines(beside$label) * line_mm / panel_mm * total / 2
   for (i in unique(beside$x)) {

@@ -29,7 +29,7 @@
     col = "character", observed = "integer", expected = "double",
     pearson_residual = "double", adjusted_residual = "double", p_value_adj = "double", significant = "logical",
     z = "double", deff = "double", p_value_adj_naive = "double",
-    residual_method = "character"
+    residual_method = "character", n_hidden = "logical"
   ),
   "pmi.csv" = c(
     value = "character", perspective = "character", n = "integer", pmi = "double",
