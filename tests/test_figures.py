@@ -80,7 +80,7 @@ FIGURES: dict[str, tuple[float, float]] = {
     "fig3_residuals_condition_value": (6.9, 5.4),
     "fig4_npmi": (6.9, 5.8),
     "fig4_delta_pmi": (6.9, 7.8),
-    "fig5_mean_sentiment": (6.9, 4.8),
+    "fig5_mean_sentiment": (3.35, 5.8),
     "fig6_monthly": (6.9, 4.2),
     "fig6_monthly_conditions": (6.9, 3.6),
     "fig7_fingerprint": (6.9, 5.6),

@@ -39,7 +39,7 @@ FIGURES = {
 #: full width 17.5 cm and column width 8.5 cm; their text is 8 pt at that size.
 FULL_WIDTH_IN, COLUMN_WIDTH_IN = 6.9, 3.35
 #: The figures drawn at column width (the others are full width).
-COLUMN_FIGURES = frozenset({"fig3_residuals_condition_sentiment"})
+COLUMN_FIGURES = frozenset({"fig3_residuals_condition_sentiment", "fig5_mean_sentiment"})
 
 
 def figure_width(name: str) -> float:

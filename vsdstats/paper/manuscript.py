@@ -10,7 +10,7 @@ import pandas as pd
 from vsdstats.paper.analyses import Analyses
 from vsdstats.paper.choices import choices_table
 from vsdstats.paper.compare import chisq_vs_glmm
-from vsdstats.paper.figures import FIGURES
+from vsdstats.paper.figures import COLUMN_FIGURES, FIGURES
 from vsdstats.paper.render import PublishedTable, format_p, latex_escape
 from vsdstats.paper.tables import perm_p_column
 
@@ -319,9 +319,10 @@ def readme_text(
         out.append(f"| `{name}` | {what} | {src} |")
     out += [
         "",
-        "Figures are drawn at the size they are printed: journal full width (17.5 cm), "
-        "`fig3_residuals_condition_sentiment` column width (8.5 cm); 8 pt text, 6 pt and "
-        "up for axis and cell labels; PNG at 300 dpi.",
+        "Figures are drawn at the size they are printed: journal column width (8.5 cm) "
+        + ", ".join(f"`{n}`" for n in FIGURES if n in COLUMN_FIGURES)
+        + "; the others full width (17.5 cm); 8 pt text, 6 pt and up for axis and cell "
+        "labels; PNG at 300 dpi.",
     ]
     if synthetic:
         out += [

@@ -7,8 +7,11 @@
 #' Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI by LLM family
 #' and by condition; group labels carry n as table 5 prints it (means.csv n_shown).
 #' Groups whose mean table 5 does not show (means.csv `suppressed`: fewer than K units)
-#' are not drawn; intervals stay inside the score's range [-1, 1].
-vsd_fig5_mean_sentiment <- function(h) {
+#' are not drawn; intervals stay inside the score's range [-1, 1].  `width` (inches, the
+#' saved width): below 4 in (journal column width, 8.5 cm) labels wrap shorter, the
+#' axis title takes two lines and the panel strips run vertically.
+vsd_fig5_mean_sentiment <- function(h, width = 6.9) {
+  compact <- width < 4
   d <- h$means
   if (!is.null(e <- .vsd_empty(d, "means.csv", "", "Mean sentiment"))) return(vsd_finish(e, h))
   left <- d[!is.na(d$suppressed) & d$suppressed, , drop = FALSE]
@@ -22,7 +25,7 @@ vsd_fig5_mean_sentiment <- function(h) {
   parts <- lapply(c("llm_product", "condition"), function(b) {
     x <- d[d$by == b, , drop = FALSE]
     if (!nrow(x)) return(NULL)
-    f <- vsd_label(h, b, x$group, wrap = 36)
+    f <- vsd_label(h, b, x$group, wrap = if (compact) 24 else 36)
     x$ord <- as.integer(f)
     x$lab <- paste0(as.character(f), " (", vsd_n_text(x$n_shown), ")")
     x$panel <- .vsd_dim_title[[b]]
@@ -48,11 +51,16 @@ vsd_fig5_mean_sentiment <- function(h) {
       na.rm = TRUE) +
     geom_point(size = 1.6, colour = "black", na.rm = TRUE) +
     facet_grid(rows = vars(panel), scales = "free_y", space = "free_y") +
+    scale_x_continuous(breaks = seq(-1, 1, by = 0.5)) +
     labs(
-      x = "Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI",
+      x = if (compact) "Mean sentiment score with 95% CI\n(+1 positive, 0 neutral, -1 negative)" else
+        "Mean sentiment score (+1 positive, 0 neutral, -1 negative) with 95% CI",
       y = NULL, title = "Mean sentiment by LLM family and by condition", caption = how
     ) +
     vsd_theme() +
-    theme(strip.text.y = element_text(angle = 0, hjust = 0), panel.grid.major.y = element_blank())
+    theme(strip.text.y = if (compact) element_text(angle = -90) else
+      element_text(angle = 0, hjust = 0), panel.grid.major.y = element_blank(),
+      # the two-line title is wider than the narrow panel: end it at the panel's right
+      axis.title.x = element_text(hjust = if (compact) 1 else 0.5))
   vsd_finish(p, h)
 }

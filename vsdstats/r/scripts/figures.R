@@ -14,7 +14,7 @@
 # and defines vsd_figure_specs() and vsd_figures().
 #
 # Figures (each written as NAME.pdf and NAME.png, PNG at 300 dpi), drawn at the size they
-# are printed: journal full width 6.9 in (17.5 cm), fig3 sentiment column width 3.35 in
+# are printed: journal full width 6.9 in (17.5 cm), fig3 sentiment and fig5 column width 3.35 in
 # (8.5 cm), text 8 pt:
 #   fig3_residuals_condition_{sentiment,perspective,value}  adjusted residual heatmaps
 #   fig4_npmi                      NPMI of value x perspective over all units
@@ -93,7 +93,7 @@ vsd_figure_specs <- function() {
       function(h) vsd_fig3_residuals(h, "condition_value"), 6.9, 5.4),
     f("fig4_npmi", vsd_fig4_npmi, 6.9, 5.8),
     f("fig4_delta_pmi", vsd_fig4_delta_pmi, 6.9, 7.8),
-    f("fig5_mean_sentiment", vsd_fig5_mean_sentiment, 6.9, 4.8),
+    f("fig5_mean_sentiment", function(h) vsd_fig5_mean_sentiment(h, width = 3.35), 3.35, 5.8),
     f("fig6_monthly", function(h) vsd_fig6_monthly(h, width = 6.9), 6.9, 4.2),
     f("fig6_monthly_conditions", vsd_fig6_monthly_conditions, 6.9, 3.6),
     f("fig7_fingerprint", function(h) vsd_fig7_fingerprint(h, width = 6.9, height = 5.6),
