@@ -113,3 +113,28 @@ def test_analysis_option_takes_a_users_file_or_a_shipped_name(tmp_path):
     res = CliRunner().invoke(main, ["paper", str(units), "--analysis", "nope", "-o", str(out)])
     assert res.exit_code == 2
     assert "--analysis nope: no such file, and not a shipped analysis (" in res.output
+
+
+def test_gold_units_of_multi_unit_posts_join_the_coded_unit_they_are(tmp_path: Path) -> None:
+    """An adjudicated gold table numbers its units 0, 1, ... in its own order
+    (validate adjudicate); paper --gold pairs them with the coded units by quote and
+    order, never by labels, so a gold table equal to the coding agrees perfectly."""
+    from vsdstats.paper.run import _read_gold
+    from vsdstats.tables.codebook import load_codebook
+
+    truth = simulate_corpus(n=1500, seed=4)
+    multi = truth.groupby("post_id")["unit_index"].transform("size") > 1
+    assert multi.sum() > 100
+    coded = truth.assign(quote=[f"distinct words of unit {i} here" for i in range(len(truth))])
+    gold = coded[coded["post_id"].isin(set(coded.loc[multi, "post_id"].head(300)))]
+    # the gold sheet lists each post's units in reverse order, renumbered from 0
+    gold = gold.sort_values(["post_id", "unit_index"], ascending=[True, False])
+    gold = gold.assign(unit_index=gold.groupby("post_id").cumcount())
+    gold = gold[["post_id", "unit_index", "sentiment", "condition", "quote"]]
+    cb = load_codebook()
+    g = _read_gold(coded, _write(tmp_path, coded, gold)[1], cb)
+    m = g.gold.merge(g.coded, on=g.key, suffixes=("_gold", "_coded"))
+    assert len(m) == len(gold)
+    assert (m["sentiment_gold"] == m["sentiment_coded"]).all()
+    assert (m["quote_gold"] == m["quote_coded"]).all()
+    assert any("quote overlap and order" in n for n in g.notes)

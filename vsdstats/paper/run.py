@@ -106,6 +106,7 @@ def _read_gold(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -> Gold
     gold = gold.assign(post_id=gold["post_id"].astype(str))
     coded = units.assign(post_id=units["post_id"].astype(str))
     key = "post_id"
+    notes: list[str] = []
     if coded["post_id"].duplicated().any() or gold["post_id"].duplicated().any():
         if "unit_index" not in gold.columns or "unit_index" not in coded.columns:
             raise PaperError(
@@ -113,9 +114,41 @@ def _read_gold(units: pd.DataFrame, gold_path: str | Path, cb: Codebook) -> Gold
                 "add a unit_index column to both tables"
             )
         key = "post_id#unit_index"
+        if "quote" in gold.columns and "quote" in coded.columns:
+            gold, note = _align_gold_units(gold, coded)
+            notes.append(f"{Path(gold_path).name}: {note}")
         for d in (gold, coded):
             d[key] = d["post_id"] + "#" + d["unit_index"].astype("Int64").astype(str)
-    return GoldSample(gold, coded, key, fields, Path(gold_path).name, str(gold_path))
+    return GoldSample(gold, coded, key, fields, Path(gold_path).name, str(gold_path), notes)
+
+
+def _align_gold_units(gold: pd.DataFrame, coded: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Give each gold unit of a multi-unit post the ``unit_index`` of the coded unit it
+    is (``vsdstats.validate.units.match_units`` on the quotes and the order of units
+    only: matching on the labels would pair units because they agree and bias the
+    correction).  A gold unit without a coded counterpart gets no unit_index (it joins
+    no unit); the note counts them."""
+    from vsdstats.validate.units import match_units
+
+    g = gold.reset_index(drop=True)
+    rows = g["unit_index"].notna() if "unit_index" in g.columns else pd.Series(True, g.index)
+    units = g[rows].reset_index()
+    c = coded[coded["post_id"].isin(set(units["post_id"]))].reset_index(drop=True)
+    pairs = match_units(
+        units[["post_id", "quote", "unit_index"]], c[["post_id", "quote", "unit_index"]]
+    )
+    new = pd.Series(pd.NA, index=g.index, dtype="Int64")
+    paired = pairs[(pairs["gold_row"] >= 0) & (pairs["coded_row"] >= 0)]
+    for r in paired.itertuples(index=False):
+        new.iloc[int(units["index"].iloc[r.gold_row])] = int(c["unit_index"].iloc[r.coded_row])
+    moved = int((new[rows] != g.loc[rows, "unit_index"].astype("Int64")).fillna(True).sum())
+    unmatched = int((pairs["coded_row"] < 0).sum())
+    g.loc[rows, "unit_index"] = new[rows]
+    return g, (
+        f"gold units matched to the coded units of their post by quote overlap and order "
+        f"(not by labels): {len(paired)} matched, {moved} re-indexed, {unmatched} without "
+        "a coded unit (left out of agreement and corrections)"
+    )
 
 
 @dataclass
@@ -128,6 +161,7 @@ class GoldSample:
     fields: list[str]
     source: str
     path: str
+    notes: list[str] = field(default_factory=list)
 
 
 def _agreement_table(g: GoldSample, cb: Codebook) -> PublishedTable:
@@ -251,6 +285,7 @@ def run_paper(
         res: Analyses = compute(units, cb, study, seed=seed, glmm=False)
         gold_sample = _read_gold(units, gold, cb) if gold is not None else None
         if gold_sample is not None:
+            res.notes += gold_sample.notes
             _corrected(gold_sample, cb, study, res)
     with step("GLMMs (R glmmTMB)"):
         from vsdstats.paper.analyses import run_glmm
