@@ -86,7 +86,11 @@ class StudyCoder(FakeOpenAI):
                     return found.group(1)
         return None
 
-    def _content(self, text: str, beh: Any) -> tuple[str | None, str | None]:
+    def _content(
+        self, text: str, beh: Any, open_dims: list[str] | None = None
+    ) -> tuple[str | None, str | None]:
+        """Deterministic codes from the post's text (``open_dims``: the e2e study codes
+        no open labels, so they are not asked for)."""
         words = text.split()
         if len(words) < 6:
             return json.dumps({"relevant": False, "units": []}), None
