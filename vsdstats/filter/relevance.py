@@ -90,6 +90,10 @@ class RelevanceFilter:
         self._hs_tried = False
         self._anchors: _AnchorScanner | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its terms (Dask ships it to workers); matchers are rebuilt there."""
+        return (type(self), (self.terms,))
+
     @classmethod
     def from_codebook(
         cls, codebook: Codebook, extra_terms: str | Path | None = None
