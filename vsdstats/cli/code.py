@@ -11,7 +11,9 @@ The API key is read from an environment variable and never printed or written; a
 ``--base-url`` carrying credentials (``user:password@``, ``?api-key=...``) is stored and
 printed only redacted (:func:`vsdstats.coding.redact.redact_url`).
 ``--workers N`` codes in N processes (see :mod:`vsdstats.coding.parallel`), each reading
-the key from the same environment variable.
+the key from the same environment variable; ``--dask local:N|tcp://HOST:PORT`` codes
+shards of the texts as Dask tasks, each writing a shard store merged into
+``study.sqlite`` (see :mod:`vsdstats.coding.sharded`).
 
 Reproducibility: every request carries ``--temperature`` (default 0) and, when given,
 ``--seed``; both are stored with each result, with the raw response, the model id the
@@ -30,6 +32,7 @@ from typing import Any
 import click
 
 from vsdstats.cli._common import codebook_option, fail, log, positional_input, seed_option
+from vsdstats.cluster import DASK_HELP
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
@@ -148,6 +151,20 @@ def print_summary(summary: dict[str, Any]) -> None:
     1,
     1,
     "processes coding in parallel (concurrency, --rpm and --tpm split evenly across them)",
+)
+@click.option(
+    "--dask",
+    "dask",
+    metavar="local:N|tcp://HOST:PORT",
+    default=None,
+    help=f"{DASK_HELP}; one task per shard of the texts, --concurrency, --rpm and --tpm "
+    "split across the shards (the study folder must be visible to the workers)",
+)
+@click.option(
+    "--shards",
+    type=click.IntRange(1),
+    default=None,
+    help="--dask: number of shards (tasks; default: one per worker)",
 )
 @click.option("--rpm", type=float, default=None, help="requests per minute limit")
 @click.option("--tpm", type=float, default=None, help="tokens per minute limit")

@@ -185,33 +185,75 @@ def _worker_main(
     """One worker process: its own event loop, client, pool and store connection."""
     _exit_with_parent()
     try:
-        from vsdstats.coding.engine import Engine
-        from vsdstats.coding.prompt import build_prompt
-
-        spec = build_prompt(codebook)
-        if spec.prompt_hash != prompt_hash:
-            raise RuntimeError("the worker's prompt differs from the parent's")
-        if cfg.api_key_env and os.environ.get(cfg.api_key_env):
-            cfg = dataclasses.replace(cfg, api_key=os.environ[cfg.api_key_env])
         buf: list[TextResult] = []
-
-        def on_result(r: TextResult) -> None:  # called after the commit
-            buf.append(r)
-
         items: list[tuple[str, str]] = inbox.get()
-        engine = Engine(spec, cfg, codebook, on_result=on_result)
-        engine.after_commit = lambda: _flush(buf, q, wid)  # one message per commit
-        with Store(store_path, durable=durable) as store:
-            stats = asyncio.run(engine.run(items, store, key))
+        stats = run_shard(
+            items,
+            cfg,
+            codebook,
+            prompt_hash,
+            store_path,
+            durable,
+            key,
+            on_result=buf.append,  # called after the commit
+            after_commit=lambda: _flush(buf, q, wid),  # one message per commit
+        )
         _flush(buf, q, wid)
         q.put(("done", wid, stats))
     except KeyboardInterrupt:
         pass
     except BaseException:
-        q.put(("error", wid, cfg.redact(traceback.format_exc())))
+        q.put(("error", wid, worker_key(cfg).redact(traceback.format_exc())))
     finally:
         q.close()
         q.join_thread()
+
+
+def worker_key(cfg: Any, *, required: bool = False) -> Any:
+    """``cfg`` with the API key read from ``$api_key_env`` in this (worker) process.
+
+    ``required``: raise if the variable is unset (the parent had a real key), rather than
+    sending the dummy key."""
+    env = cfg.api_key_env
+    if env and os.environ.get(env):
+        return dataclasses.replace(cfg, api_key=os.environ[env])
+    if required:
+        raise RuntimeError(
+            f"the API key variable ${env} is not set in this worker's environment "
+            "(set it where the worker is started)"
+        )
+    return cfg
+
+
+def run_shard(
+    items: list[tuple[str, str]],
+    cfg: Any,
+    codebook: Any,
+    prompt_hash: str,
+    store_path: str,
+    durable: bool,
+    key: RunKey,
+    *,
+    on_result: Any = None,
+    after_commit: Any = None,
+    key_required: bool = False,
+) -> RunStats:
+    """Code one shard in this process: the prompt rebuilt from ``codebook`` (checked
+    against the parent's ``prompt_hash``), the key read from the environment
+    (:func:`worker_key`), a fresh :class:`~vsdstats.coding.engine.Engine` and event loop,
+    every result committed to the store at ``store_path``.  Used by the ``--workers``
+    processes and by the ``--dask`` tasks (:mod:`vsdstats.coding.sharded`)."""
+    from vsdstats.coding.engine import Engine
+    from vsdstats.coding.prompt import build_prompt
+
+    spec = build_prompt(codebook)
+    if spec.prompt_hash != prompt_hash:
+        raise RuntimeError("the worker's prompt differs from the parent's")
+    cfg = worker_key(cfg, required=key_required)
+    engine = Engine(spec, cfg, codebook, on_result=on_result)
+    engine.after_commit = after_commit
+    with Store(store_path, durable=durable) as store:
+        return asyncio.run(engine.run(items, store, key))
 
 
 def _exit_with_parent() -> None:

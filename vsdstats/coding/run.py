@@ -54,6 +54,10 @@ class CodeSettings:
     mode: str = "tools"
     concurrency: int = 16
     workers: int = 1
+    #: ``--dask``: a Dask cluster spec (local:N or a scheduler address), see
+    #: :mod:`vsdstats.coding.sharded`; ``shards``: tasks (default: one per worker)
+    dask: str | None = None
+    shards: int | None = None
     rpm: float | None = None
     tpm: float | None = None
     max_retries: int = 2
@@ -81,6 +85,21 @@ class CodeSettings:
             raise InputError("--model is required (or use --baseline)")
         if self.baseline and self.batch:
             raise InputError("--baseline and --batch exclude each other")
+        if self.dask:
+            other = [
+                flag
+                for flag, on in (
+                    ("--workers > 1", self.workers > 1),
+                    ("--baseline", self.baseline),
+                    ("--batch", self.batch),
+                    ("--open", bool(self.open_dimensions)),
+                )
+                if on
+            ]
+            if other:
+                raise InputError(f"--dask and {other[0]} exclude each other")
+        elif self.shards is not None:
+            raise InputError("--shards needs --dask")
         if self.workers > 1 and (self.baseline or self.batch):
             mode = "--baseline" if self.baseline else "--batch"
             raise InputError(
@@ -181,6 +200,10 @@ def code_study(
         else:
             spec = _prompt(cb, settings)
             key = RunKey(spec.codebook_version, str(settings.model), spec.prompt_hash)
+        if settings.dask:  # results of an interrupted --dask run first (paid for)
+            from vsdstats.coding.sharded import merge_shards
+
+            merge_shards(store, key)
         done = store.done(key, include_failed=not settings.retry_failed)
         todo = [(h, t) for h, t in distinct.items() if h not in done and h != EMPTY_HASH]
         recorded = {**settings.recorded(), "input_path": str(inp), "out": str(out)}
@@ -502,6 +525,8 @@ def _code_llm(
     )
     if not todo:
         return RunStats()
+    if s.dask:
+        return _code_dask(spec, cfg, cb, todo, store, key, tick, s)
 
     async def go() -> RunStats:
         items = todo
@@ -530,3 +555,27 @@ def _code_llm(
         return stats
 
     return asyncio.run(go())
+
+
+def _code_dask(
+    spec: Any,
+    cfg: Any,
+    cb: Any,
+    todo: list[tuple[str, str]],
+    store: Store,
+    key: RunKey,
+    tick: Callable[[Any], None],
+    s: CodeSettings,
+) -> RunStats:
+    """``--dask``: shards on a Dask cluster (:mod:`vsdstats.coding.sharded`)."""
+    from vsdstats.cluster import dask_client
+    from vsdstats.coding.engine import Engine
+    from vsdstats.coding.sharded import check_engine, run_sharded
+
+    engine = Engine(spec, cfg, cb, on_result=tick)
+    try:
+        check_engine(engine)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    with dask_client(str(s.dask)) as client:
+        return run_sharded(engine, todo, store, key, client, shards=s.shards)
