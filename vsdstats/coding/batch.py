@@ -3,9 +3,13 @@
 1. one JSONL line per distinct text: ``custom_id`` = text hash, ``body`` = exactly the
    chat request instructor would send (built by instructor's own request handler for
    the chosen mode from ``spec.messages(text)`` and the response model);
-2. upload (``purpose="batch"``), create the batch, and record its id in the study
-   database at once, so a rerun after a crash polls the same batch instead of paying
-   for a second one;
+2. split the lines into batches each within the Batch API's limits (at most
+   ``max_requests`` lines, :data:`MAX_BATCH_REQUESTS` = 50,000, and ``max_bytes`` of
+   input file, :data:`MAX_BATCH_BYTES` = 200 MB; both settable on
+   :class:`BatchRunner`); for each, upload (``purpose="batch"``), create the batch, and
+   record its id and texts in the study database at once, so a rerun after a crash
+   (even between two submissions) polls the batches already recorded instead of paying
+   for them again and submits only the texts in none of them;
 3. poll every ``poll_interval`` seconds until the batch ends, download the output and
    error files, and validate every answer with the same response model and context
    (``spec.response_model.model_validate_json(content, context={"text": text})``);
@@ -44,6 +48,9 @@ if TYPE_CHECKING:
     from vsdstats.tables.codebook import Codebook
 
 BATCH_PRICE_FACTOR = 0.5
+#: The OpenAI Batch API's limits per batch: requests (lines) and input file size.
+MAX_BATCH_REQUESTS = 50_000
+MAX_BATCH_BYTES = 200 * 1000 * 1000
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
@@ -69,18 +76,50 @@ def request_body(spec: Any, cfg: EngineConfig, text: str) -> dict[str, Any]:
     return body
 
 
+def request_line(spec: Any, cfg: EngineConfig, h: str, text: str) -> bytes:
+    """One line of the batch input file (with its newline) for text hash ``h``."""
+    line = {
+        "custom_id": h,
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": request_body(spec, cfg, text),
+    }
+    return (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def build_jsonl(spec: Any, cfg: EngineConfig, items: list[tuple[str, str]]) -> bytes:
     """The batch input file: one request line per (text hash, text)."""
-    lines = []
-    for h, text in items:
-        line = {
-            "custom_id": h,
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": request_body(spec, cfg, text),
-        }
-        lines.append(json.dumps(line, ensure_ascii=False))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return b"".join(request_line(spec, cfg, h, text) for h, text in items)
+
+
+def split_batches(
+    lines: list[tuple[str, bytes]],
+    *,
+    max_requests: int = MAX_BATCH_REQUESTS,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> list[list[tuple[str, bytes]]]:
+    """``lines`` (text hash, request line) in order, cut into batches of at most
+    ``max_requests`` lines and ``max_bytes`` bytes each; ValueError for a line that is
+    alone larger than ``max_bytes``."""
+    if max_requests < 1 or max_bytes < 1:
+        raise ValueError("batch limits must be positive")
+    out: list[list[tuple[str, bytes]]] = []
+    cur: list[tuple[str, bytes]] = []
+    size = 0
+    for h, line in lines:
+        if len(line) > max_bytes:
+            raise ValueError(
+                f"the batch request for text {h[:12]} is {len(line):,} bytes, over the "
+                f"batch file limit of {max_bytes:,}"
+            )
+        if cur and (len(cur) >= max_requests or size + len(line) > max_bytes):
+            out.append(cur)
+            cur, size = [], 0
+        cur.append((h, line))
+        size += len(line)
+    if cur:
+        out.append(cur)
+    return out
 
 
 def _content(body: dict[str, Any], mode: str) -> tuple[str | None, str | None]:
@@ -110,6 +149,8 @@ class BatchRunner:
         client: Any | None = None,
         poll_interval: float = 30.0,
         max_wait: float | None = None,
+        max_requests: int = MAX_BATCH_REQUESTS,
+        max_bytes: int = MAX_BATCH_BYTES,
         on_result: Callable[[TextResult], None] | None = None,
         log: Callable[[str], None] = lambda s: None,
     ) -> None:
@@ -122,6 +163,8 @@ class BatchRunner:
         )
         self.poll_interval = poll_interval
         self.max_wait = max_wait
+        self.max_requests = max_requests
+        self.max_bytes = max_bytes
         self.on_result = on_result
         self.log = log
 
@@ -136,21 +179,29 @@ class BatchRunner:
         pending = {b: hs for b, hs in self.store.open_batches(self.key).items()}
         in_open = {h for hs in pending.values() for h in hs}
         new = [(h, t) for h, t in items if h not in in_open]
-        if new:
-            pending[await self.submit(new)] = [h for h, _ in new]
+        lines = [(h, request_line(self.spec, self.cfg, h, t)) for h, t in new]
+        parts = split_batches(lines, max_requests=self.max_requests, max_bytes=self.max_bytes)
+        for part in parts:  # each recorded as soon as it is created
+            pending[await self._submit_lines(part)] = [h for h, _ in part]
         for bid, hashes in pending.items():
             out.batch_ids.append(bid)
             await self.collect(bid, {h: texts[h] for h in hashes if h in texts}, out)
         return out
 
     async def submit(self, items: list[tuple[str, str]]) -> str:
-        data = build_jsonl(self.spec, self.cfg, items)
+        """Submit ``items`` as one batch (no splitting: see :meth:`run`); its id."""
+        return await self._submit_lines(
+            [(h, request_line(self.spec, self.cfg, h, t)) for h, t in items]
+        )
+
+    async def _submit_lines(self, lines: list[tuple[str, bytes]]) -> str:
+        data = b"".join(line for _, line in lines)
         f = await self.client.files.create(file=("batch.jsonl", data), purpose="batch")
         b = await self.client.batches.create(
             input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h"
         )
-        self.store.add_batch(self.key, b.id, [h for h, _ in items])
-        self.log(f"batch {b.id}: {len(items)} requests submitted")
+        self.store.add_batch(self.key, b.id, [h for h, _ in lines])
+        self.log(f"batch {b.id}: {len(lines)} requests submitted ({len(data):,} bytes)")
         return b.id
 
     async def wait(self, batch_id: str) -> Any:
