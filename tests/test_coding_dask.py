@@ -151,11 +151,15 @@ def test_killed_worker_does_not_repay(tmp_path, client):
         assert [s.cfg.concurrency for s in plan] == [2, 2]
         assert sum(s.cfg.rpm for s in plan) == 6000
         box: dict[str, object] = {}
+        reports: dict[int, dict] = {}
 
         def run() -> None:
             try:
                 with Store(tmp_path / "study.sqlite") as store:
-                    box["stats"] = run_sharded(Engine(SPEC, cfg, CB), items, store, RUN_KEY, client)
+                    engine = Engine(SPEC, cfg, CB)
+                    box["stats"] = run_sharded(
+                        engine, items, store, RUN_KEY, client, on_task=reports.__setitem__
+                    )
             except BaseException as exc:  # reported below
                 box["error"] = exc
 
@@ -195,3 +199,34 @@ def test_killed_worker_does_not_repay(tmp_path, client):
     assert not shard_dir(tmp_path / "study.sqlite").exists()
     stats = box["stats"]
     assert stats.texts == len(TEXTS)
+    # the killed shard's retry skipped what its first attempt had committed
+    assert reports[i]["skipped"] >= 6 - plan[i].cfg.concurrency > 0
+    assert reports[i]["skipped"] + reports[i]["sent"] == len(texts)
+    assert reports[1 - i]["skipped"] == 0
+    # the limits the tasks ran with sum to the global ones
+    assert sum(r["rpm"] for r in reports.values()) == 6000
+    assert sum(r["concurrency"] for r in reports.values()) == 4
+
+
+def test_more_shards_than_workers(tmp_path, client):
+    items = _items(TEXTS[:20])
+    with FakeOpenAI(render=SPEC.messages) as srv:
+        srv.add_texts(TEXTS)
+        cfg = EngineConfig(
+            model="gpt-4o-mini", base_url=srv.base_url, concurrency=3, tpm=9e6, timeout=10
+        )
+        reports: dict[int, dict] = {}
+        ticks = []
+        with Store(tmp_path / "study.sqlite") as store:
+            engine = Engine(SPEC, cfg, CB, on_result=ticks.append)
+            stats = run_sharded(
+                engine, items, store, RUN_KEY, client, shards=3, on_task=reports.__setitem__
+            )
+            done = store.done(RUN_KEY)
+        counts = srv.counts
+    assert sorted(reports) == [0, 1, 2]
+    assert [reports[k]["concurrency"] for k in range(3)] == [1, 1, 1]
+    assert sum(r["tpm"] for r in reports.values()) == pytest.approx(9e6)
+    assert sum(r["sent"] for r in reports.values()) == 20 == stats.texts == len(ticks)
+    assert done == {h for h, _ in items} and counts == {t: 1 for t in TEXTS[:20]}
+    assert not shard_dir(tmp_path / "study.sqlite").exists()

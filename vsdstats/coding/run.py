@@ -2,7 +2,9 @@
 
 :func:`code_study` reads the posts, codes each distinct text once (the offline
 baseline, the single-process asyncio :class:`~vsdstats.coding.engine.Engine`, ``workers``
-processes via :mod:`vsdstats.coding.parallel`, or the OpenAI Batch API via
+processes via :mod:`vsdstats.coding.parallel`, shards as Dask tasks (``dask``, with
+per-shard stores merged into the study store, :mod:`vsdstats.coding.sharded`), or the
+OpenAI Batch API (split into batches within its limits) via
 :mod:`vsdstats.coding.batch` with what the batch did not finish re-sent as ordinary
 requests), commits every result to ``STUDY/study.sqlite``, and writes the outputs,
 ``code_summary.json`` and a provenance manifest ``STUDY/manifests/code-<UTC time>.json``

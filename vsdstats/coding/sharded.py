@@ -29,7 +29,9 @@ first merges the leftovers of an interrupted run (:func:`merge_shards`), so thos
 count as already done.  A run that stops on an error or an interrupt merges what the
 shard stores hold but keeps them (a task of a remote cluster may still be running: do not
 rerun before it ends).  The run's counters are those of the results merged from the shard
-stores (killed attempts included).  Progress is reported per shard, when its task ends.
+stores (killed attempts included).  Progress is reported per shard, when its task ends:
+the client does not read a shard store while a worker writes it (SQLite's WAL mode needs
+shared memory, which a network file system does not give across hosts).
 
 Requirements.  The study folder must be visible to every worker at the same path (on a
 remote cluster: a shared file system; the shard stores are written by the workers and
@@ -49,6 +51,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,8 +83,8 @@ def key_hash(key: RunKey) -> str:
 
 
 def shard_dir(main_store: str | Path) -> Path:
-    """``STUDY/shards`` beside ``STUDY/study.sqlite``."""
-    return Path(main_store).parent / SHARD_DIR
+    """``STUDY/shards`` beside ``STUDY/study.sqlite`` (absolute: workers may run elsewhere)."""
+    return Path(main_store).resolve().parent / SHARD_DIR
 
 
 def shard_path(main_store: str | Path, key: RunKey, index: int) -> Path:
@@ -153,13 +156,22 @@ def code_shard_task(
     key: RunKey,
     key_required: bool,
 ) -> dict[str, Any]:
-    """The Dask task: code the texts of ``items`` not yet in the shard store ``path``."""
+    """The Dask task: code the texts of ``items`` not yet in the shard store ``path``;
+    its report: the texts ``skipped`` (committed by an earlier attempt) and ``sent``, and
+    the limits it ran with."""
     with Store(path, durable=durable) as s:
         done = s.done(key, include_failed=True)  # paid for by an earlier attempt
     todo = [it for it in items if it[0] not in done]
     if todo:
         run_shard(todo, cfg, codebook, prompt_hash, path, durable, key, key_required=key_required)
-    return {"path": path, "skipped": len(items) - len(todo), "sent": len(todo)}
+    return {
+        "path": path,
+        "skipped": len(items) - len(todo),
+        "sent": len(todo),
+        "concurrency": cfg.concurrency,
+        "rpm": cfg.rpm,
+        "tpm": cfg.tpm,
+    }
 
 
 def check_engine(engine: Engine) -> None:
@@ -187,9 +199,11 @@ def run_sharded(
     client: Any,
     *,
     shards: int | None = None,
+    on_task: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> RunStats:
     """Code ``items`` in Dask tasks on ``client``'s cluster; merge the results into
-    ``store``; the counters of the results merged.  See the module docstring."""
+    ``store``; the counters of the results merged.  ``on_task(shard, report)`` is called
+    as each task ends (:func:`code_shard_task`).  See the module docstring."""
     check_engine(engine)
     cfg = engine.cfg
     t0 = time.perf_counter()
@@ -220,19 +234,21 @@ def run_sharded(
             allow_other_workers=True,
             retries=0,  # a worker's death is retried by the scheduler (allowed-failures)
         )
-        futures[fut] = path
+        futures[fut] = (sh.index, path)
     from distributed import as_completed
 
     merged: set[Path] = set()
     try:
         for fut in as_completed(list(futures)):
-            fut.result()  # raises the task's error
-            path = futures[fut]
+            report = fut.result()  # raises the task's error
+            index, path = futures[fut]
             stats.merge(merge_shards(store, key, [path], on_result=engine.on_result))
             merged.add(path)
+            if on_task is not None:
+                on_task(index, report)
     except BaseException:
         client.cancel(list(futures))
-        rest = [p for p in futures.values() if p not in merged]
+        rest = [p for _, p in futures.values() if p not in merged]
         merge_shards(store, key, rest, delete=False)  # keep them: a task may still write
         raise
     stats.elapsed_s = time.perf_counter() - t0
