@@ -71,24 +71,26 @@ def _distributed() -> Any:
 
 
 @contextmanager
-def dask_client(spec: str | DaskSpec, *, timeout: float = 30.0) -> Iterator[Any]:
-    """A :class:`distributed.Client` for ``spec``; a local cluster is closed on exit."""
+def dask_client(spec: str | DaskSpec, *, timeout: float | None = None) -> Iterator[Any]:
+    """A :class:`distributed.Client` for ``spec``; a local cluster is closed on exit.
+    ``timeout`` (seconds) defaults to Dask's ``distributed.comm.timeouts.connect``."""
     s = parse_spec(spec) if isinstance(spec, str) else spec
     distributed = _distributed()
     cluster = None
+    kw = {} if timeout is None else {"timeout": timeout}
     try:
         if s.local:
             cluster = distributed.LocalCluster(
                 n_workers=s.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: never clashes with a running one
                 silence_logs=logging.ERROR,
             )
-            client = distributed.Client(cluster, timeout=timeout)
+            client = distributed.Client(cluster, **kw)
         else:
-            client = distributed.Client(s.address, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
+            client = distributed.Client(s.address, **kw)
+    except (OSError, TimeoutError, RuntimeError) as exc:
         if cluster is not None:
             cluster.close()
         raise ClusterError(f"--dask {s}: cannot reach the scheduler: {exc}") from None

@@ -108,6 +108,14 @@ relevance_option = click.option(
     show_default=True,
     help="drop posts that do not match the codebook's relevance terms",
 )
+dask_option = click.option(
+    "--dask",
+    "dask",
+    metavar="local:N|tcp://HOST:PORT",
+    default=None,
+    help="run on Dask distributed: local:N worker processes on this machine, or the "
+    "scheduler address of an existing cluster (workers need vsdstats and the same paths)",
+)
 codebook_option = click.option(
     "--codebook",
     "codebook_path",

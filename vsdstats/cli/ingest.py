@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from vsdstats.cli._common import codebook_option, fail, relevance_option
+from vsdstats.cli._common import codebook_option, dask_option, fail, relevance_option
 
 
 def _relevance_filter(codebook_path: str | None) -> Any:
@@ -55,6 +55,7 @@ def _relevance_filter(codebook_path: str | None) -> Any:
     help="store input file names in the study (source_file, rejects, report); default: a "
     "keyed hash f_<12 hex>.<ext>, since file names can hold a handle",
 )
+@dask_option
 def ingest(
     platform: str,
     files: tuple[str, ...],
@@ -66,6 +67,7 @@ def ingest(
     strict: bool,
     no_progress: bool,
     keep_file_names: bool,
+    dask: str | None,
 ) -> None:
     """Read PLATFORM export FILES into normalized, pseudonymized posts.
 
@@ -73,11 +75,15 @@ def ingest(
     posts are deduplicated by id and duplicate texts flagged.  Every record is accounted
     for: read = kept + duplicates + filtered out + rejected (printed, and in the report).
 
+    With --dask, each file is read and normalized by a task on the cluster and the
+    results are deduplicated and written here: the same output as without --dask.
+
     The study names each input file by a keyed hash of its path unless --keep-file-names
     is given; the summary printed here shows the paths as you typed them.
     """
     from rich.console import Console
 
+    from vsdstats.cluster import ClusterError
     from vsdstats.ingest.console import print_summary
     from vsdstats.ingest.pipeline import IngestError, ingest_files
 
@@ -85,27 +91,58 @@ def ingest(
     tty = sys.stderr.isatty()
     console = Console(stderr=True, width=None if tty else 160)
     try:
-        report = ingest_files(
-            platform,
-            files,
-            out,
-            secret_file=secret_file,
-            relevance=filt,
-            format=fmt,
-            progress=not no_progress and tty,
-            console=console if tty else None,
-            keep_file_names=keep_file_names,
-        )
-    except IngestError as exc:
+        if dask:
+            report = _ingest_dask(
+                dask, platform, files, out, secret_file, filt, fmt, keep_file_names
+            )
+        else:
+            report = ingest_files(
+                platform,
+                files,
+                out,
+                secret_file=secret_file,
+                relevance=filt,
+                format=fmt,
+                progress=not no_progress and tty,
+                console=console if tty else None,
+                keep_file_names=keep_file_names,
+            )
+    except (IngestError, ClusterError) as exc:
         fail(str(exc))
         return
     except OSError as exc:  # e.g. the output folder is not writable
         fail(f"{exc.filename or out}: {exc.strerror or exc}", code=1)
         return
     print_summary(report, console)
-    _manifest(report, files, out, fmt, relevance, codebook_path, keep_file_names, platform)
+    _manifest(report, files, out, fmt, relevance, codebook_path, keep_file_names, platform, dask)
     if strict and report.rejected:
         fail(f"--strict: {report.rejected:,} record(s) rejected (see the rejects)", code=1)
+
+
+def _ingest_dask(
+    spec: str,
+    platform: str,
+    files: tuple[str, ...],
+    out: str,
+    secret_file: str | None,
+    filt: Any,
+    fmt: str | None,
+    keep_file_names: bool,
+) -> Any:
+    from vsdstats.cluster import dask_client
+    from vsdstats.ingest.parallel import ingest_files_dask
+
+    with dask_client(spec) as client:
+        return ingest_files_dask(
+            client,
+            platform,
+            files,
+            out,
+            secret_file=secret_file,
+            relevance=filt,
+            format=fmt,
+            keep_file_names=keep_file_names,
+        )
 
 
 def _manifest(
@@ -117,6 +154,7 @@ def _manifest(
     codebook_path: str | None,
     keep_file_names: bool,
     platform: str,
+    dask: str | None = None,
 ) -> None:
     """``STUDY/manifests/ingest-<UTC time>.json`` (:mod:`vsdstats.ingest.manifest`)."""
     from vsdstats.ingest.manifest import write_ingest_manifest
@@ -129,6 +167,7 @@ def _manifest(
         "relevance": relevance,
         "codebook": codebook_path,
         "keep_file_names": keep_file_names,
+        "dask": dask,  # the output is the same without it
     }
     path = write_ingest_manifest(report, files, out, settings=settings, codebook=codebook)
     if path is not None:

@@ -301,6 +301,31 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def check_inputs(
+    platform: str,
+    paths: Sequence[str | Path] | str | Path,
+    format: str | None,
+    extra_plugins: tuple[object, ...] = (),
+) -> tuple[Connector, list[Path]]:
+    """The connector and the input files; IngestError for a usage problem."""
+    conn = resolve_connector(platform, extra_plugins)
+    if format is not None and conn.formats and format not in conn.formats:
+        raise IngestError(
+            f"{platform} has no format {format!r}; formats: {', '.join(conn.formats)}"
+        )
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not files:
+        raise IngestError("no input files given")
+    for p in files:
+        if not p.exists():
+            raise IngestError(f"no such file: {p}")
+        if not p.is_file():
+            raise IngestError(f"not a file: {p}")
+        if not os.access(p, os.R_OK):
+            raise IngestError(f"cannot read file: {p} (permission denied)")
+    return conn, files
+
+
 def ingest_files(
     platform: str,
     paths: Sequence[str | Path],
@@ -327,21 +352,7 @@ def ingest_files(
     Raises IngestError for usage problems (nothing is written), RejectsFound after
     writing when ``strict`` and anything was rejected.
     """
-    conn = resolve_connector(platform, extra_plugins)
-    if format is not None and conn.formats and format not in conn.formats:
-        raise IngestError(
-            f"{platform} has no format {format!r}; formats: {', '.join(conn.formats)}"
-        )
-    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-    if not files:
-        raise IngestError("no input files given")
-    for p in files:
-        if not p.exists():
-            raise IngestError(f"no such file: {p}")
-        if not p.is_file():
-            raise IngestError(f"not a file: {p}")
-        if not os.access(p, os.R_OK):
-            raise IngestError(f"cannot read file: {p} (permission denied)")
+    conn, files = check_inputs(platform, paths, format, extra_plugins)
     secret = _check_secret(secret, secret_file, out)
     run = _Run(platform, out, secret, relevance, batch_size)
     report = run.report
@@ -436,6 +447,19 @@ class _Dedup:
         return False
 
 
+def count_reject(
+    rec: Reject, counts: FileCounts, masker: Masker, reject: Callable[[str, int, str], Any]
+) -> None:
+    """Count ``rec`` (its reason made safe, lumped past MAX_REASONS) and pass it on."""
+    counts.rejected += 1
+    reason = safe_reason(clean(rec.reason) or "", masker)
+    key = _reason_key(reason)
+    if key not in counts.reasons and len(counts.reasons) >= MAX_REASONS:
+        key = "other reasons (see the rejects)"
+    counts.reasons[key] += 1
+    reject(rec.source_file, rec.line, reason)
+
+
 def _rows(
     records: Iterator[RawPost | Reject],
     counts: FileCounts,
@@ -461,13 +485,7 @@ def _rows(
             if isinstance(row, str):
                 rec = Reject(counts.file, rec.source_line or 0, row)
         if isinstance(rec, Reject):
-            counts.rejected += 1
-            reason = safe_reason(clean(rec.reason) or "", normalize.masker)
-            key = _reason_key(reason)
-            if key not in counts.reasons and len(counts.reasons) >= MAX_REASONS:
-                key = "other reasons (see the rejects)"
-            counts.reasons[key] += 1
-            sink.reject(rec.source_file, rec.line, reason)
+            count_reject(rec, counts, normalize.masker, sink.reject)
             bar.advance(rejected=True)
         else:
             assert isinstance(row, dict)
