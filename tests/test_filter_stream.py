@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import random
 import subprocess
@@ -265,3 +266,54 @@ def test_package_face_and_light_cli_import():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("kind", ["zst", "gz"])
+def test_compressed_pieces_split_lines_and_keep_every_one(tmp_path, kind):
+    """The decoder's own pieces (about 64 KiB here) cut lines anywhere; several frames
+    (members) follow each other; the blocks still hold every line once, whole and in
+    order, and a cut file gives the lines before the damage, then TruncatedInput."""
+    import zstandard
+
+    from vsdstats.connectors.io import TruncatedInput, open_source
+
+    rng = random.Random(5)
+    lines = [b"x" * rng.randrange(0, 3000) + b" %d" % i for i in range(900)]
+    data = b"\n".join(lines) + b"\n"
+    cuts = [0, len(data) // 3, len(data) // 2, len(data)]
+    parts = [data[a:b] for a, b in itertools.pairwise(cuts)]
+    if kind == "zst":
+        blob = b"".join(zstandard.ZstdCompressor(level=1).compress(p) for p in parts)
+    else:
+        blob = b"".join(gzip.compress(p, compresslevel=1) for p in parts)
+    path = tmp_path / f"d.jsonl.{kind}"
+    path.write_bytes(blob)
+    _, s = open_source(path)
+    with s:
+        blocks = list(stream._blocks(s, size=1 << 16))
+    assert len(blocks) > 10  # many pieces, so many lines straddle two of them
+    assert b"".join(buf[a:b] for buf, a, b, _ in blocks) == data
+    assert sum(n for *_, n in blocks) == len(lines)
+    path.write_bytes(blob[: len(blob) - 50])  # cut inside the last frame
+    _, s = open_source(path)
+    got: list[bytes] = []
+    with s, pytest.raises(TruncatedInput):
+        for buf, a, b, _ in stream._blocks(s, size=1 << 16):
+            got.append(buf[a:b])
+    joined = b"".join(got)
+    assert joined.endswith(b"\n") and data.startswith(joined)
+    assert len(joined) >= cuts[2]  # the two whole frames before the damage came through
+
+
+def test_gzip_members_larger_than_one_decoder_call_are_read_once(tmp_path):
+    """A member whose output needs several output-limited calls ends with its leftover
+    input in both ``unconsumed_tail`` and ``unused_data``: it is read once, not twice."""
+    from vsdstats.connectors.io import open_source
+
+    # 12 MB from 7 KB: one 16 KiB feed decodes to more than the 4 MiB output limit
+    part = b"".join(b'{"body": "%s %d"}\n' % (b"x" * 60_000, i) for i in range(200))
+    path = tmp_path / "d.jsonl.gz"
+    path.write_bytes(gzip.compress(part, 9) + gzip.compress(part[:-7], 9))
+    _, s = open_source(path)
+    with s:
+        assert s.read() == part + part[:-7]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -43,13 +43,14 @@ class _Frames(io.RawIOBase):
         self._pos = 0  # compressed bytes read from raw
         self._pending = b""  # compressed bytes read but not fed to a decoder yet
         self._feed = 1 << (10 if kind == "zstd" else 14)  # bytes fed per call
+        self.piece = 1 << 22  # decoded bytes aimed at per decoder call
         self._out = memoryview(b"")
         self._error: TruncatedInput | None = None
         if kind == "zstd":
             import zstandard
 
             dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
-            self._new: Callable[[], Any] = dctx.decompressobj
+            self._new: Callable[[], Any] = lambda: dctx.decompressobj(write_size=1 << 20)
             self._errors: tuple[type[Exception], ...] = (zstandard.ZstdError,)
         else:
             self._new = lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -80,6 +81,24 @@ class _Frames(io.RawIOBase):
         self._out = self._out[n:]
         return n
 
+    def chunks(self) -> Iterator[bytes]:
+        """The decoded bytes as the decoder gives them (about :attr:`piece` bytes each,
+        no copies); raises :class:`TruncatedInput` after the pieces before the damage."""
+        if self._out:
+            out, self._out = bytes(self._out), memoryview(b"")
+            yield out
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                out = self._decode()
+            except TruncatedInput as exc:
+                self._error = exc
+                raise
+            if out is None:
+                return
+            yield out
+
     def _fail(self, offset: int, what: str) -> TruncatedInput:
         unit = "gzip member" if self._kind == "gzip" else "zstd frame"
         return TruncatedInput(
@@ -109,12 +128,14 @@ class _Frames(io.RawIOBase):
             at = self._pos - len(self._pending) - len(feed)
             try:
                 if self._kind == "gzip":
-                    out = self._dec.decompress(feed, 1 << 22)
-                    self._pending = self._dec.unconsumed_tail + self._pending
+                    out = self._dec.decompress(feed, self.piece)
+                    if not self._dec.eof:  # at the end the rest is in unused_data (and,
+                        # after an output-limited call, also still in unconsumed_tail)
+                        self._pending = self._dec.unconsumed_tail + self._pending
                 else:
                     out = self._dec.decompress(feed)
-                    # zstd has no output limit: feed so that one call gives ~4 MiB
-                    self._feed = max(256, min(1 << 18, (len(feed) << 22) // (len(out) + 1)))
+                    # zstd has no output limit: feed so that one call gives ~piece bytes
+                    self._feed = max(256, min(1 << 20, (len(feed) * self.piece) // (len(out) + 1)))
             except self._errors as exc:
                 raise self._fail(at, f"corrupt compressed data near byte {at} ({exc})") from None
             if self._dec.eof:
@@ -141,6 +162,26 @@ def open_source(source: Source) -> tuple[str, BinaryIO]:
         return str(path), raw
     frames = _Frames(raw, str(path), kind)  # buffered, it can iterate lines
     return str(path), io.BufferedReader(frames, buffer_size=1 << 20)  # type: ignore[return-value]
+
+
+def read_chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
+    """``stream`` as pieces of about ``size`` bytes, for scanning whole blocks.
+
+    A ``.zst``/``.gz`` stream from :func:`open_source` yields its decoder's pieces
+    directly (no buffer copies); a cut or corrupt one raises :class:`TruncatedInput`
+    after the pieces before the damage (their incomplete last line belongs to it).
+    """
+    frames = getattr(stream, "raw", None)
+    if isinstance(frames, _Frames) and isinstance(stream, io.BufferedReader):
+        frames.piece = max(1 << 16, min(size, 1 << 24))
+        held = stream.read(len(stream.peek(0)))  # what the buffer already holds
+        if held:
+            yield held
+        yield from frames.chunks()
+        return
+    read = getattr(stream, "read1", stream.read) if size < (1 << 20) else stream.read
+    while chunk := read(size):
+        yield chunk
 
 
 def read_prefix(stream: BinaryIO, size: int = -1) -> tuple[bytes, TruncatedInput | None]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
+from vsdstats.connectors.io import TruncatedInput, open_source, read_chunks
 from vsdstats.connectors.readers import BOM
 from vsdstats.connectors.records import Reject
 from vsdstats.errors import InputError
@@ -94,19 +94,21 @@ Block = tuple[bytes, int, int, int]  # buffer, start, end, number of lines in [s
 
 
 def _count_lines(buf: bytes, start: int, end: int) -> int:
-    """Newlines in ``buf[start:end]``, counted without holding the GIL (numpy)."""
+    """Newlines in ``buf[start:end]``, counted without holding the GIL (numpy), so the
+    scan in the other thread goes on meanwhile (``bytes.count`` would hold it)."""
     import numpy as np
 
     return int(np.count_nonzero(np.frombuffer(buf, np.uint8, end - start, start) == 10))
 
 
-def _blocks(stream: BinaryIO, size: int | None = None) -> Iterator[Block]:
-    """Blocks of whole lines ``(buf, start, end, n_lines)``: ``buf[start:end]`` ends with
-    ``\n``.  Reading (decompressing) and counting run in a thread, overlapping the scan;
-    a line straddling two reads becomes a small block of its own (no large copies).
-    ``size`` is the read size (default :data:`BLOCK_SIZE`, looked up at call time)."""
-    size = size or BLOCK_SIZE
-    q: queue.Queue[Any] = queue.Queue(maxsize=4)
+Piece = tuple[bytes, int, int, int]  # piece, first newline, after the last one, lines between
+
+
+def _pieces(stream: BinaryIO, size: int) -> Iterator[Piece | TruncatedInput]:
+    """The pieces of :func:`read_chunks` with their newlines found and counted, read
+    (decompressed) in a thread that overlaps the scan; a :class:`TruncatedInput` is the
+    last item of a damaged stream."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=max(2, (64 << 20) // size))
     stop = threading.Event()
 
     def put(item: Any) -> None:
@@ -119,29 +121,16 @@ def _blocks(stream: BinaryIO, size: int | None = None) -> Iterator[Block]:
 
     def work() -> None:
         try:
-            rest = b""
-            while not stop.is_set():
-                chunk, damage = read_prefix(stream, size)
-                if damage is not None:  # a cut .gz/.zst: chunk ends with a whole line
-                    if chunk:
-                        head = rest + chunk
-                        put((head, 0, len(head), _count_lines(head, 0, len(head))))
-                    put(damage)  # an incomplete line in rest belongs to the damage
-                    return
-                if not chunk:
-                    break
+            for chunk in read_chunks(stream, size):
                 first = chunk.find(b"\n")
-                if first < 0:
-                    rest += chunk
-                    continue
-                head = rest + chunk[: first + 1]
-                put((head, 0, len(head), 1))
                 last = chunk.rfind(b"\n") + 1
-                if last > first + 1:
-                    put((chunk, first + 1, last, _count_lines(chunk, first + 1, last)))
-                rest = chunk[last:]
-            if rest:
-                put((rest + b"\n", 0, len(rest) + 1, 1))
+                n = _count_lines(chunk, first + 1, last) if last > first + 1 else 0
+                put((chunk, first, last, n))
+                if stop.is_set():
+                    return
+            put(None)
+        except TruncatedInput as exc:
+            put(exc)
             put(None)
         except BaseException as exc:  # re-raised in the consumer
             put(exc)
@@ -149,16 +138,36 @@ def _blocks(stream: BinaryIO, size: int | None = None) -> Iterator[Block]:
     t = threading.Thread(target=work, name="vsdstats-filter-reader", daemon=True)
     t.start()
     try:
-        while True:
-            item = q.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
+        while (item := q.get()) is not None:
+            if isinstance(item, BaseException) and not isinstance(item, TruncatedInput):
                 raise item
             yield item
     finally:
         stop.set()
         t.join()
+
+
+def _blocks(stream: BinaryIO, size: int | None = None) -> Iterator[Block]:
+    """Blocks of whole lines ``(buf, start, end, n_lines)``: ``buf[start:end]`` ends with
+    ``\n``.  Reading (decompressing) runs in a thread, overlapping the scan; a line
+    straddling two pieces becomes a small block of its own (no large copies).  ``size``
+    is the read size (default :data:`BLOCK_SIZE`, looked up at call time).  A damaged
+    stream ends with its :class:`TruncatedInput` raised after the lines before it."""
+    rest = b""
+    for item in _pieces(stream, size or BLOCK_SIZE):
+        if isinstance(item, TruncatedInput):
+            raise item  # an incomplete line in rest belongs to the damage
+        chunk, first, last, n = item
+        if first < 0:
+            rest += chunk
+            continue
+        head = rest + chunk[: first + 1]
+        yield head, 0, len(head), 1
+        if n:
+            yield chunk, first + 1, last, n
+        rest = chunk[last:]
+    if rest:
+        yield rest + b"\n", 0, len(rest) + 1, 1
 
 
 def filter_stream(
