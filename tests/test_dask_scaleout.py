@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vsdstats.cli import main
-from vsdstats.cluster import ClusterError, dask_client, parse_spec
+from vsdstats.cluster import ClusterError, dask_client, parse_spec, spare_cores
 from vsdstats.filter.parallel import filter_files_dask, plan, read_parts
 from vsdstats.filter.relevance import RelevanceFilter
 from vsdstats.filter.stream import filter_files
@@ -91,11 +91,12 @@ def dumps(tmp_path_factory) -> tuple[list[Path], int]:
     return files, n
 
 
-def test_filter_dask_equals_single_process(client, rf, dumps, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipelined", [None, False, True])
+def test_filter_dask_equals_single_process(client, rf, dumps, tmp_path, pipelined) -> None:
     files, n_lines = dumps
     single = filter_files(files, tmp_path / "single.jsonl", rf)
     out = tmp_path / "parts"
-    dist = filter_files_dask(client, files, out, rf, chunk_bytes=300_000)
+    dist = filter_files_dask(client, files, out, rf, chunk_bytes=300_000, pipelined=pipelined)
     assert len(list(out.glob("part-*.parquet"))) > len(files)  # plain files were chunked
     table = read_parts(out)
     records = b"".join(r + b"\n" for r in table.column("record").to_pylist())
@@ -109,6 +110,12 @@ def test_filter_dask_equals_single_process(client, rf, dumps, tmp_path: Path) ->
     summary = json.loads((out / "counts.json").read_text())
     assert sum(t["read"] for t in summary["tasks"]) == n_lines
     assert not list(out.glob("tmp-*"))
+
+
+def test_spare_cores_counts_worker_threads_against_cpus(client) -> None:
+    """local:2 has two one-thread workers on this host: a CPU is spare only on a host
+    with more than two."""
+    assert spare_cores(client) is ((os.cpu_count() or 1) > 2)
 
 
 def test_filter_dask_tables(client, rf, tmp_path: Path) -> None:

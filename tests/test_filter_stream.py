@@ -116,9 +116,10 @@ def _engines() -> list[str]:
     return ["re", "hyperscan"] if RF.engine == "hyperscan" else ["re"]
 
 
+@pytest.mark.parametrize("pipelined", [True, False])
 @pytest.mark.parametrize("engine", _engines())
 @pytest.mark.parametrize("block", [None, 61, 4096])
-def test_filter_stream_reconciles_with_a_line_by_line_count(monkeypatch, engine, block):
+def test_filter_stream_reconciles_with_a_line_by_line_count(monkeypatch, engine, block, pipelined):
     if block is not None:
         monkeypatch.setattr(stream, "BLOCK_SIZE", block)  # lines split across reads
     lines = _lines(600, seed=11)
@@ -126,7 +127,12 @@ def test_filter_stream_reconciles_with_a_line_by_line_count(monkeypatch, engine,
     assert kept_ref and rejects_ref and no_text_ref  # the input exercises all three
     written: list[bytes] = []
     c = filter_stream(
-        io.BytesIO(b"\n".join(lines) + b"\n"), "dump.jsonl", written.append, RF, engine=engine
+        io.BytesIO(b"\n".join(lines) + b"\n"),
+        "dump.jsonl",
+        written.append,
+        RF,
+        engine=engine,
+        pipelined=pipelined,
     )
     assert b"".join(written).splitlines() == kept_ref
     assert c.read == len(lines)
@@ -268,8 +274,9 @@ def test_package_face_and_light_cli_import():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("threaded", [True, False])
 @pytest.mark.parametrize("kind", ["zst", "gz"])
-def test_compressed_pieces_split_lines_and_keep_every_one(tmp_path, kind):
+def test_compressed_pieces_split_lines_and_keep_every_one(tmp_path, kind, threaded):
     """The decoder's own pieces (about 64 KiB here) cut lines anywhere; several frames
     (members) follow each other; the blocks still hold every line once, whole and in
     order, and a cut file gives the lines before the damage, then TruncatedInput."""
@@ -290,7 +297,7 @@ def test_compressed_pieces_split_lines_and_keep_every_one(tmp_path, kind):
     path.write_bytes(blob)
     _, s = open_source(path)
     with s:
-        blocks = list(stream._blocks(s, size=1 << 16))
+        blocks = list(stream._blocks(s, size=1 << 16, threaded=threaded))
     assert len(blocks) > 10  # many pieces, so many lines straddle two of them
     assert b"".join(buf[a:b] for buf, a, b, _ in blocks) == data
     assert sum(n for *_, n in blocks) == len(lines)
@@ -298,7 +305,7 @@ def test_compressed_pieces_split_lines_and_keep_every_one(tmp_path, kind):
     _, s = open_source(path)
     got: list[bytes] = []
     with s, pytest.raises(TruncatedInput):
-        for buf, a, b, _ in stream._blocks(s, size=1 << 16):
+        for buf, a, b, _ in stream._blocks(s, size=1 << 16, threaded=threaded):
             got.append(buf[a:b])
     joined = b"".join(got)
     assert joined.endswith(b"\n") and data.startswith(joined)

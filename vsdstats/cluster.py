@@ -126,3 +126,19 @@ def check_workers(client: Any) -> None:
             f"Dask worker {addr} runs vsdstats {v}, this client {vsdstats.__version__}; "
             "install the same version on every worker"
         )
+
+
+def spare_cores(client: Any) -> bool:
+    """True when every host has more CPUs than its workers have threads, so a task can
+    use a second thread of its own (the filter's reader) without crowding another."""
+    import os
+
+    cpus = client.run(os.cpu_count)
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    threads: dict[str, int] = {}
+    host_cpus: dict[str, int] = {}
+    for addr, w in workers.items():
+        host = w.get("host", addr)
+        threads[host] = threads.get(host, 0) + int(w.get("nthreads", 1))
+        host_cpus[host] = int(cpus.get(addr) or 1)
+    return bool(threads) and all(threads[h] < host_cpus[h] for h in threads)

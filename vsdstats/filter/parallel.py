@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from vsdstats.cluster import spare_cores
 from vsdstats.connectors.records import Reject
 from vsdstats.filter import DEFAULT_FIELDS
 from vsdstats.filter.relevance import RelevanceFilter
@@ -137,9 +138,15 @@ def _worker_filter(rf: RelevanceFilter) -> RelevanceFilter:
 
 
 def run_piece(
-    piece: Piece, out_dir: str, rf: RelevanceFilter, fields: Sequence[str], engine: str
+    piece: Piece,
+    out_dir: str,
+    rf: RelevanceFilter,
+    fields: Sequence[str],
+    engine: str,
+    pipelined: bool = False,
 ) -> FilterCounts:
-    """Filter one piece into its part file (the Dask task); its counts, lines per piece."""
+    """Filter one piece into its part file (the Dask task); its counts, lines per piece.
+    ``pipelined``: decompress in a second thread (see :func:`filter_files_dask`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -156,7 +163,7 @@ def run_piece(
         records.extend(data.split(b"\n")[:-1])
 
     with stream:
-        counts = filter_stream(stream, name, write, rf, fields, engine=engine)
+        counts = filter_stream(stream, name, write, rf, fields, engine=engine, pipelined=pipelined)
     table = pa.table(
         {
             "source_file": pa.array([name] * len(records), pa.string()).dictionary_encode(),
@@ -192,9 +199,16 @@ def filter_files_dask(
     *,
     engine: str = "auto",
     chunk_bytes: int = CHUNK_BYTES,
+    pipelined: bool | None = None,
 ) -> FilterCounts:
     """Filter ``inputs`` on the Dask ``client`` into the folder ``out_dir`` (partitioned
-    Parquet, ``rejects.csv``, ``counts.json``); the counts of the whole run."""
+    Parquet, ``rejects.csv``, ``counts.json``); the counts of the whole run.
+
+    ``pipelined`` (default: when every host has a CPU more than its worker threads)
+    lets each task decompress in a second thread as the single-process filter does;
+    when the workers already fill the cores, that thread would only crowd another
+    worker's, so each task then decompresses and scans in turn on its one core.
+    """
     if not inputs:
         raise FilterError("no input files")
     tables = [is_table(p) for p in inputs]
@@ -208,8 +222,10 @@ def filter_files_dask(
         old.unlink()
     pieces = plan(inputs, chunk_bytes)
     where = str(out.resolve())
+    if pipelined is None:
+        pipelined = spare_cores(client)
     futures = [
-        client.submit(run_piece, p, where, rf, tuple(fields), engine, key=_key(p, where))
+        client.submit(run_piece, p, where, rf, tuple(fields), engine, pipelined, key=_key(p, where))
         for p in pieces
     ]
     results = client.gather(futures)

@@ -104,10 +104,23 @@ def _count_lines(buf: bytes, start: int, end: int) -> int:
 Piece = tuple[bytes, int, int, int]  # piece, first newline, after the last one, lines between
 
 
-def _pieces(stream: BinaryIO, size: int) -> Iterator[Piece | TruncatedInput]:
-    """The pieces of :func:`read_chunks` with their newlines found and counted, read
-    (decompressed) in a thread that overlaps the scan; a :class:`TruncatedInput` is the
-    last item of a damaged stream."""
+def _found(stream: BinaryIO, size: int) -> Iterator[Piece]:
+    """The pieces of :func:`read_chunks` with their newlines found and counted."""
+    for chunk in read_chunks(stream, size):
+        first = chunk.find(b"\n")
+        last = chunk.rfind(b"\n") + 1
+        yield chunk, first, last, _count_lines(chunk, first + 1, last) if last > first + 1 else 0
+
+
+def _pieces(stream: BinaryIO, size: int, threaded: bool = True) -> Iterator[Piece | TruncatedInput]:
+    """:func:`_found`, read (decompressed) in a thread that overlaps the scan when
+    ``threaded``; a :class:`TruncatedInput` is the last item of a damaged stream."""
+    if not threaded:
+        try:
+            yield from _found(stream, size)
+        except TruncatedInput as exc:
+            yield exc
+        return
     q: queue.Queue[Any] = queue.Queue(maxsize=max(2, (64 << 20) // size))
     stop = threading.Event()
 
@@ -121,11 +134,8 @@ def _pieces(stream: BinaryIO, size: int) -> Iterator[Piece | TruncatedInput]:
 
     def work() -> None:
         try:
-            for chunk in read_chunks(stream, size):
-                first = chunk.find(b"\n")
-                last = chunk.rfind(b"\n") + 1
-                n = _count_lines(chunk, first + 1, last) if last > first + 1 else 0
-                put((chunk, first, last, n))
+            for piece in _found(stream, size):
+                put(piece)
                 if stop.is_set():
                     return
             put(None)
@@ -147,14 +157,15 @@ def _pieces(stream: BinaryIO, size: int) -> Iterator[Piece | TruncatedInput]:
         t.join()
 
 
-def _blocks(stream: BinaryIO, size: int | None = None) -> Iterator[Block]:
+def _blocks(stream: BinaryIO, size: int | None = None, threaded: bool = True) -> Iterator[Block]:
     """Blocks of whole lines ``(buf, start, end, n_lines)``: ``buf[start:end]`` ends with
-    ``\n``.  Reading (decompressing) runs in a thread, overlapping the scan; a line
-    straddling two pieces becomes a small block of its own (no large copies).  ``size``
-    is the read size (default :data:`BLOCK_SIZE`, looked up at call time).  A damaged
-    stream ends with its :class:`TruncatedInput` raised after the lines before it."""
+    ``\n``.  Reading (decompressing) runs in a thread, overlapping the scan, unless not
+    ``threaded``; a line straddling two pieces becomes a small block of its own (no
+    large copies).  ``size`` is the read size (default :data:`BLOCK_SIZE`, looked up at
+    call time).  A damaged stream ends with its :class:`TruncatedInput` raised after
+    the lines before it."""
     rest = b""
-    for item in _pieces(stream, size or BLOCK_SIZE):
+    for item in _pieces(stream, size or BLOCK_SIZE, threaded):
         if isinstance(item, TruncatedInput):
             raise item  # an incomplete line in rest belongs to the damage
         chunk, first, last, n = item
@@ -179,17 +190,19 @@ def filter_stream(
     *,
     engine: str = "auto",
     counts: FilterCounts | None = None,
+    pipelined: bool = True,
 ) -> FilterCounts:
     """Filter one NDJSON stream, writing kept lines (with ``\\n``) through ``write``.
 
     A truncated or corrupt compressed stream ends the file with one reject (counted as
     one line read: the incomplete line and the rest) after the lines before it.
+    ``pipelined`` decompresses in a second thread (worth it when a core is free for it).
     """
     c = counts if counts is not None else FilterCounts()
     check = _Checker(rf, fields, c)
     base = c.read  # lines of earlier files: line numbers are per file
     try:
-        for block, start, end, n in _blocks(stream):
+        for block, start, end, n in _blocks(stream, threaded=pipelined):
             kept: list[bytes] = []
             for s, e in rf.scan_block(block, engine=engine, start=start, end=end):
                 out = check(block, s, e)
