@@ -114,8 +114,8 @@ def test_filter_dask_equals_single_process(client, rf, dumps, tmp_path, pipeline
 
 def test_spare_cores_counts_worker_threads_against_cpus(client) -> None:
     """local:2 has two one-thread workers on this host: a CPU is spare only on a host
-    with more than two."""
-    assert spare_cores(client) is ((os.cpu_count() or 1) > 2)
+    with more than two usable ones."""
+    assert spare_cores(client) is (len(os.sched_getaffinity(0)) > 2)
 
 
 def test_filter_dask_tables(client, rf, tmp_path: Path) -> None:

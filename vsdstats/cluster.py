@@ -128,12 +128,22 @@ def check_workers(client: Any) -> None:
         )
 
 
-def spare_cores(client: Any) -> bool:
-    """True when every host has more CPUs than its workers have threads, so a task can
-    use a second thread of its own (the filter's reader) without crowding another."""
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask where the OS has one (a SLURM
+    job step or ``taskset`` narrows it), else all of the machine's."""
     import os
 
-    cpus = client.run(os.cpu_count)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def spare_cores(client: Any) -> bool:
+    """True when every host has more usable CPUs than its workers have threads, so a
+    task can use a second thread of its own (the filter's reader) without crowding
+    another."""
+    cpus = client.run(usable_cpus)
     workers = client.scheduler_info(n_workers=-1)["workers"]
     threads: dict[str, int] = {}
     host_cpus: dict[str, int] = {}
