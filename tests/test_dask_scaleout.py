@@ -186,6 +186,49 @@ def test_ingest_dask_equals_single_process(client, rf, tmp_path: Path) -> None:
     assert r3.kept == 0 and r3.duplicates == r3.read - r3.rejected
 
 
+def test_ingest_reads_filter_dask_parts(client, rf, dumps, tmp_path: Path) -> None:
+    """`ingest` takes the parts folder of `filter --dask` as one input: the same posts
+    as ingesting the single-process filter's output, on one process and on Dask."""
+    import pandas as pd
+
+    from vsdstats.provenance import sha256_folder
+
+    files, _ = dumps
+    filter_files(files, tmp_path / "kept.jsonl", rf)
+    parts = tmp_path / "parts"
+    filter_files_dask(client, files, parts, rf, chunk_bytes=300_000)
+    key = _secret(tmp_path)
+    ref = ingest_files("reddit", [tmp_path / "kept.jsonl"], tmp_path / "a", secret_file=key)
+    res = CliRunner().invoke(
+        main,
+        [
+            "ingest",
+            "reddit",
+            str(parts),
+            "--out",
+            str(tmp_path / "b"),
+            "--secret-file",
+            str(key),
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    got = json.loads((tmp_path / "b" / "ingest_report.json").read_text())["runs"][-1]["totals"]
+    dist = ingest_files_dask(client, "reddit", [parts], tmp_path / "c", secret_file=key)
+    n_kept = len((tmp_path / "kept.jsonl").read_bytes().splitlines())
+    assert ref.read == got["read"] == dist.read == n_kept > 0
+
+    def posts(study: str) -> pd.DataFrame:
+        return pd.read_parquet(tmp_path / study / "posts.parquet").drop(columns="source_file")
+
+    pd.testing.assert_frame_equal(posts("a"), posts("b"))
+    pd.testing.assert_frame_equal(posts("a"), posts("c"))
+    manifest = json.loads(next((tmp_path / "b" / "manifests").glob("ingest-*.json")).read_text())
+    (entry,) = [i for i in manifest["inputs"] if i.get("role") == "input"]
+    assert entry["sha256"] == sha256_folder(parts)[0]
+    assert entry["files"] == len(list(parts.iterdir()))
+
+
 def test_ingest_dask_refuses_other_secret(client, tmp_path: Path, monkeypatch) -> None:
     """The secret is never shipped: a worker that loads another one fails the run."""
     key = _secret(tmp_path)

@@ -78,10 +78,27 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def sha256_folder(path: str | Path) -> tuple[str, int, int]:
+    """``(hex SHA-256, bytes, files)`` of a folder: the hash of the lines
+    ``<relative path>\t<SHA-256 of the file>`` of its files in sorted order."""
+    root = Path(path)
+    files = sorted(f for f in root.rglob("*") if f.is_file())
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.relative_to(root).as_posix()}\t{sha256_file(f)}\n".encode())
+    return h.hexdigest(), sum(f.stat().st_size for f in files), len(files)
+
+
 def file_record(path: str | Path, role: str | None = None) -> dict[str, Any]:
-    """``{role, path, bytes, sha256}`` of one file (``role``: what it was, e.g. posts)."""
+    """``{role, path, bytes, sha256}`` of one file (``role``: what it was, e.g. posts);
+    of a folder (e.g. ``filter --dask`` parts) also ``files``, hashed by
+    :func:`sha256_folder`."""
     p = Path(path)
     rec: dict[str, Any] = {} if role is None else {"role": role}
+    if p.is_dir():
+        digest, size, n = sha256_folder(p)
+        rec.update(path=str(p), bytes=size, sha256=digest, files=n)
+        return rec
     rec.update(path=str(p), bytes=p.stat().st_size, sha256=sha256_file(p))
     return rec
 

@@ -28,7 +28,7 @@ def _relevance_filter(codebook_path: str | None) -> Any:
 
 @click.command()
 @click.argument("platform")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())  # files checked by ingest
 @click.option(
     "--out",
     "-o",
@@ -77,6 +77,8 @@ def ingest(
 
     With --dask, each file is read and normalized by a task on the cluster and the
     results are deduplicated and written here: the same output as without --dask.
+    A folder written by `vsdstats filter --dask` is one input: its records are read
+    in part order, the lines `filter` writes without --dask.
 
     The study names each input file by a keyed hash of its path unless --keep-file-names
     is given; the summary printed here shows the paths as you typed them.

@@ -1,6 +1,8 @@
 """Opening a connector's source: paths, open streams, ``.gz`` and ``.zst`` (frame by
 frame, so that a truncated or corrupt stream is a :class:`TruncatedInput` naming the
-byte offset after the bytes before the damage), and reading one without raising.
+byte offset after the bytes before the damage), the folder of Parquet parts that
+``vsdstats filter --dask`` writes (read as the NDJSON lines of its records), and
+reading one without raising.
 """
 
 from __future__ import annotations
@@ -145,17 +147,69 @@ class _Frames(io.RawIOBase):
                 return out
 
 
+PARTS_GLOB = "part-*.parquet"
+
+
+def is_parts_folder(path: str | Path) -> bool:
+    """A folder written by ``vsdstats filter --dask``: ``counts.json`` and its parts."""
+    p = Path(path)
+    return p.is_dir() and (p / "counts.json").is_file() and any(p.glob(PARTS_GLOB))
+
+
+class _Parts(io.RawIOBase):
+    """The ``record`` column of a parts folder, part by part in name order, one line
+    each: the lines a ``vsdstats filter`` run without ``--dask`` writes."""
+
+    def __init__(self, folder: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self._files = iter(sorted(folder.glob(PARTS_GLOB)))
+        self._pq = pq
+        self._batches: Iterator[Any] = iter(())
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def _next(self) -> bytes | None:
+        while True:
+            for batch in self._batches:
+                records = batch.column(0).to_pylist()
+                if records:
+                    return b"\n".join(records) + b"\n"
+            part = next(self._files, None)
+            if part is None:
+                return None
+            self._batches = self._pq.ParquetFile(part).iter_batches(
+                batch_size=8192, columns=["record"]
+            )
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            out = self._next()
+            if out is None:
+                return 0
+            self._out = memoryview(out)
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
 def open_source(source: Source) -> tuple[str, BinaryIO]:
     """``(name, binary stream)`` for a path or stream, decompressing ``.zst`` and ``.gz``.
 
     ``.zst`` is streamed with zstd's long window (``max_window_size=2**31``) as real
     monthly Reddit dumps need, never decompressed to disk.  Several frames (members)
     are read one after the other; a cut or corrupt one raises :class:`TruncatedInput`
-    after everything decoded before it has been read (see :func:`read_prefix`).
+    after everything decoded before it has been read (see :func:`read_prefix`).  A
+    folder of ``vsdstats filter --dask`` parts reads as the lines of its records.
     """
     if not isinstance(source, (str, Path)):
         return getattr(source, "name", "<stream>"), source
     path = Path(source)
+    if is_parts_folder(path):
+        return str(path), io.BufferedReader(_Parts(path), buffer_size=1 << 20)  # type: ignore[return-value]
     raw = path.open("rb")
     kind = {".zst": "zstd", ".gz": "gzip"}.get(path.suffix)
     if kind is None:

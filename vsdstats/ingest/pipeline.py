@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vsdstats.connectors.base import Connector, Cursor
-from vsdstats.connectors.io import TruncatedInput, open_source, read_prefix
+from vsdstats.connectors.io import TruncatedInput, is_parts_folder, open_source, read_prefix
 from vsdstats.connectors.manager import PluginError, connectors
 from vsdstats.connectors.records import RawPost, Reject
 from vsdstats.errors import InputError, VsdstatsError
@@ -319,8 +319,8 @@ def check_inputs(
     for p in files:
         if not p.exists():
             raise IngestError(f"no such file: {p}")
-        if not p.is_file():
-            raise IngestError(f"not a file: {p}")
+        if not p.is_file() and not is_parts_folder(p):
+            raise IngestError(f"not a file (nor a folder of `filter --dask` parts): {p}")
         if not os.access(p, os.R_OK):
             raise IngestError(f"cannot read file: {p} (permission denied)")
     return conn, files
